@@ -1,0 +1,115 @@
+"""``[tool.legacy_harness]`` in pyproject.toml: where the store is, what may be rebuilt."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+DEFAULT_STORE = "tests/golden"
+DEFAULT_MAX_CASES = 200
+
+#: Keys read here; the comparison policy reads the rest (see compare.Policy.from_config).
+OWN_KEYS = {"store", "allow", "max_cases", "pythonpath"}
+#: Keys that other parts of the tool own; accepted here so one table serves all.
+OTHER_KEYS = {
+    "rtol", "atol", "max_ulp", "nan_equal", "signed_zero", "strict_sequence_types",
+    "strict_int_width", "strict_dtype_kind", "tolerances", "type_tolerances", "targets",
+    "scrub", "redact", "stochastic", "check",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Config:
+    """The settings a run uses, with paths made absolute against the project root."""
+
+    root: Path
+    store: Path
+    allow: tuple[str, ...] = ()
+    max_cases: int = DEFAULT_MAX_CASES
+    pythonpath: tuple[Path, ...] = ()
+    table: Mapping[str, Any] = field(default_factory=dict)
+    source: Path | None = None
+
+    def comparison_table(self) -> dict[str, Any]:
+        """The part of the table that configures comparison."""
+        return {key: value for key, value in self.table.items() if key not in OWN_KEYS}
+
+    def with_store(self, store: str | Path | None) -> Config:
+        if store is None:
+            return self
+        return Config(
+            self.root, (Path.cwd() / store).resolve(), self.allow, self.max_cases,
+            self.pythonpath, self.table, self.source,
+        )  # fmt: skip
+
+
+def find_pyproject(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(start: Path | None = None) -> Config:
+    """Read the nearest pyproject.toml at or above ``start`` (default: the working folder)."""
+    start = (start or Path.cwd()).resolve()
+    pyproject = find_pyproject(start)
+    if pyproject is None:
+        return Config(root=start, store=start / DEFAULT_STORE, pythonpath=(start,))
+    try:
+        document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{pyproject}: not valid TOML ({error}); fix the file") from None
+    table = document.get("tool", {}).get("legacy_harness", {})
+    return config_from_table(table, root=pyproject.parent, source=pyproject)
+
+
+def config_from_table(table: Mapping[str, Any], *, root: Path, source: Path | None = None) -> Config:
+    where = f"{source}: [tool.legacy_harness]" if source else "[tool.legacy_harness]"
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where} must be a table")
+    unknown = sorted(set(table) - OWN_KEYS - OTHER_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where} has unknown key {unknown[0]!r}; known keys: {', '.join(sorted(OWN_KEYS | OTHER_KEYS))}"
+        )
+    store = table.get("store", DEFAULT_STORE)
+    if not isinstance(store, str) or not store:
+        raise ConfigError(f"{where} store must be a folder path as a string, e.g. store = \"tests/golden\"")
+    allow = table.get("allow", [])
+    if not isinstance(allow, list) or not all(isinstance(item, str) and item for item in allow):
+        raise ConfigError(f"{where} allow must be a list of module names, e.g. allow = [\"mylib\"]")
+    max_cases = table.get("max_cases", DEFAULT_MAX_CASES)
+    if not isinstance(max_cases, int) or isinstance(max_cases, bool) or max_cases < 1:
+        raise ConfigError(f"{where} max_cases must be a positive integer")
+    pythonpath = table.get("pythonpath", ["."])
+    if not isinstance(pythonpath, list) or not all(isinstance(item, str) for item in pythonpath):
+        raise ConfigError(f"{where} pythonpath must be a list of folders, e.g. pythonpath = [\"src\"]")
+    return Config(
+        root=root,
+        store=(root / store).resolve(),
+        allow=tuple(allow),
+        max_cases=max_cases,
+        pythonpath=tuple((root / item).resolve() for item in pythonpath),
+        table=dict(table),
+        source=source,
+    )
+
+
+def add_pythonpath(config: Config) -> None:
+    """Make the project's modules importable, as running its code from the root would."""
+    for folder in reversed(config.pythonpath):
+        text = str(folder)
+        if text not in sys.path:
+            sys.path.insert(0, text)

@@ -75,7 +75,9 @@ def load_config(start: Path | None = None) -> Config:
     return config_from_table(table, root=pyproject.parent, source=pyproject)
 
 
-def config_from_table(table: Mapping[str, Any], *, root: Path, source: Path | None = None) -> Config:
+def config_from_table(
+    table: Mapping[str, Any], *, root: Path, source: Path | None = None
+) -> Config:
     where = f"{source}: [tool.legacy_harness]" if source else "[tool.legacy_harness]"
     if not isinstance(table, Mapping):
         raise ConfigError(f"{where} must be a table")
@@ -86,16 +88,20 @@ def config_from_table(table: Mapping[str, Any], *, root: Path, source: Path | No
         )
     store = table.get("store", DEFAULT_STORE)
     if not isinstance(store, str) or not store:
-        raise ConfigError(f"{where} store must be a folder path as a string, e.g. store = \"tests/golden\"")
+        raise ConfigError(
+            f'{where} store must be a folder path as a string, e.g. store = "tests/golden"'
+        )
     allow = table.get("allow", [])
     if not isinstance(allow, list) or not all(isinstance(item, str) and item for item in allow):
-        raise ConfigError(f"{where} allow must be a list of module names, e.g. allow = [\"mylib\"]")
+        raise ConfigError(f'{where} allow must be a list of module names, e.g. allow = ["mylib"]')
     max_cases = table.get("max_cases", DEFAULT_MAX_CASES)
     if not isinstance(max_cases, int) or isinstance(max_cases, bool) or max_cases < 1:
         raise ConfigError(f"{where} max_cases must be a positive integer")
     pythonpath = table.get("pythonpath", ["."])
     if not isinstance(pythonpath, list) or not all(isinstance(item, str) for item in pythonpath):
-        raise ConfigError(f"{where} pythonpath must be a list of folders, e.g. pythonpath = [\"src\"]")
+        raise ConfigError(
+            f'{where} pythonpath must be a list of folders, e.g. pythonpath = ["src"]'
+        )
     return Config(
         root=root,
         store=(root / store).resolve(),

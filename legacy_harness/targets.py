@@ -88,7 +88,9 @@ def _import(module: str) -> types.ModuleType:
             ) from None
         raise TargetError(f"module {module!r} failed to import: {error}") from None
     except Exception as error:  # noqa: BLE001 - report any import-time failure in one line
-        raise TargetError(f"module {module!r} failed to import: {type(error).__name__}: {error}") from None
+        raise TargetError(
+            f"module {module!r} failed to import: {type(error).__name__}: {error}"
+        ) from None
 
 
 def _candidates(module: types.ModuleType) -> list[str]:
@@ -113,7 +115,9 @@ def _candidates(module: types.ModuleType) -> list[str]:
 
 def _unknown(spec: TargetSpec, module: types.ModuleType, missing: str) -> TargetError:
     close = difflib.get_close_matches(spec.qualname, _candidates(module), n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(f'{spec.module}:{name}' for name in close)}?" if close else ""
+    hint = (
+        f"; did you mean {', '.join(f'{spec.module}:{name}' for name in close)}?" if close else ""
+    )
     return TargetError(f"target {spec}: {spec.module!r} has no {missing!r}{hint}")
 
 
@@ -145,7 +149,9 @@ def resolve(spec: TargetSpec | str) -> ResolvedTarget:
             f"target {spec} is a {type(raw).__name__}, not a function or method;"
             " name a function, or a method as 'module:Class.method'"
         )
-    function = inspect.unwrap(function) if getattr(function, "__legacy_harness__", False) else function
+    function = (
+        inspect.unwrap(function) if getattr(function, "__legacy_harness__", False) else function
+    )
     return ResolvedTarget(spec, owner, attribute, raw, function, kind, cls)
 
 

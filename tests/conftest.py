@@ -16,7 +16,9 @@ _counter = itertools.count()
 
 
 @pytest.fixture
-def make_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., ModuleType]]:
+def make_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., ModuleType]]:
     """Write ``source`` as a fresh, uniquely named module and import it."""
     created: list[str] = []
     monkeypatch.syspath_prepend(str(tmp_path))

@@ -1,0 +1,58 @@
+"""legacy-harness: characterization testing for legacy and machine-learning code.
+
+Record real calls of named targets as golden masters, replay them against today's
+code, and compare with tolerances. The public API is what this module exports; names
+are imported on first use so that loading the pytest plugin stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "record": "recorder",
+    "recording": "recorder",
+    "Recorder": "recorder",
+    "GoldenStore": "store",
+    "GoldenCase": "case",
+    "TargetSpec": "targets",
+    "register_codec": "codec",
+    "unregister_codec": "codec",
+    "Tolerance": "compare",
+    "Policy": "compare",
+    "assert_close": "compare",
+    "Scrubber": "scrub",
+    "HarnessError": "errors",
+    "TargetError": "errors",
+    "CodecError": "errors",
+    "GoldenFileError": "errors",
+    "ConfigError": "errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .case import GoldenCase
+    from .codec import register_codec, unregister_codec
+    from .compare import Policy, Tolerance, assert_close
+    from .errors import CodecError, ConfigError, GoldenFileError, HarnessError, TargetError
+    from .recorder import Recorder, record, recording
+    from .scrub import Scrubber
+    from .store import GoldenStore
+    from .targets import TargetSpec
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'legacy_harness' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

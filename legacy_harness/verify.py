@@ -1,0 +1,156 @@
+"""Verify a store: load every case, replay it, compare, and collect verdicts.
+
+The CLI, the pytest plugin and the CI check all call :func:`verify_case`, so a case
+passes or fails for the same reason whichever way it is run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import codec
+from .compare import Difference, Policy, compare_observed
+from .config import Config, add_pythonpath
+from .errors import GoldenFileError, HarnessError
+from .replay import observed_view, replay
+from .store import GoldenStore, StoredCase
+from .targets import TargetSpec, resolve
+
+PASSED, CHANGED, UNSTABLE, ERROR, SKIPPED = "passed", "changed", "unstable", "error", "skipped"
+
+
+@dataclass
+class CaseResult:
+    """The verdict on one case."""
+
+    target: str
+    case_id: str
+    path: Path
+    status: str
+    differences: list[Difference] = field(default_factory=list)
+    error: str | None = None
+    suggestion: str | None = None
+
+
+@dataclass
+class VerifySession:
+    """Everything replay needs that is the same for every case of a run."""
+
+    config: Config
+    store: GoldenStore
+    policy: Policy
+    class_policy: codec.ClassPolicy
+
+    @classmethod
+    def open(cls, config: Config, *, policy: Policy | None = None) -> VerifySession:
+        add_pythonpath(config)
+        store = GoldenStore(config.store)
+        packages = {TargetSpec.parse(t).package for t in store.targets()}
+        class_policy = codec.ClassPolicy(frozenset(packages | set(config.allow)))
+        return cls(
+            config, store, policy or Policy.from_config(config.comparison_table()), class_policy
+        )
+
+    def blob_reader(self, target: str, extra: dict[str, bytes] | None = None) -> Any:
+        def read(name: str) -> bytes:
+            if extra and name in extra:
+                return extra[name]
+            return self.store.read_blob(target, name)
+
+        return read
+
+    def class_policy_for(self, target: str) -> codec.ClassPolicy:
+        package = TargetSpec.parse(target).package
+        if self.class_policy.allows(package):
+            return self.class_policy
+        return codec.ClassPolicy(self.class_policy.allowed | {package})
+
+
+def verify_case(session: VerifySession, stored: StoredCase, *, runs: int = 1) -> CaseResult:
+    """Replay ``stored`` ``runs`` times against today's code and judge it."""
+    case = stored.case
+    result = CaseResult(case.target, case.id, stored.path, PASSED)
+    if not case.replayable:
+        result.status = SKIPPED
+        result.error = "not replayable: " + "; ".join(case.meta.get("unencodable", []))
+        return result
+    class_policy = session.class_policy_for(case.target)
+    try:
+        target = resolve(case.target)
+        expected = observed_view(case.observation, session.blob_reader(case.target), class_policy)
+        views = []
+        for _ in range(max(1, runs)):
+            replayed = replay(case, session.blob_reader(case.target), class_policy, target=target)
+            views.append(
+                observed_view(
+                    replayed.observation,
+                    session.blob_reader(case.target, replayed.blobs),
+                    class_policy,
+                )
+            )
+    except GoldenFileError as error:
+        return _error(result, str(error))
+    except HarnessError as error:
+        return _error(result, f"{stored.path}: {error}")
+    if len(views) > 1:
+        from .unstable import find_unstable, suggest_config
+
+        unstable = find_unstable(views, session.policy.for_target(case.target))
+        if unstable:
+            result.status = UNSTABLE
+            result.differences = unstable
+            result.suggestion = suggest_config(unstable, target=case.target)
+            return result
+    result.differences = compare_observed(expected, views[0], session.policy, target=case.target)
+    if result.differences:
+        result.status = CHANGED
+    return result
+
+
+def _error(result: CaseResult, message: str) -> CaseResult:
+    result.status = ERROR
+    result.error = message
+    return result
+
+
+def iter_results(
+    session: VerifySession, targets: Iterable[str] | None = None, *, runs: int = 1
+) -> Iterator[CaseResult]:
+    """Verdicts for every case of the store (or of ``targets``), bad files included."""
+    for item in session.store.iter_cases(list(targets) if targets else None):
+        if isinstance(item, GoldenFileError):
+            path = Path(item.path)
+            yield CaseResult("?", path.stem.removeprefix("case-"), path, ERROR, error=str(item))
+            continue
+        yield verify_case(session, item, runs=runs)
+
+
+@dataclass
+class TargetTally:
+    target: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def tally(results: Iterable[CaseResult]) -> list[TargetTally]:
+    by_target: dict[str, TargetTally] = {}
+    for result in results:
+        entry = by_target.setdefault(result.target, TargetTally(result.target))
+        entry.counts[result.status] = entry.counts.get(result.status, 0) + 1
+    return [by_target[name] for name in sorted(by_target)]
+
+
+def exit_code(results: Iterable[CaseResult]) -> int:
+    """0 all the same, 1 some behaviour changed (or is unstable), 2 golden-file errors."""
+    statuses = {result.status for result in results}
+    if ERROR in statuses:
+        return 2
+    if CHANGED in statuses or UNSTABLE in statuses:
+        return 1
+    return 0

@@ -87,7 +87,9 @@ def test_function_case_captures_inputs_before_effects_output_and_logs(
     (case,) = cases(tmp_path / "golden")
     assert case["inputs"]["args"] == [[{"qty": 2, "unit": 10.0}], "C1"]  # before the mutation
     assert case["outcome"] == {"returned": 24.0}
-    assert case["effects"] == {"lines": [{"qty": 2, "unit": 10.0, "net": 20.0}]}
+    assert case["effects"] == {
+        "lines": [{"qty": 2, "unit": 10.0, "net": 20.0, "$keys": ["qty", "unit", "net"]}]
+    }
     assert case["output"]["stdout"] == "priced 1 lines\n"
     assert case["output"]["logs"] == [
         {"level": "WARNING", "logger": "legacy", "message": "small order"}

@@ -154,3 +154,46 @@ def exit_code(results: Iterable[CaseResult]) -> int:
     if CHANGED in statuses or UNSTABLE in statuses:
         return 1
     return 0
+
+
+def update_case(session: VerifySession, stored: StoredCase) -> tuple[str, list[Difference]]:
+    """Replace a master's observation with today's behaviour; inputs and id stay.
+
+    Returns the store's write status and the differences that the update accepted, so
+    callers can print what changed.
+    """
+    from dataclasses import replace as dataclass_replace
+
+    case = stored.case
+    class_policy = session.class_policy_for(case.target)
+    read_old = session.blob_reader(case.target)
+    replayed = replay(case, read_old, class_policy)
+    read_new = session.blob_reader(case.target, replayed.blobs)
+    differences = compare_observed(
+        observed_view(case.observation, read_old, class_policy),
+        observed_view(replayed.observation, read_new, class_policy),
+        session.policy,
+        target=case.target,
+    )
+    blobs = {name: read_new(name) for name in _blob_names(case.inputs, case.rng, replayed.observation)}
+    updated = dataclass_replace(case, observation=replayed.observation, blobs=blobs, meta=dict(case.meta))
+    updated.meta.pop("reviewed", None)
+    return session.store.write(updated, overwrite=True), differences
+
+
+def _blob_names(*trees: Any) -> set[str]:
+    """Every blob a case's trees refer to, so a rewritten case carries all of them."""
+    names: set[str] = set()
+    stack: list[Any] = list(trees)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            blob = node.get("blob")
+            if isinstance(blob, str) and "dtype" in node:
+                names.add(blob)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif hasattr(node, "__dataclass_fields__"):
+            stack.extend(vars(node).values())
+    return names

@@ -128,3 +128,21 @@ def test_target_removed_since_recording_is_an_error(make_module, tmp_path: Path)
     del mod.shout
     (result,) = iter_results(session_for(store, tmp_path))
     assert result.status == ERROR and "has no 'shout'" in (result.error or "")
+
+
+def test_update_case_rewrites_the_observation_and_keeps_inputs(make_module, tmp_path: Path) -> None:
+    from legacy_harness.verify import update_case
+
+    mod = make_module(STOCHASTIC)
+    store = tmp_path / "golden"
+    with recording([f"{mod.__name__}:simulate"], store=store):
+        mod.simulate(100)
+    session = session_for(store, tmp_path)
+    (stored,) = [s for s in session.store.iter_cases()]
+    mod.simulate.__code__ = (lambda n: {"mean": 0.0, "pick": "z", "raw": np.zeros(n)}).__code__
+    status, accepted = update_case(session, stored)  # type: ignore[arg-type]
+    assert status == "updated" and {d.path for d in accepted} >= {"outcome.mean", "outcome.pick"}
+    (result,) = iter_results(session)
+    assert result.status == PASSED
+    reloaded = next(iter(session.store.iter_cases()))
+    assert reloaded.case.inputs == stored.case.inputs  # type: ignore[union-attr]

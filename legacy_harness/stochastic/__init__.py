@@ -1,0 +1,72 @@
+"""Stochastic characterization: seed control, statistical masters, run planning.
+
+Import from here; the submodules are an implementation detail.
+"""
+
+from .assertions import (
+    StochasticAssertionError,
+    Verdict,
+    assert_rate,
+    assert_same_distribution,
+    assert_within_envelope,
+    flatten_leaves,
+    master_leaves,
+    sequential_compare,
+)
+from .histogram import render_histograms
+from .planning import Plan, plan, plan_rate, power, rate_power
+from .seeds import SeedReport, seeded, seeds_for
+from .stats import (
+    BernoulliSequentialTest,
+    SequentialTest,
+    TestResult,
+    binomial_test,
+    brown_forsythe,
+    chi_square_categorical,
+    combined_pvalue,
+    compare_samples,
+    holm,
+    holm_reject,
+    infer_kind,
+    ks_2samp,
+    mann_whitney,
+    permutation_test,
+    sprt,
+    two_proportion_exact,
+)
+
+__all__ = [
+    "BernoulliSequentialTest",
+    "Plan",
+    "SeedReport",
+    "SequentialTest",
+    "StochasticAssertionError",
+    "TestResult",
+    "Verdict",
+    "assert_rate",
+    "assert_same_distribution",
+    "assert_within_envelope",
+    "binomial_test",
+    "brown_forsythe",
+    "chi_square_categorical",
+    "combined_pvalue",
+    "compare_samples",
+    "flatten_leaves",
+    "holm",
+    "holm_reject",
+    "infer_kind",
+    "ks_2samp",
+    "mann_whitney",
+    "master_leaves",
+    "permutation_test",
+    "plan",
+    "plan_rate",
+    "power",
+    "rate_power",
+    "render_histograms",
+    "seeded",
+    "seeds_for",
+    "sequential_compare",
+    "sprt",
+    "two_proportion_exact",
+]

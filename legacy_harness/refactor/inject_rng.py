@@ -1,0 +1,293 @@
+"""``inject-rng``: route global random draws through an injected generator parameter.
+
+Code that calls ``np.random.normal`` or ``random.choice`` cannot be seeded per call, so
+golden masters must capture and restore global state. This helper adds a keyword-only
+parameter whose default *is* the global generator's module (``rng=np.random``,
+``rng=random``) and rewrites the calls to ``rng.normal(...)``: with the default the
+very same functions run, so behaviour is bit-identical, while tests can pass
+``np.random.RandomState(0)`` (or ``random.Random(0)``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
+from libcst.metadata import QualifiedNameProvider
+
+from legacy_harness.refactor._common import (
+    HarnessCommand,
+    RefusalError,
+    add_kwonly_param,
+    check_identifier,
+    find_definition,
+    kwonly_param,
+    param_names,
+    qualname_of,
+    replace_nodes,
+    variable_names,
+)
+
+#: Names under ``numpy.random`` / ``random`` that build generators instead of drawing
+#: from the global one; rewriting them would change nothing but readability.
+_NOT_GLOBAL_DRAWS = {
+    "numpy.random": {
+        "RandomState",
+        "Generator",
+        "default_rng",
+        "SeedSequence",
+        "BitGenerator",
+        "MT19937",
+        "PCG64",
+        "PCG64DXSM",
+        "Philox",
+        "SFC64",
+        "mtrand",
+        "bit_generator",
+    },
+    "random": {"Random", "SystemRandom"},
+}
+
+
+def _classify(qualnames: set[str]) -> tuple[str, str] | None:
+    """``("numpy.random" | "random", function)`` for a global random API, else None."""
+    for qn in sorted(qualnames):
+        for family in ("numpy.random", "random"):
+            prefix = family + "."
+            if qn.startswith(prefix):
+                rest = qn[len(prefix) :]
+                if rest and "." not in rest and rest not in _NOT_GLOBAL_DRAWS[family]:
+                    return family, rest
+    return None
+
+
+def _module_bindings(module: cst.Module) -> dict[str, str]:
+    """Module-level names bound to ``numpy``, ``numpy.random`` or ``random`` modules."""
+    bound: dict[str, str] = {}
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    dotted = cst.helpers.get_full_name_for_node(alias.name) or ""
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        bound[alias.asname.name.value] = dotted
+                    else:
+                        top = dotted.split(".")[0]
+                        bound[top] = top
+            elif isinstance(small, cst.ImportFrom) and not small.relative:
+                mod = cst.helpers.get_full_name_for_node(small.module) if small.module else ""
+                if isinstance(small.names, cst.ImportStar):
+                    continue
+                for alias in small.names:
+                    name = cst.helpers.get_full_name_for_node(alias.name) or ""
+                    local = (
+                        alias.asname.name.value
+                        if alias.asname is not None and isinstance(alias.asname.name, cst.Name)
+                        else name
+                    )
+                    bound[local] = f"{mod}.{name}"
+    return bound
+
+
+def _default_for(family: str, bindings: dict[str, str]) -> tuple[str, bool]:
+    """Source of the default expression and whether an import must be added."""
+    for local, target in sorted(bindings.items()):
+        if target == family:
+            return local, False
+    if family == "numpy.random":
+        for local, target in sorted(bindings.items()):
+            if target == "numpy":
+                return f"{local}.random", False
+        return "numpy.random", True
+    return "random", True
+
+
+class InjectRngCommand(HarnessCommand):
+    """Give a function (or every method of a class) an injectable random generator."""
+
+    DESCRIPTION = (
+        "Route np.random.* / random.* calls in a function through a keyword-only "
+        "parameter defaulting to the global generator (bit-identical by default)."
+    )
+    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+
+    def __init__(
+        self,
+        context: CodemodContext,
+        function: str,
+        param: str = "rng",
+        py_param: str = "py_rng",
+    ) -> None:
+        super().__init__(context)
+        check_identifier(param, "--param")
+        check_identifier(py_param, "--py-param")
+        if param == py_param:
+            raise RefusalError(f"{param}: --param and --py-param must differ")
+        self.function = function
+        self.param = param
+        self.py_param = py_param
+
+    @staticmethod
+    def add_args(arg_parser: argparse.ArgumentParser) -> None:
+        arg_parser.add_argument(
+            "--function",
+            required=True,
+            help="qualname of a function, method or class (all its methods): "
+            "train, Model.fit, Model, or pkg.mod:Model.fit",
+        )
+        arg_parser.add_argument("--param", default="rng", help="parameter name (default rng)")
+        arg_parser.add_argument(
+            "--py-param",
+            default="py_rng",
+            help="parameter for stdlib random when numpy is also used (default py_rng)",
+        )
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        chain = find_definition(tree, self.function, self.context.full_module_name)
+        target = chain[-1]
+        if isinstance(target, cst.ClassDef):
+            funcs = [s for s in target.body.body if isinstance(s, cst.FunctionDef)]
+            prefix = qualname_of(chain)
+            funcs_named = [(f, f"{prefix}.{f.name.value}") for f in funcs]
+        else:
+            funcs_named = [(target, qualname_of(chain))]
+        bindings = _module_bindings(tree)
+        mapping: dict[cst.CSTNode, object] = {}
+        for func, qual in funcs_named:
+            self._plan(func, qual, bindings, mapping)
+        return replace_nodes(tree, mapping)  # type: ignore[arg-type]
+
+    def _calls(self, func: cst.FunctionDef) -> list[tuple[cst.Call, str, str]]:
+        found: list[tuple[cst.Call, str, str]] = []
+
+        class Finder(cst.CSTVisitor):
+            def visit_Call(inner, node: cst.Call) -> None:  # noqa: N805
+                names = {q.name for q in self.get_metadata(QualifiedNameProvider, node.func, set())}
+                hit = _classify(names)
+                if hit is not None:
+                    found.append((node, *hit))
+
+        func.body.visit(Finder())
+        return found
+
+    def _plan(
+        self,
+        func: cst.FunctionDef,
+        qual: str,
+        bindings: dict[str, str],
+        mapping: dict[cst.CSTNode, object],
+    ) -> None:
+        calls = self._calls(func)
+        seen = {family for _, family, _ in calls}
+        families = [family for family in ("numpy.random", "random") if family in seen]
+        if not families:
+            return
+        existing = set(param_names(func.params))
+        names: dict[str, str] = {}
+        for family in families:
+            use_py = family == "random" and (
+                "numpy.random" in families or self._has_param(func, self.py_param)
+            )
+            names[family] = self.py_param if use_py else self.param
+        used = {n.value for n in variable_names([func.body])}
+        new_params: list[cst.Param] = []
+        for fam, name in names.items():
+            default, needs_import = _default_for(fam, bindings)
+            if name in existing:
+                current = self._param(func, name)
+                if (
+                    current is None
+                    or current.default is None
+                    or (cst.Module([]).code_for_node(current.default) != default)
+                ):
+                    raise RefusalError(
+                        f"{qual}: already has a parameter {name} that is not the injected "
+                        f"generator; choose another with --param/--py-param"
+                    )
+                continue
+            if name in used:
+                raise RefusalError(
+                    f"{qual}: the name {name} is already used in the function; "
+                    "choose another with --param/--py-param"
+                )
+            if needs_import:
+                AddImportsVisitor.add_needed_import(self.context, fam)
+            new_params.append(kwonly_param(name, cst.parse_expression(default)))
+        for call, fam_of_call, attr in calls:
+            mapping[call] = _rewrite_call(names[fam_of_call], attr)
+        for call in self._recursive_calls(func, qual):
+            passed = {a.keyword.value for a in call.args if a.keyword is not None}
+            missing = [n for n in names.values() if n not in passed]
+            if missing and not any(a.star == "**" for a in call.args):
+                mapping[call] = _pass_through(missing)
+        if new_params:
+            mapping[func] = _add_params(new_params)
+
+    @staticmethod
+    def _recursive_calls(func: cst.FunctionDef, qual: str) -> list[cst.Call]:
+        """Calls of the function itself, which should hand the injected generator on."""
+        fname = func.name.value
+        if "." in qual:
+            params = [*func.params.posonly_params, *func.params.params]
+            if not params:
+                return []
+            me = params[0].name.value
+            pattern = m.Call(func=m.Attribute(value=m.Name(me), attr=m.Name(fname)))
+        else:
+            pattern = m.Call(func=m.Name(fname))
+        return [c for c in m.findall(func.body, pattern) if isinstance(c, cst.Call)]
+
+    @staticmethod
+    def _param(func: cst.FunctionDef, name: str) -> cst.Param | None:
+        p = func.params
+        for param in (*p.posonly_params, *p.params, *p.kwonly_params):
+            if param.name.value == name:
+                return param
+        return None
+
+    def _has_param(self, func: cst.FunctionDef, name: str) -> bool:
+        return self._param(func, name) is not None
+
+
+def _rewrite_call(param: str, attr: str):  # type: ignore[no-untyped-def]
+    def rewrite(updated: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(updated, cst.Call)
+        return updated.with_changes(func=cst.Attribute(value=cst.Name(param), attr=cst.Name(attr)))
+
+    return rewrite
+
+
+def _pass_through(names: Sequence[str]):  # type: ignore[no-untyped-def]
+    def rewrite(updated: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(updated, cst.Call)
+        extra = [
+            cst.Arg(
+                keyword=cst.Name(n),
+                value=cst.Name(n),
+                equal=cst.AssignEqual(
+                    whitespace_before=cst.SimpleWhitespace(""),
+                    whitespace_after=cst.SimpleWhitespace(""),
+                ),
+            )
+            for n in names
+        ]
+        return updated.with_changes(args=[*updated.args, *extra])
+
+    return rewrite
+
+
+def _add_params(new_params: Sequence[cst.Param]):  # type: ignore[no-untyped-def]
+    def rewrite(updated: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(updated, cst.FunctionDef)
+        params = updated.params
+        for param in new_params:
+            params = add_kwonly_param(params, param)
+        return updated.with_changes(params=params)
+
+    return rewrite

@@ -30,6 +30,7 @@ EXIT_OK, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
 #: ``DESCRIPTION``; it is imported only when its command runs or help is shown.
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module under legacy_harness, one-line help)
+    "refactor": ("cli_refactor", "apply a refactoring helper; --verify proves it keeps behaviour"),
 }
 
 
@@ -224,7 +225,7 @@ def _unstable_text(result: CaseResult) -> str:
     lines = [
         f"UNSTABLE {result.target} case-{result.case_id}: these fields differ between runs of the same code"
     ]
-    lines.append(_indent(render_text(result.differences)))
+    lines.append(_indent(render_text(result.differences, limit=5)))
     if result.suggestion:
         lines.append("  add to pyproject.toml:")
         lines.append(_indent(result.suggestion, 4))
@@ -310,6 +311,8 @@ def cmd_verify(args: argparse.Namespace, config: Config) -> int:
         1: "behaviour changed",
         2: "some golden files could not be used",
     }
+    if code == 1 and not any(r.status == CHANGED for r in results):
+        verdict[1] = "some fields differ between runs of the same code; add the suggested lines"
     print(f"\n{same} of {total} cases behave the same: {verdict[code]}")
     return code
 

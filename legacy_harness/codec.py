@@ -457,7 +457,7 @@ class _Encoder:
         wrap: dict[int, int] = {}
         for entry in self.shared:
             node = entry[1]
-            if type(node) is dict and any(k[:1] == "$" and k != "$keys" for k in node):
+            if type(node) is dict and any(k[:1] == "$" and k not in MARKER_KEYS for k in node):
                 node["$id"] = entry[2]
             else:
                 wrap[id(node)] = entry[2]
@@ -973,6 +973,9 @@ _PATH_FLAVOURS: dict[str, tuple[type, type]] = {
     "PureWindowsPath": (pathlib.PureWindowsPath, pathlib.PureWindowsPath),
 }
 
+#: Keys that may stand beside a tag (or in a plain object) without being a tag.
+MARKER_KEYS = frozenset({"$id", "$keys"})
+
 _TAG_KEYS: dict[str, frozenset[str]] = {
     "$int": frozenset(),
     "$float": frozenset(),
@@ -1045,7 +1048,7 @@ class _Decoder:
         if cls is dict:
             tag = None
             for key in node:
-                if type(key) is str and key[:1] == "$" and key != "$id" and key != "$keys":
+                if type(key) is str and key[:1] == "$" and key not in MARKER_KEYS:
                     if tag is not None:
                         raise self.fail(path, f"object has two tags, {tag} and {key}")
                     tag = key

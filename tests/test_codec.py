@@ -9,6 +9,7 @@ import hashlib
 import io
 import math
 import pathlib
+import re
 import struct
 import sys
 import threading
@@ -344,7 +345,9 @@ OBJECT_VALUES: list[Any] = [
 ]
 
 
-@pytest.mark.parametrize("value", OBJECT_VALUES, ids=repr)
+@pytest.mark.parametrize(
+    "value", OBJECT_VALUES, ids=lambda v: re.sub(" at 0x[0-9a-f]+", "", repr(v))
+)
 def test_object_round_trip(value: Any) -> None:
     back = roundtrip(value)
     assert type(back) is type(value)

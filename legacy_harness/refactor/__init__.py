@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import libcst as cst
-from libcst.codemod import Codemod, CodemodContext, SkipFile
+from libcst.codemod import Codemod, CodemodCommand, CodemodContext, SkipFile
 
 from legacy_harness.refactor._common import (
     RefusalError,
@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 #: CLI name -> codemod class; keyword arguments are the classes' ``add_args`` dests.
-HELPERS: dict[str, type[Codemod]] = {
+HELPERS: dict[str, type[CodemodCommand]] = {
     "inject-rng": InjectRngCommand,
     "parameterize": ParameterizeCommand,
     "rename": RenameCommand,

@@ -25,6 +25,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
+from legacy_harness.codec import MARKER_KEYS
 from legacy_harness.refactor._common import (
     HarnessCommand,
     RefusalError,
@@ -104,7 +105,7 @@ def type_of_encoded(tree: Any) -> str | None:
     if isinstance(tree, list):
         return "list"
     if isinstance(tree, dict):
-        tags = [k for k in tree if isinstance(k, str) and k.startswith("$") and k != "$id"]
+        tags = [k for k in tree if isinstance(k, str) and k.startswith("$") and k not in MARKER_KEYS]
         if not tags:
             return "dict"
         tag = tags[0]

@@ -44,6 +44,8 @@ class GoldenCase:
     meta: dict[str, Any] = field(default_factory=dict)
     #: Binary sidecars (name -> bytes) referenced from the trees; ``.npy`` payloads.
     blobs: dict[str, bytes] = field(default_factory=dict)
+    #: Samples over fresh seeds, for statistical verification (``record --runs N``).
+    distribution: dict[str, Any] | None = None
 
     @property
     def replayable(self) -> bool:
@@ -67,6 +69,8 @@ def case_to_tree(case: GoldenCase) -> dict[str, Any]:
     }
     if case.rng is not None:
         tree["rng"] = case.rng
+    if case.distribution is not None:
+        tree["distribution"] = case.distribution
     return tree
 
 
@@ -121,4 +125,12 @@ def case_from_tree(tree: Any) -> GoldenCase:
     meta = tree.get("meta", {})
     if not isinstance(meta, dict):
         raise ValueError("field 'meta' must be an object")
-    return GoldenCase(target, case_id, inputs, Observation(outcome, effects, output), rng, meta)
+    distribution = tree.get("distribution")
+    if distribution is not None:
+        if not isinstance(distribution, dict) or not isinstance(distribution.get("seeds"), list):
+            raise ValueError("field 'distribution' must be an object with a 'seeds' list")
+        for key in ("numeric", "categorical"):
+            if not isinstance(distribution.get(key), dict):
+                raise ValueError(f"field 'distribution.{key}' must be an object")
+    observation = Observation(outcome, effects, output)
+    return GoldenCase(target, case_id, inputs, observation, rng, meta, {}, distribution)

@@ -14,7 +14,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .config import Config, add_pythonpath, load_config
@@ -30,6 +30,13 @@ EXIT_OK, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
 #: ``DESCRIPTION``; it is imported only when its command runs or help is shown.
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module under legacy_harness, one-line help)
+    "coverage": ("cli_coverage", "line and branch coverage of each target by its golden masters"),
+    "characterize": ("cli_characterize", "generate cases for the code the golden masters miss"),
+    "minimize": ("cli_minimize", "keep the fewest cases that preserve coverage and outcome kinds"),
+    "mutate": ("cli_mutate", "mutation testing: which small changes would the masters miss"),
+    "check": ("cmd_check", "the CI gate: verify every master in parallel and enforce policies"),
+    "review": ("cmd_review", "walk changed and unreviewed cases: diff, then accept, reject, skip"),
+    "approve": ("cmd_approve", "mark cases reviewed; changed masters take today's behaviour"),
     "refactor": ("cli_refactor", "apply a refactoring helper; --verify proves it keeps behaviour"),
 }
 
@@ -74,9 +81,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="new: keep existing masters, add new ones (default); all: replace masters with today's behaviour",
     )  # fmt: skip
     record.add_argument(
-        "--runs", type=_positive, default=1, metavar="N",
-        help="after recording, replay each case N times and list fields that differ between runs",
-    )  # fmt: skip
+        "--runs",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="after recording, replay each case N times with distinct seeds: results that vary"
+        " become statistical masters (samples per leaf); strings that never repeat are reported"
+        " with the scrubber lines to add",
+    )
+    record.add_argument(
+        "--seed", type=int, default=0, help="base seed of the --runs replays (default 0)"
+    )
 
     verify = commands.add_parser(
         "verify",
@@ -91,9 +106,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _store_option(verify)
     verify.add_argument(
-        "--runs", type=_positive, default=1, metavar="N",
-        help="replay each case N times; fields that differ between runs are reported as unstable",
-    )  # fmt: skip
+        "--runs",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="exact masters: replay each case N times and report fields that differ between runs"
+        " as unstable; with --stochastic: fresh runs per statistical master (default: planned)",
+    )
+    verify.add_argument(
+        "--stochastic",
+        action="store_true",
+        help="check cases that have a statistical master (record --runs) against fresh seeds",
+    )
+    verify.add_argument(
+        "--alpha", type=float, default=0.01, help="family-wise false-alarm rate (default 0.01)"
+    )
+    verify.add_argument(
+        "--seed", type=int, default=0, help="base seed of the fresh runs (default 0)"
+    )
+    verify.add_argument(
+        "--sequential",
+        action="store_true",
+        help="with --stochastic: Wald's SPRT, stop when the answer is clear",
+    )
+    verify.add_argument(
+        "--hashseed",
+        type=int,
+        metavar="N",
+        help="replay in a subprocess with PYTHONHASHSEED=N (set iteration order is fixed at start-up)",
+    )
+    verify.add_argument(
+        "--threads",
+        type=_positive,
+        metavar="N",
+        help="replay in a subprocess with BLAS/OpenMP thread counts pinned to N (summation order)",
+    )
     verify.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     verify.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     verify.add_argument(
@@ -200,20 +247,53 @@ def cmd_record(args: argparse.Namespace, program: list[str], config: Config) -> 
         summary = recorder.stop()
     print(summary.render(), file=sys.stderr)
     if args.runs > 1:
-        _report_stability(config, [str(t.target) for t in summary.targets], args.runs)
+        _record_distributions(
+            config, [str(t.target) for t in summary.targets], args.runs, args.seed
+        )
     return EXIT_CHANGED if status else EXIT_OK
 
 
-def _report_stability(config: Config, targets: list[str], runs: int) -> None:
-    from .verify import UNSTABLE, VerifySession, iter_results
+def _record_distributions(config: Config, targets: list[str], runs: int, seed: int) -> None:
+    """``record --runs N``: what varies across seeds becomes a statistical master."""
+    from .compare import Difference
+    from .stochastic.planning import plan
+    from .stochastic.runner import record_distributions
+    from .unstable import suggest_config
 
-    session = VerifySession.open(config)
-    unstable = [r for r in iter_results(session, targets, runs=runs) if r.status == UNSTABLE]
-    if not unstable:
-        print(f"stable: every case gave the same result in {runs} runs", file=sys.stderr)
-        return
-    for result in unstable:
-        print(_unstable_text(result), file=sys.stderr)
+    recorded = record_distributions(targets, runs=runs, seed=seed, config=config)
+    leaves = 0
+    for item in recorded:
+        case, distribution = item.stored.case, item.distribution
+        name = f"{case.target} case-{case.id}"
+        varying = [n for n in distribution.varying if n not in distribution.unstable]
+        leaves += len(varying)
+        if not item.written:
+            print(f"{name}: same result in {runs} runs (exact master only)", file=sys.stderr)
+            continue
+        shown = ", ".join(varying[:4]) + (
+            f" and {len(varying) - 4} more" if len(varying) > 4 else ""
+        )
+        print(
+            f"{name}: {len(varying)} leaves vary across {runs} seeds ({shown}): statistical master stored",
+            file=sys.stderr,
+        )
+        if distribution.unstable:
+            column = distribution.categorical_names.index
+            diffs = [
+                Difference(leaf, "unstable", str(distribution.categorical[0, column(leaf)]),
+                           str(distribution.categorical[1, column(leaf)]))
+                for leaf in distribution.unstable
+            ]  # fmt: skip
+            print(
+                f"  never the same twice, not tested: {', '.join(distribution.unstable[:4])}",
+                file=sys.stderr,
+            )
+            suggestion = suggest_config(diffs, target=case.target)
+            if suggestion:
+                print("  add to pyproject.toml:\n" + _indent(suggestion, 4), file=sys.stderr)
+    if leaves:
+        advice = plan(effect=1.0, alpha=0.01, power=0.9, ref_runs=runs, n_assertions=leaves)
+        print(f"advice: {advice}", file=sys.stderr)
 
 
 # -- verify ---------------------------------------------------------------------------
@@ -250,13 +330,18 @@ def cmd_verify(args: argparse.Namespace, config: Config) -> int:
         tally,
     )
 
+    if (args.hashseed is not None or args.threads) and not os.environ.get(_PINNED):
+        return _verify_pinned(args)
     session = VerifySession.open(config)
     if not session.store.root.is_dir():
         raise UsageError(
             f"legacy-harness verify: no golden store at {session.store.root}; record first"
             " (legacy-harness record --target MOD:QUALNAME -- SCRIPT) or pass --store DIR"
         )
-    results = list(iter_results(session, args.targets or None, runs=args.runs))
+    if args.stochastic:
+        results = _verify_stochastic(args, session)
+    else:
+        results = list(iter_results(session, args.targets or None, runs=args.runs))
     if args.targets and not results:
         raise UsageError(
             f"legacy-harness verify: no cases for {', '.join(args.targets)} in {session.store.root}"
@@ -270,6 +355,7 @@ def cmd_verify(args: argparse.Namespace, config: Config) -> int:
                 {
                     "target": r.target, "id": r.case_id, "path": str(r.path), "status": r.status,
                     "error": r.error, "differences": to_data(r.differences), "suggestion": r.suggestion,
+                    "explanation": r.explanation,
                 }
                 for r in results
             ],
@@ -296,7 +382,10 @@ def cmd_verify(args: argparse.Namespace, config: Config) -> int:
     for result in results:
         if result.status == CHANGED:
             print(f"\nCHANGED {result.target} case-{result.case_id} ({_shown(result.path)})")
-            print(_indent(render_text(result.differences, limit=args.max_diffs, color=color)))
+            if result.explanation:
+                print(_indent(result.explanation))
+            else:
+                print(_indent(render_text(result.differences, limit=args.max_diffs, color=color)))
         elif result.status == UNSTABLE:
             print()
             print(_unstable_text(result))
@@ -317,6 +406,72 @@ def cmd_verify(args: argparse.Namespace, config: Config) -> int:
     return code
 
 
+_PINNED = "LEGACY_HARNESS_PINNED"
+_THREAD_VARIABLES = (
+    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "BLIS_NUM_THREADS",
+)  # fmt: skip
+
+
+def _verify_pinned(args: argparse.Namespace) -> int:
+    """Re-run verify in a subprocess whose hash seed and BLAS threads are fixed at start-up."""
+    import subprocess
+
+    env = {**os.environ, _PINNED: "1"}
+    if args.hashseed is not None:
+        env["PYTHONHASHSEED"] = str(args.hashseed)
+    if args.threads:
+        env.update({name: str(args.threads) for name in _THREAD_VARIABLES})
+    pinned = ", ".join(
+        part
+        for part in (
+            f"PYTHONHASHSEED={args.hashseed}" if args.hashseed is not None else "",
+            f"{args.threads} BLAS thread(s)" if args.threads else "",
+        )
+        if part
+    )
+    print(f"replaying in a subprocess with {pinned}", file=sys.stderr)
+    command = [sys.executable, "-m", "legacy_harness", "verify", *args.argv]
+    return subprocess.run(command, env=env).returncode
+
+
+def _verify_stochastic(args: argparse.Namespace, session: Any) -> list[CaseResult]:
+    """Statistical masters against fresh seeds; every other case exactly."""
+    from .stochastic.runner import failed, verify_distributions
+    from .verify import CHANGED, PASSED, CaseResult, iter_results
+
+    if not 0 < args.alpha < 1:
+        raise UsageError(f"legacy-harness verify: --alpha {args.alpha} must be between 0 and 1")
+    runs = args.runs if args.runs > 1 else None
+    tested = verify_distributions(
+        session,
+        args.targets or None,
+        runs=runs,
+        seed=args.seed,
+        alpha=args.alpha,
+        sequential=args.sequential,
+    )
+    results = []
+    for item in tested:
+        case = item.stored.case
+        status = CHANGED if failed(item, args.alpha) else PASSED
+        explanation = item.render(args.alpha)
+        if item.sequential:
+            explanation = (
+                f"sequential test: {item.sequential} after {item.current.runs} runs\n" + explanation
+            )
+        results.append(
+            CaseResult(case.target, case.id, item.stored.path, status, explanation=explanation)
+        )
+    statistical = {(r.target, r.case_id) for r in results}
+    exact = [
+        r
+        for r in iter_results(session, args.targets or None)
+        if (r.target, r.case_id) not in statistical
+    ]
+    return exact + results
+
+
 def _shown(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd()))
@@ -330,6 +485,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(options)
+        args.argv = options[1:]
         if args.command is None:
             parser.print_help()
             return EXIT_ERROR

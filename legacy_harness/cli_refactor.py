@@ -18,7 +18,7 @@ DESCRIPTION = (
     " Exit codes: 0 done (or safe); 1 behaviour changed, files restored; 2 refused or bad usage."
 )
 
-_LOOP_OPTIONS = ("apply", "verify", "paths", "command", "helper")
+_LOOP_OPTIONS = ("apply", "verify", "paths", "command", "helper", "argv")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

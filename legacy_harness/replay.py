@@ -46,8 +46,13 @@ def replay(
     policy: codec.ClassPolicy,
     *,
     target: ResolvedTarget | None = None,
+    restore_random: bool = True,
 ) -> Replayed:
-    """Call today's code with the case's inputs; raises HarnessError if it cannot."""
+    """Call today's code with the case's inputs; raises HarnessError if it cannot.
+
+    ``restore_random=False`` leaves the generators as the caller set them (statistical
+    replays run inside ``seeded(seed)`` with fresh seeds).
+    """
     if not case.replayable:
         raise HarnessError(
             f"case {case.id} of {case.target} holds values that could not be recorded"
@@ -67,7 +72,7 @@ def replay(
     new_blobs: dict[str, bytes] = {}
     problems: list[str] = []
     before = encode_inputs(inputs, new_blobs, problems)
-    if case.rng:
+    if case.rng and restore_random:
         restore_rng(case.rng, blobs)
     log_level = case.meta.get("log_level")
     observation, _ = observe_call(

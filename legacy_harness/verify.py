@@ -15,6 +15,7 @@ from . import codec
 from .compare import Difference, Policy, compare_observed
 from .config import Config, add_pythonpath
 from .errors import GoldenFileError, HarnessError
+from .redact import Redactor
 from .replay import observed_view, replay
 from .store import GoldenStore, StoredCase
 from .targets import TargetSpec, resolve
@@ -33,6 +34,10 @@ class CaseResult:
     differences: list[Difference] = field(default_factory=list)
     error: str | None = None
     suggestion: str | None = None
+    #: A verdict already rendered as text (statistical masters explain themselves).
+    explanation: str | None = None
+    #: Said about a verdict without changing it (e.g. inputs redacted at record time).
+    note: str | None = None
 
 
 @dataclass
@@ -43,6 +48,7 @@ class VerifySession:
     store: GoldenStore
     policy: Policy
     class_policy: codec.ClassPolicy
+    redactor: Redactor = field(default_factory=Redactor)
 
     @classmethod
     def open(cls, config: Config, *, policy: Policy | None = None) -> VerifySession:
@@ -51,7 +57,11 @@ class VerifySession:
         packages = {TargetSpec.parse(t).package for t in store.targets()}
         class_policy = codec.ClassPolicy(frozenset(packages | set(config.allow)))
         return cls(
-            config, store, policy or Policy.from_config(config.comparison_table()), class_policy
+            config,
+            store,
+            policy or Policy.from_config(config.comparison_table()),
+            class_policy,
+            Redactor.from_config(config.table),
         )
 
     def blob_reader(self, target: str, extra: dict[str, bytes] | None = None) -> Any:
@@ -78,15 +88,23 @@ def verify_case(session: VerifySession, stored: StoredCase, *, runs: int = 1) ->
         result.error = "not replayable: " + "; ".join(case.meta.get("unencodable", []))
         return result
     class_policy = session.class_policy_for(case.target)
+    redact = session.redactor.redact_observation
+    redacted_inputs = [p for p in case.meta.get("redacted", ()) if str(p).startswith("inputs")]
+    if redacted_inputs:
+        result.note = "replayed with '<redacted>' in place of recorded inputs: " + ", ".join(
+            map(str, redacted_inputs)
+        )
     try:
         target = resolve(case.target)
-        expected = observed_view(case.observation, session.blob_reader(case.target), class_policy)
+        expected = observed_view(
+            redact(case.observation)[0], session.blob_reader(case.target), class_policy
+        )
         views = []
         for _ in range(max(1, runs)):
             replayed = replay(case, session.blob_reader(case.target), class_policy, target=target)
             views.append(
                 observed_view(
-                    replayed.observation,
+                    redact(replayed.observation)[0],
                     session.blob_reader(case.target, replayed.blobs),
                     class_policy,
                 )
@@ -168,6 +186,7 @@ def update_case(session: VerifySession, stored: StoredCase) -> tuple[str, list[D
     class_policy = session.class_policy_for(case.target)
     read_old = session.blob_reader(case.target)
     replayed = replay(case, read_old, class_policy)
+    replayed.observation = session.redactor.redact_observation(replayed.observation)[0]
     read_new = session.blob_reader(case.target, replayed.blobs)
     differences = compare_observed(
         observed_view(case.observation, read_old, class_policy),
@@ -175,8 +194,12 @@ def update_case(session: VerifySession, stored: StoredCase) -> tuple[str, list[D
         session.policy,
         target=case.target,
     )
-    blobs = {name: read_new(name) for name in _blob_names(case.inputs, case.rng, replayed.observation)}
-    updated = dataclass_replace(case, observation=replayed.observation, blobs=blobs, meta=dict(case.meta))
+    blobs = {
+        name: read_new(name) for name in _blob_names(case.inputs, case.rng, replayed.observation)
+    }
+    updated = dataclass_replace(
+        case, observation=replayed.observation, blobs=blobs, meta=dict(case.meta)
+    )
     updated.meta.pop("reviewed", None)
     return session.store.write(updated, overwrite=True), differences
 

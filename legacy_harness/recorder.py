@@ -31,6 +31,7 @@ from .observe import (
     rng_tree,
     rng_used,
 )
+from .redact import Redactor, blob_names
 from .store import CREATED, KEPT, UNCHANGED, UPDATED, GoldenStore
 from .targets import (
     KIND_CLASSMETHOD,
@@ -149,7 +150,9 @@ class _TargetRecorder:
         problems: list[str] = []
         inputs = live_inputs(args, kwargs, instance, self.has_self)
         inputs_tree = encode_inputs(inputs, blobs, problems)
-        case_id = codec.tree_hash({"target": self.spec, "inputs": inputs_tree})
+        redactor = self.sink.redactor
+        stored_inputs, redacted = redactor.redact_inputs(inputs_tree, self.signature.positional)
+        case_id = codec.tree_hash({"target": self.spec, "inputs": stored_inputs})
         if case_id in self.seen:
             return call(*args, **kwargs)
         self.seen.add(case_id)
@@ -162,7 +165,13 @@ class _TargetRecorder:
         if problems:
             meta["unencodable"] = sorted(set(problems))
         rng = rng_tree(rng_before, blobs) if rng_used(rng_before, rng_state()) else None
-        case = GoldenCase(self.spec, case_id, inputs_tree, observation, rng, meta, blobs)
+        observation, more = redactor.redact_observation(observation)
+        redacted += more
+        if redacted:  # the secrets and the blobs of redacted arrays never reach disk
+            meta["redacted"] = sorted(set(redacted))
+            kept = blob_names(stored_inputs, observation.outcome, observation.effects, rng)
+            blobs = {name: data for name, data in blobs.items() if name in kept}
+        case = GoldenCase(self.spec, case_id, stored_inputs, observation, rng, meta, blobs)
         self.sink.accept(self, case, problems)
         if len(self.seen) >= self.max_cases:
             self.full = True
@@ -174,7 +183,9 @@ class _TargetRecorder:
 class _Sink:
     """Where cases go: the store, with the per-target bookkeeping and warnings."""
 
-    def __init__(self, store: GoldenStore, mode: str, origin: str) -> None:
+    def __init__(
+        self, store: GoldenStore, mode: str, origin: str, redactor: Redactor | None = None
+    ) -> None:
         if mode not in MODES:
             from .errors import ConfigError
 
@@ -182,6 +193,7 @@ class _Sink:
         self.store = store
         self.overwrite = mode == "all"
         self.origin = origin
+        self.redactor = redactor if redactor is not None else Redactor()
         self.lock = threading.Lock()
 
     def accept(self, recorder: _TargetRecorder, case: GoldenCase, problems: list[str]) -> None:
@@ -235,9 +247,12 @@ class Recorder:
         max_cases: int = 200,
         mode: str = "new",
         origin: str = "recorded",
+        redactor: Redactor | None = None,
     ) -> None:
         self.store = store if isinstance(store, GoldenStore) else GoldenStore(store)
-        self.sink = _Sink(self.store, mode, origin)
+        if redactor is None:  # [tool.legacy_harness.redact], built-in rules by default
+            redactor = Redactor.from_config(load_config().table)
+        self.sink = _Sink(self.store, mode, origin, redactor)
         specs = sorted({TargetSpec.parse(t) if isinstance(t, str) else t for t in targets})
         self.recorders = [_TargetRecorder(resolve(spec), self.sink, max_cases) for spec in specs]
         self.patches: list[Patch] = []
@@ -319,7 +334,12 @@ def record(
                 target = ResolvedTarget(
                     spec, sys.modules[func.__module__], func.__name__, func, func, "function"
                 )
-                sink = _Sink(GoldenStore(Path(store) if store else config.store), mode, "recorded")
+                sink = _Sink(
+                    GoldenStore(Path(store) if store else config.store),
+                    mode,
+                    "recorded",
+                    Redactor.from_config(config.table),
+                )
                 state["recorder"] = _TargetRecorder(target, sink, max_cases or config.max_cases)
                 state["wrapped"] = state["recorder"].wrap(func)
             return state["recorder"]  # type: ignore[no-any-return]

@@ -30,6 +30,9 @@ EXIT_OK, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
 #: ``DESCRIPTION``; it is imported only when its command runs or help is shown.
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module under legacy_harness, one-line help)
+    "check": ("cmd_check", "the CI gate: verify every master in parallel and enforce policies"),
+    "review": ("cmd_review", "walk changed and unreviewed cases: diff, then accept, reject, skip"),
+    "approve": ("cmd_approve", "mark cases reviewed; changed masters take today's behaviour"),
     "refactor": ("cli_refactor", "apply a refactoring helper; --verify proves it keeps behaviour"),
 }
 
@@ -43,7 +46,9 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The full parser; commands other than ``selected`` get their options only when
+    ``selected`` is None, so running one command never imports the others' modules."""
     parser = _Parser(
         prog="legacy-harness",
         description="Characterization testing for legacy code: record golden masters of real calls,"
@@ -112,7 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="check cases that have a statistical master (record --runs) against fresh seeds",
     )
     verify.add_argument(
-        "--alpha", type=float, default=0.01, help="family-wise false-alarm rate (default 0.01)"
+        "--alpha",
+        type=float,
+        help="family-wise false-alarm rate (default: [tool.legacy_harness.stochastic] alpha, or 0.01)",
     )
     verify.add_argument(
         "--seed", type=int, default=0, help="base seed of the fresh runs (default 0)"
@@ -143,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     import importlib
 
     for name, (module_name, summary) in COMMANDS.items():
+        if selected is not None and name != selected:
+            commands.add_parser(name, help=summary)
+            continue
         module = importlib.import_module(f"legacy_harness.{module_name}")
         command = commands.add_parser(
             name, help=summary, description=getattr(module, "DESCRIPTION", summary)
@@ -433,7 +443,10 @@ def _verify_stochastic(args: argparse.Namespace, session: Any) -> list[CaseResul
     from .stochastic.runner import failed, verify_distributions
     from .verify import CHANGED, PASSED, CaseResult, iter_results
 
-    if not 0 < args.alpha < 1:
+    if args.alpha is None:
+        settings = session.config.table.get("stochastic", {})
+        args.alpha = settings.get("alpha", 0.01) if isinstance(settings, dict) else 0.01
+    if not isinstance(args.alpha, (int, float)) or not 0 < args.alpha < 1:
         raise UsageError(f"legacy-harness verify: --alpha {args.alpha} must be between 0 and 1")
     runs = args.runs if args.runs > 1 else None
     tested = verify_distributions(
@@ -475,7 +488,8 @@ def _shown(path: Path) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     options, program = _split_program(argv)
-    parser = build_parser()
+    selected = next((word for word in options if not word.startswith("-")), None)
+    parser = build_parser(selected)
     try:
         args = parser.parse_args(options)
         args.argv = options[1:]

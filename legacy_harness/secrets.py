@@ -215,12 +215,21 @@ class SecretScanner:
         return found
 
 
-def locate_line(text: str, needle: str) -> int:
-    """1-based line of the first occurrence of ``needle`` (as JSON writes it) in ``text``."""
+def locate_line(text: str, needle: str, section: str | None = None) -> int:
+    """1-based line of ``needle`` (as JSON writes it) in a case file's ``text``.
+
+    ``section`` (``inputs``, ``outcome``...: the first part of a finding's path) starts
+    the search at that top-level key, so a value found in the outcome is not located
+    at the same text in the inputs.
+    """
     import json
 
+    start = 0
+    if section:
+        header = text.find(f'\n  "{section}": ')
+        start = header if header >= 0 else 0
     for candidate in (json.dumps(needle, ensure_ascii=False)[1:-1], needle):
-        index = text.find(candidate) if candidate else -1
+        index = text.find(candidate, start) if candidate else -1
         if index >= 0:
             return text.count("\n", 0, index) + 1
     return 1

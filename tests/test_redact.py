@@ -24,7 +24,10 @@ def test_builtins_are_on_by_default_and_can_be_turned_off() -> None:
     }
     assert Redactor.from_config({"redact": {"builtins": False}}).redact_tree(tree) == tree
     emails = Redactor.from_config({"redact": {"builtins": ["emails"]}})
-    assert emails.redact_tree({"to": "a@b.org", "password": "x"}) == {"to": REDACTED, "password": "x"}
+    assert emails.redact_tree({"to": "a@b.org", "password": "x"}) == {
+        "to": REDACTED,
+        "password": "x",
+    }
 
 
 def test_keys_are_case_insensitive_globs_over_every_kind_of_mapping() -> None:
@@ -54,7 +57,9 @@ def test_keys_are_case_insensitive_globs_over_every_kind_of_mapping() -> None:
 
 
 def test_patterns_replace_only_the_matching_text() -> None:
-    redactor = Redactor.from_config({"redact": {"patterns": [r"\d{3}-\d{2}-\d{4}"], "builtins": False}})
+    redactor = Redactor.from_config(
+        {"redact": {"patterns": [r"\d{3}-\d{2}-\d{4}"], "builtins": False}}
+    )
     out, paths = redactor.redact({"stdout": "ssn 123-45-6789 ok\n", "n": 5}, "output")
     assert out == {"stdout": f"ssn {REDACTED} ok\n", "n": 5}
     assert paths == ["output.stdout"]
@@ -62,7 +67,9 @@ def test_patterns_replace_only_the_matching_text() -> None:
 
 def test_positional_arguments_are_redacted_by_parameter_name() -> None:
     redactor = Redactor.from_config({})
-    out, paths = redactor.redact_inputs({"args": ["alice", "hunter2"], "kwargs": {}}, ["user", "password"])
+    out, paths = redactor.redact_inputs(
+        {"args": ["alice", "hunter2"], "kwargs": {}}, ["user", "password"]
+    )
     assert out["args"] == ["alice", REDACTED] and paths == ["inputs.args[1]"]
 
 
@@ -147,6 +154,35 @@ def test_a_new_secret_every_run_compares_equal_once_redacted(make_module, tmp_pa
     session = VerifySession.open(Config(root=tmp_path, store=store, table=table))
     (result,) = iter_results(session)
     assert result.status == PASSED, result.differences
-    bare = VerifySession.open(Config(root=tmp_path, store=store, table={"redact": {"builtins": False}}))
+    bare = VerifySession.open(
+        Config(root=tmp_path, store=store, table={"redact": {"builtins": False}})
+    )
     (result,) = iter_results(bare)
     assert result.status == CHANGED and "outcome.api_key" in {d.path for d in result.differences}
+
+
+def test_record_command_reads_the_redact_table(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.legacy_harness]\nstore = "golden"\n'
+        '[tool.legacy_harness.redact]\nkeys = ["card"]\npatterns = ["\\\\d{4}-\\\\d{4}"]\n'
+    )
+    (tmp_path / "shop.py").write_text(
+        "def pay(card, amount):\n    print('charged', card)\n    return {'ok': True, 'card': card}\n"
+    )
+    (tmp_path / "run.py").write_text("import shop\nshop.pay('1234-5678', 10)\n")
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    done = subprocess.run(
+        [sys.executable, "-m", "legacy_harness", "record", "-t", "shop:pay", "--", "run.py"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "charged 1234-5678" in done.stdout  # the program's own output is untouched
+    (path,) = (tmp_path / "golden").rglob("case-*.json")
+    text = path.read_text()
+    assert "1234-5678" not in text and "charged <redacted>" in text
+    assert json.loads(text)["inputs"]["args"] == [REDACTED, 10]

@@ -101,3 +101,6 @@ def test_mask_and_locate_line() -> None:
     text = '{\n  "a": 1,\n  "password": "x"\n}\n'
     assert locate_line(text, '"password"') == 3
     assert locate_line(text, "absent") == 1
+    case = '{\n  "inputs": {\n    "to": "a@b.io"\n  },\n  "outcome": {\n    "returned": "a@b.io"\n  }\n}'
+    assert locate_line(case, "a@b.io", "inputs") == 3
+    assert locate_line(case, "a@b.io", "outcome") == 6

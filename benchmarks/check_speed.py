@@ -1,0 +1,116 @@
+"""Speed of ``legacy-harness check``: cases verified per second, per process.
+
+Writes 10,000 tiny cases of a trivial function straight into a store (no recording),
+then runs ``legacy-harness check --allow-unreviewed`` as CI would, with ``--jobs 1``
+and ``--jobs 2``, and prints wall time, cases per second, and cases per second per
+process. The aim is at least 2,000 cases per second per process. ``--profile`` also
+prints where one in-process run spends its time (cProfile, top functions).
+It only prints figures: it never fails.
+
+    python benchmarks/check_speed.py [--cases N] [--jobs 1 2 4] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from legacy_harness import codec  # noqa: E402
+from legacy_harness.case import GoldenCase, Observation  # noqa: E402
+from legacy_harness.store import GoldenStore  # noqa: E402
+
+TARGET = "tiny_calc:scale"
+MODULE = """
+def scale(x, factor=2):
+    return {"value": x * factor, "label": "n" + str(x)}
+"""
+
+
+def build(root: Path, count: int) -> None:
+    (root / "pyproject.toml").write_text('[tool.legacy_harness]\nstore = "golden"\n')
+    (root / "tiny_calc.py").write_text(MODULE)
+    store = GoldenStore(root / "golden")
+    output = {"stdout": "", "stderr": "", "logs": []}
+    for x in range(count):
+        inputs = {"args": [x], "kwargs": {"factor": 3}}
+        case_id = codec.tree_hash({"target": TARGET, "inputs": inputs})
+        returned = {"value": x * 3, "label": f"n{x}"}
+        observation = Observation({"returned": returned}, {}, output)
+        store.write(GoldenCase(TARGET, case_id, inputs, observation, None, {"origin": "generated"}))
+
+
+def timed_check(root: Path, jobs: int) -> float:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+    command = [sys.executable, "-m", "legacy_harness", "check", "--allow-unreviewed"]
+    started = time.perf_counter()
+    done = subprocess.run(
+        [*command, "--jobs", str(jobs)], cwd=root, env=env, capture_output=True, text=True
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        print(done.stdout[-2000:], done.stderr[-2000:], sep="\n")
+        raise SystemExit(f"check failed with exit code {done.returncode}")
+    return elapsed
+
+
+def startup(root: Path) -> float:
+    """Time of a check over an empty store: interpreter start and imports."""
+    empty = root / "empty"
+    (empty / "golden").mkdir(parents=True, exist_ok=True)
+    (empty / "pyproject.toml").write_text('[tool.legacy_harness]\nstore = "golden"\n')
+    return timed_check(empty, 1)
+
+
+def profile(root: Path) -> None:
+    import cProfile
+    import pstats
+
+    from legacy_harness.check import CheckOptions, run_check
+    from legacy_harness.config import load_config
+
+    os.chdir(root)
+    config = load_config(root)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run_check(config, CheckOptions(jobs=1, allow_unreviewed=True))
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        started = time.perf_counter()
+        build(root, args.cases)
+        print(f"wrote {args.cases} cases in {time.perf_counter() - started:.1f}s")
+        base = startup(root)
+        print(f"start-up (empty store): {base:.2f}s")
+        print(
+            f"{'jobs':>4}  {'wall s':>7}  {'cases/s':>8}  {'cases/s/process':>15}  (excl. start-up)"
+        )
+        for jobs in args.jobs:
+            elapsed = timed_check(root, jobs)
+            rate = args.cases / elapsed
+            net = args.cases / max(elapsed - base, 1e-9)
+            print(
+                f"{jobs:>4}  {elapsed:>7.2f}  {rate:>8.0f}  {rate / jobs:>15.0f}  ({net / jobs:.0f})"
+            )
+        if args.profile:
+            profile(root)
+
+
+if __name__ == "__main__":
+    main()

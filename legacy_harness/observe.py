@@ -7,6 +7,7 @@ encoded the same way: any difference between them is a difference in behaviour.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import random
@@ -189,7 +190,9 @@ class Signature:
         return f"{self.varargs or 'args'}[{index - len(self.positional)}]"
 
     @classmethod
+    @functools.lru_cache(maxsize=4096)
     def of(cls, function: Callable[..., Any], *, skip_first: bool) -> Signature:
+        """Cached per function: replay asks once per case, the answer never changes."""
         import inspect
 
         try:

@@ -154,23 +154,22 @@ class GoldenStore:
 
     def load(self, path: Path) -> StoredCase:
         """Read one case file; a bad file raises GoldenFileError naming it and the field."""
-        shown = _shown(path)
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            raise GoldenFileError(shown, f"cannot be read ({error})") from None
+            raise GoldenFileError(_shown(path), f"cannot be read ({error})") from None
         try:
             tree = codec.loads(text)
         except Exception as error:  # noqa: BLE001 - any parse failure names the file
             raise GoldenFileError(
-                shown, f"is not valid JSON ({error}); restore it from version control"
+                _shown(path), f"is not valid JSON ({error}); restore it from version control"
             ) from None
         try:
             case = case_from_tree(tree)
             TargetSpec.parse(case.target)
         except Exception as error:  # noqa: BLE001
             raise GoldenFileError(
-                shown, f"{error}; restore it from version control or re-record it"
+                _shown(path), f"{error}; restore it from version control or re-record it"
             ) from None
         return StoredCase(path, case)
 

@@ -30,6 +30,10 @@ EXIT_OK, EXIT_CHANGED, EXIT_ERROR = 0, 1, 2
 #: ``DESCRIPTION``; it is imported only when its command runs or help is shown.
 COMMANDS: dict[str, tuple[str, str]] = {
     # name: (module under legacy_harness, one-line help)
+    "coverage": ("cli_coverage", "line and branch coverage of each target by its golden masters"),
+    "characterize": ("cli_characterize", "generate cases for the code the golden masters miss"),
+    "minimize": ("cli_minimize", "keep the fewest cases that preserve coverage and outcome kinds"),
+    "mutate": ("cli_mutate", "mutation testing: which small changes would the masters miss"),
     "check": ("cmd_check", "the CI gate: verify every master in parallel and enforce policies"),
     "review": ("cmd_review", "walk changed and unreviewed cases: diff, then accept, reject, skip"),
     "approve": ("cmd_approve", "mark cases reviewed; changed masters take today's behaviour"),

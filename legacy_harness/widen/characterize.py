@@ -1,0 +1,649 @@
+"""Generate inputs with Hypothesis and record a case for each one that reaches code the
+store does not yet cover, plus boundary cases around the comparisons the target makes.
+
+The loop, per target:
+
+1. replay the stored cases under the arc tracer: the baseline of what is covered;
+2. draw calls with Hypothesis (strategies from :mod:`.infer`: registered, type hints,
+   recorded values, constants from the source), guided by ``target()`` on the number of
+   new arcs a call reaches, and keep each call that reaches new arcs;
+3. boundary search: for every comparison of a parameter with a constant (``age >=
+   MIN_AGE``) and every parameter used as a flag, take a kept or recorded call that
+   reaches it and try the values on both sides of the constant. When the target answers
+   differently across them the comparison is live on that path, and the calls are kept:
+   exactly the cases that tell ``>=`` from ``>`` and 18 from 17 or 19;
+4. record the kept calls through the recorder, as ``origin: generated`` cases.
+
+Every call first runs in a probe: traced, time-limited, with files, sockets and
+processes refused. A target that hangs or does I/O is reported and left alone.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import io
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings, target
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+
+from .. import codec
+from ..errors import GoldenFileError, HarnessError
+from ..observe import encode_inputs, live_inputs
+from ..recorder import Recorder
+from ..replay import decode_inputs
+from ..targets import KIND_CLASSMETHOD, KIND_METHOD, ResolvedTarget, resolve
+from ..verify import VerifySession
+from .infer import (
+    Comparison,
+    Constants,
+    Hints,
+    Strategy,
+    boundary_values,
+    mine_constants,
+    parameter_strategy,
+    strategy_for_values,
+    type_hints,
+)
+from .probe import Arc, CodeRegion, Probe, probe_call, region_of
+
+SELF = "self"
+
+
+@dataclass
+class Call:
+    """One call of the target: arguments by parameter name, and the instance for methods."""
+
+    arguments: dict[str, Any]
+    instance: Any = None
+
+
+@dataclass
+class Kept:
+    call: Call
+    arcs: frozenset[Arc]
+    why: str  # "recorded", "new arcs", "boundary ..."
+
+
+@dataclass
+class CharacterizeReport:
+    """What characterize did for one target."""
+
+    target: str
+    strategies: dict[str, str] = field(default_factory=dict)  # parameter -> source
+    baseline_arcs: int = 0
+    arcs: int = 0
+    examples: int = 0
+    new_arc_calls: int = 0
+    boundary_calls: int = 0
+    written: dict[str, int] = field(default_factory=dict)  # store write outcome -> count
+    problem: str | None = None
+    elapsed: float = 0.0
+
+    def render(self) -> str:
+        lines = [
+            f"{self.target}: {self.examples} inputs tried in {self.elapsed:.1f} s;"
+            f" arcs {self.baseline_arcs} -> {self.arcs};"
+            f" kept {self.new_arc_calls} reaching new code, {self.boundary_calls} boundary cases"
+        ]
+        if self.strategies:
+            lines.append(
+                "  strategies: " + ", ".join(f"{k} from {v}" for k, v in self.strategies.items())
+            )
+        if self.written:
+            lines.append(
+                "  written: " + ", ".join(f"{n} {k}" for k, n in sorted(self.written.items()) if n)
+            )
+        if self.problem:
+            lines.append(f"  stopped: {self.problem}")
+        return "\n".join(lines)
+
+
+class Subject:
+    """A resolved target and how to call it with a :class:`Call`."""
+
+    def __init__(self, resolved: ResolvedTarget) -> None:
+        self.resolved = resolved
+        self.spec = str(resolved.spec)
+        self.region: CodeRegion = region_of(resolved)
+        self.has_self = resolved.kind == KIND_METHOD
+        signature = inspect.signature(resolved.function)
+        parameters = list(signature.parameters.values())
+        if resolved.kind in (KIND_METHOD, KIND_CLASSMETHOD):
+            parameters = parameters[1:]
+        self.signature = signature.replace(parameters=parameters)
+        self.parameters = parameters
+
+    def split(self, call: Call) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        bound = inspect.BoundArguments(self.signature, OrderedDict(call.arguments))
+        return bound.args, bound.kwargs
+
+    def invoke(self, function: Callable[..., Any], call: Call) -> Any:
+        args, kwargs = self.split(call)
+        if self.has_self:
+            return function(call.instance, *args, **kwargs)
+        if self.resolved.kind == KIND_CLASSMETHOD:
+            return function(self.resolved.cls, *args, **kwargs)
+        return function(*args, **kwargs)
+
+    def from_inputs(self, inputs: dict[str, Any]) -> Call | None:
+        try:
+            bound = self.signature.bind(*inputs["args"], **inputs["kwargs"])
+        except TypeError:
+            return None  # recorded against another signature
+        return Call(dict(bound.arguments), inputs.get(SELF))
+
+    def case_id(self, call: Call) -> str:
+        """The id the recorder gives this call's case (same encoding, same hash)."""
+        args, kwargs = self.split(call)
+        tree = encode_inputs(live_inputs(args, kwargs, call.instance, self.has_self), {}, [])
+        return codec.tree_hash({"target": self.spec, "inputs": tree})
+
+
+def _copy(call: Call) -> Call:
+    try:
+        return copy.deepcopy(call)
+    except Exception:  # noqa: BLE001 - an uncopyable value: pass it as it is
+        return Call(dict(call.arguments), call.instance)
+
+
+def _encoded(value: Any) -> str:
+    try:
+        return codec.canonical(codec.encode(value, problems=[]))
+    except Exception:  # noqa: BLE001 - fall back to repr for values the codec refuses
+        return repr(value)
+
+
+def _signature(probe: Probe, before: Call, live: Call) -> str | None:
+    """What the call did, as comparable text: the outcome, and the state after the call
+    of each argument (and ``self``) the call changed."""
+    if probe.problem is not None:
+        return None
+    if probe.raised is not None:
+        outcome: Any = ["raised", type(probe.raised).__qualname__, str(probe.raised)]
+    else:
+        outcome = ["returned", probe.returned]
+    changed = {
+        name: value
+        for name, value in live.arguments.items()
+        if _encoded(value) != _encoded(before.arguments.get(name))
+    }
+    if before.instance is not None and _encoded(live.instance) != _encoded(before.instance):
+        changed[SELF] = live.instance
+    return _encoded([outcome, changed])
+
+
+class _Stop(Exception):
+    """The target was stopped (timeout or I/O); carries the reason."""
+
+
+class Explorer:
+    """State of one characterize run: the covered arcs and the calls kept so far."""
+
+    def __init__(self, subject: Subject, *, timeout: float, deadline: float) -> None:
+        self.subject = subject
+        self.timeout = timeout
+        self.deadline = deadline
+        self.seen: set[Arc] = set()
+        self.pool: list[Kept] = []
+        self.kept: list[Kept] = []
+        self.tried = 0
+        self.problem: str | None = None
+        self.combined: set[tuple[int, int]] = set()  # (line, base) pairs already combined
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() > self.deadline
+
+    def probe(self, call: Call) -> tuple[Probe, Call]:
+        live = _copy(call)
+        self.tried += 1
+        result = probe_call(
+            lambda: self.subject.invoke(self.subject.resolved.function, live),
+            self.subject.region,
+            timeout=self.timeout,
+        )
+        if result.problem is not None:
+            kind, _, detail = result.problem.partition(": ")
+            if kind == "timeout":
+                self.problem = f"a call ran past the {self.timeout:g} s limit ({_short(call)}); the target is too slow or hangs"
+            else:
+                self.problem = (
+                    f"the target {detail} ({_short(call)}); characterize only runs code without I/O"
+                )
+            raise _Stop(self.problem)
+        return result, live
+
+    def offer(self, call: Call, why: str) -> int:
+        """Probe ``call``; keep it when it reaches new arcs. Returns the number of new arcs."""
+        result, _ = self.probe(call)
+        new = len(result.arcs - self.seen)
+        if new:
+            self.seen |= result.arcs
+            kept = Kept(call, result.arcs, why)
+            self.pool.append(kept)
+            self.kept.append(kept)
+        return new
+
+
+def _short(call: Call, width: int = 120) -> str:
+    text = ", ".join(f"{k}={v!r}" for k, v in call.arguments.items())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+# -- strategies ----------------------------------------------------------------------------
+
+
+def call_strategy(
+    subject: Subject,
+    recorded: Sequence[Call],
+    *,
+    guided: bool,
+    report: CharacterizeReport,
+) -> st.SearchStrategy[Call]:
+    """Calls of the target: each parameter from its own strategy, and (guided) recorded
+    calls with one parameter redrawn, which keeps the rest of a realistic input."""
+    constants = _constants(subject) if guided else Constants()
+    hints = Hints.of(constants)
+    annotations = type_hints(subject.resolved.function)
+    strategies: dict[str, Strategy] = {}
+    for parameter in subject.parameters:
+        name = parameter.name
+        observed = [c.arguments[name] for c in recorded if name in c.arguments]
+        if parameter.kind == parameter.VAR_POSITIONAL:
+            observed = [item for values in observed for item in values]
+        elif parameter.kind == parameter.VAR_KEYWORD:
+            continue
+        known = annotations.get(name, inspect.Parameter.empty)
+        if (
+            not observed
+            and known is inspect.Parameter.empty
+            and parameter.default is not parameter.empty
+        ):
+            if not _registered(subject.spec, name):
+                continue  # never passed, nothing known: leave the default
+        strategy, source = parameter_strategy(subject.spec, name, known, observed, hints)
+        if parameter.kind == parameter.VAR_POSITIONAL:
+            strategy = st.lists(strategy, max_size=3).map(tuple)
+        strategies[name] = strategy
+        report.strategies[name] = source
+    instances: Strategy = st.none()
+    if subject.has_self:
+        selves = [c.instance for c in recorded if c.instance is not None]
+        if not selves:
+            raise HarnessError(
+                f"{subject.spec}: no recorded instance to build 'self' from; record some calls first"
+            )
+        instances = strategy_for_values(selves, hints)
+        report.strategies[SELF] = "recorded instances"
+    independent = st.builds(Call, st.fixed_dictionaries(strategies), instances)
+    if not guided or not recorded:
+        return independent
+    names = list(strategies) + ([SELF] if subject.has_self else [])
+
+    @st.composite
+    def near_recorded(draw: st.DrawFn) -> Call:
+        base = draw(st.sampled_from(recorded))
+        name = draw(st.sampled_from(names))
+        call = Call(dict(base.arguments), base.instance)
+        if name == SELF:
+            call.instance = draw(instances)
+        else:
+            call.arguments[name] = draw(strategies[name])
+        return call
+
+    return st.one_of(near_recorded(), independent)
+
+
+def _registered(spec: str, name: str) -> bool:
+    from .. import strategies as registry
+
+    return registry.lookup_name(spec, name) is not None
+
+
+def _constants(subject: Subject) -> Constants:
+    names = [p.name for p in subject.parameters] + ([SELF] if subject.has_self else [])
+    return mine_constants(subject.resolved.function, names)
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+def _recorded_calls(session: VerifySession, subject: Subject) -> list[Call]:
+    calls: list[Call] = []
+    for item in session.store.iter_cases([subject.spec]):
+        if isinstance(item, GoldenFileError) or not item.case.replayable:
+            continue
+        try:
+            inputs = decode_inputs(
+                item.case,
+                session.blob_reader(subject.spec),
+                session.class_policy_for(subject.spec),
+            )
+        except HarnessError:
+            continue
+        call = subject.from_inputs(inputs)
+        if call is not None:
+            calls.append(call)
+    return calls
+
+
+def explore(
+    subject: Subject,
+    recorded: Sequence[Call],
+    *,
+    max_examples: int,
+    budget: float,
+    timeout: float,
+    seed: int,
+    guided: bool,
+    report: CharacterizeReport,
+) -> Explorer:
+    """Steps 1-3 of the module docstring: no store writes, just the calls worth keeping."""
+    started = time.monotonic()
+    explorer = Explorer(subject, timeout=timeout, deadline=started + budget)
+    try:
+        for call in recorded:
+            result, _ = explorer.probe(call)
+            explorer.seen |= result.arcs
+            explorer.pool.append(Kept(call, result.arcs, "recorded"))
+        report.baseline_arcs = len(explorer.seen)
+        strategy = call_strategy(subject, recorded, guided=guided, report=report)
+        hypothesis_deadline = started + budget * (0.6 if guided else 1.0)
+        _generate(explorer, strategy, max_examples, seed, guided, hypothesis_deadline)
+        if guided:
+            boundary_search(explorer, _constants(subject))
+    except _Stop:
+        pass
+    report.problem = explorer.problem
+    report.arcs = len(explorer.seen)
+    report.examples = explorer.tried
+    report.new_arc_calls = sum(not k.why.startswith("boundary") for k in explorer.kept)
+    report.boundary_calls = sum(k.why.startswith("boundary") for k in explorer.kept)
+    return explorer
+
+
+def _generate(
+    explorer: Explorer,
+    strategy: st.SearchStrategy[Call],
+    max_examples: int,
+    seed: int,
+    guided: bool,
+    deadline: float,
+) -> None:
+    stopped: list[_Stop] = []
+
+    @hypothesis_seed(seed)
+    @settings(
+        database=None,
+        deadline=None,
+        max_examples=max_examples,
+        phases=[Phase.generate, Phase.target] if guided else [Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
+    @given(strategy)
+    def run(call: Call) -> None:
+        if stopped or time.monotonic() > deadline:
+            return
+        try:
+            new = explorer.offer(call, "new arcs")
+        except _Stop as stop:
+            stopped.append(stop)
+            return
+        if guided:
+            target(float(new), label="new arcs")
+
+    run()
+    if stopped:
+        raise stopped[0]
+
+
+def boundary_search(explorer: Explorer, constants: Constants, rounds: int = 4) -> None:
+    """Step 3: calls on both sides of each comparison, kept where the answer changes.
+
+    Variants that reach new arcs are kept too and become bases for the next round, so
+    a branch behind a comparison no generated input happened to satisfy is still found.
+    """
+    probes: list[tuple[Comparison | tuple[str, int], list[Any]]] = [
+        (c, boundary_values(c.value)) for c in constants.comparisons
+    ]
+    probes += [(flag, [True, False]) for flag in constants.flags]
+    done: set[int] = set()
+    for _ in range(rounds):
+        grew = _combine_on_lines(explorer, probes)
+        for index, (where, values) in enumerate(probes):
+            if index in done or explorer.out_of_time():
+                continue
+            line = where.line if isinstance(where, Comparison) else where[1]
+            for base in list(explorer.pool):
+                if not any(line in arc for arc in base.arcs):
+                    continue
+                variants = [
+                    v
+                    for v in (
+                        _variant(base.call, where, value)
+                        for value in _with_base(where, values, base.call)
+                    )
+                    if v is not None
+                ]
+                if len(variants) < 2:
+                    continue
+                signatures = set()
+                reaching = []
+                for variant in variants:
+                    result, live = explorer.probe(variant)
+                    if any(line in arc for arc in result.arcs):
+                        # only calls that reach the comparison tell its sides apart
+                        reaching.append(variant)
+                        signatures.add(_signature(result, variant, live))
+                    if result.arcs - explorer.seen:
+                        grew = True
+                        explorer.seen |= result.arcs
+                        kept = Kept(variant, result.arcs, "new arcs (boundary search)")
+                        explorer.pool.append(kept)
+                        explorer.kept.append(kept)
+                if len(signatures) > 1:
+                    label = _label(where, line)
+                    for variant in reaching:
+                        explorer.kept.append(Kept(variant, frozenset(), f"boundary {label}"))
+                    done.add(index)
+                    break
+        if not grew:
+            return
+
+
+def _combine_on_lines(
+    explorer: Explorer,
+    probes: Sequence[tuple[Comparison | tuple[str, int], list[Any]]],
+    limit: int = 64,
+) -> bool:
+    """Compound conditions (``score >= 720 and years > 3``): try the boundary values of
+    all the comparisons on one line together, since one change at a time cannot make
+    both sides true from a base where both are false. Keeps calls that reach new arcs."""
+    import itertools
+
+    by_line: dict[int, list[tuple[Comparison | tuple[str, int], list[Any]]]] = {}
+    for where, values in probes:
+        line = where.line if isinstance(where, Comparison) else where[1]
+        by_line.setdefault(line, []).append((where, values))
+    grew = False
+    for line, group in by_line.items():
+        if len(group) < 2 or explorer.out_of_time():
+            continue
+        for base in list(explorer.pool):
+            if (line, id(base)) in explorer.combined or not any(line in arc for arc in base.arcs):
+                continue
+            explorer.combined.add((line, id(base)))
+            for choice in itertools.islice(itertools.product(*(v for _, v in group)), limit):
+                call: Call | None = base.call
+                for (where, _), value in zip(group, choice, strict=True):
+                    call = _variant(call, where, value) if call is not None else None
+                if call is None:
+                    continue
+                result, _ = explorer.probe(call)
+                if result.arcs - explorer.seen:
+                    grew = True
+                    explorer.seen |= result.arcs
+                    kept = Kept(call, result.arcs, "new arcs (boundary search)")
+                    explorer.pool.append(kept)
+                    explorer.kept.append(kept)
+    return grew
+
+
+def _label(where: Comparison | tuple[str, int], line: int) -> str:
+    if isinstance(where, Comparison):
+        name = where.param + (f".{where.attr}" if where.attr else "")
+        name = f"len({name})" if where.length else name
+        return f"line {line}: {name} around {where.value!r}"
+    return f"line {line}: {where[0]} true and false"
+
+
+def _with_base(where: Comparison | tuple[str, int], values: list[Any], call: Call) -> list[Any]:
+    """For equality with strings, the base's own value is the 'other side'."""
+    if isinstance(where, Comparison) and all(isinstance(v, str) for v in values):
+        current = _current(call, where)
+        if current is _MISSING:
+            return values
+        # the other side of an equality: the base's own value, or one unlike any constant
+        other = current if current not in values else f"{current}~other"
+        return [*values, other]
+    return values
+
+
+_MISSING = object()
+
+
+def _current(call: Call, where: Comparison) -> Any:
+    holder = call.instance if where.param == SELF else call.arguments.get(where.param, _MISSING)
+    if where.attr is None:
+        return holder
+    return getattr(holder, where.attr, _MISSING)
+
+
+def _resized(container: Any, size: Any) -> Any:
+    """``container`` (a list or tuple) grown or cut to ``size`` by repeating its items."""
+    if not isinstance(container, (list, tuple)) or not container or not isinstance(size, int):
+        return _MISSING
+    if size < 0:
+        return _MISSING
+    items = [copy.deepcopy(container[i % len(container)]) for i in range(size)]
+    return type(container)(items)
+
+
+def _variant(call: Call, where: Comparison | tuple[str, int], value: Any) -> Call | None:
+    param, attr = (where.param, where.attr) if isinstance(where, Comparison) else (where[0], None)
+    if isinstance(where, Comparison) and where.length:
+        current = _current(call, Comparison(param, None, 0, attr))
+        value = _resized(current, value)
+        if value is _MISSING:
+            return None
+    if attr is None:
+        if param == SELF or param not in call.arguments:
+            return None
+        if isinstance(call.arguments[param], bool) != isinstance(value, bool):
+            return None
+        return Call({**call.arguments, param: value}, call.instance)
+    holder = call.instance if param == SELF else call.arguments.get(param)
+    if holder is None or not hasattr(holder, attr):
+        return None
+    try:
+        changed = copy.deepcopy(holder)
+        setattr(changed, attr, value)
+    except Exception:  # noqa: BLE001 - frozen or uncopyable: no variant
+        return None
+    if param == SELF:
+        return Call(dict(call.arguments), changed)
+    return Call({**call.arguments, param: changed}, call.instance)
+
+
+# -- recording -----------------------------------------------------------------------------
+
+
+def record_calls(session: VerifySession, subject: Subject, kept: Sequence[Kept]) -> dict[str, int]:
+    """Step 4: call the target through the recorder for each kept call."""
+    recorder = Recorder(
+        [subject.spec], session.store, origin="generated", mode="new", max_cases=10**9
+    )
+    recorder.start()
+    try:
+        owner = subject.resolved.owner
+        raw = vars(owner)[subject.resolved.attribute]
+        wrapper = raw.__func__ if isinstance(raw, (staticmethod, classmethod)) else raw
+        sink = io.StringIO()
+        for item in kept:
+            with redirect_stdout(sink), redirect_stderr(sink):
+                try:
+                    subject.invoke(wrapper, _copy(item.call))
+                except Exception:  # noqa: BLE001 - raising is a recorded outcome
+                    pass
+    finally:
+        summary = recorder.stop()
+    outcomes = dict(summary.targets[0].outcomes)
+    _annotate(session, subject, kept)
+    return outcomes
+
+
+def _annotate(session: VerifySession, subject: Subject, kept: Sequence[Kept]) -> None:
+    """Say in each generated case why it was kept, for the reviewer (``meta.why``)."""
+    reasons: dict[str, str] = {}
+    for item in kept:
+        try:
+            reasons.setdefault(subject.case_id(item.call), item.why)
+        except Exception:  # noqa: BLE001 - an input the codec cannot hash: no note
+            continue
+    for stored in session.store.iter_cases([subject.spec]):
+        if isinstance(stored, GoldenFileError):
+            continue
+        case = stored.case
+        why = reasons.get(case.id)
+        if why and case.meta.get("origin") == "generated" and case.meta.get("why") != why:
+            case.meta["why"] = why
+            case.blobs = {
+                name: session.store.read_blob(subject.spec, name) for name in _blob_refs(case)
+            }
+            session.store.write(case, overwrite=True)
+
+
+def _blob_refs(case: Any) -> set[str]:
+    from ..verify import _blob_names
+
+    return _blob_names(case.inputs, case.rng, case.observation)
+
+
+def characterize(
+    session: VerifySession,
+    spec: str,
+    *,
+    max_examples: int = 200,
+    budget: float = 60.0,
+    timeout: float = 1.0,
+    seed: int = 0,
+    guided: bool = True,
+    write: bool = True,
+) -> CharacterizeReport:
+    """Widen the store's net for one target; see the module docstring for the steps."""
+    started = time.monotonic()
+    subject = Subject(resolve(spec))
+    report = CharacterizeReport(subject.spec)
+    recorded = _recorded_calls(session, subject)
+    explorer = explore(
+        subject,
+        recorded,
+        max_examples=max_examples,
+        budget=budget,
+        timeout=timeout,
+        seed=seed,
+        guided=guided,
+        report=report,
+    )
+    if write and explorer.kept:
+        report.written = record_calls(session, subject, explorer.kept)
+    report.elapsed = time.monotonic() - started
+    return report

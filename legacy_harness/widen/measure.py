@@ -1,0 +1,197 @@
+"""Coverage of the golden masters: which lines and branches of each target they reach.
+
+A recording only characterizes the paths real work happened to take. Replaying the
+masters under coverage.py (branch measurement on) shows what the net misses, in the
+target's own code only: the body of the target function, not the rest of its file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import GoldenFileError, HarnessError
+from ..replay import replay
+from ..targets import resolve
+from ..verify import VerifySession
+from .probe import CodeRegion, region_of
+
+
+@dataclass
+class TargetCoverage:
+    """Line and branch coverage of one target's body by its masters."""
+
+    target: str
+    lines_total: int
+    lines_covered: int
+    branches_total: int
+    branches_covered: int
+    #: coverage.py's combined figure: (lines + branches covered) / (lines + branches).
+    percent: float
+    missing_lines: list[int]
+    #: (from line, to line); a negative "to" is an exit from the function.
+    missing_branches: list[tuple[int, int]]
+    filename: str = ""
+    first_line: int = 0
+    last_line: int = 0
+    cases: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CoverageResult:
+    targets: list[TargetCoverage]
+
+    @property
+    def percent(self) -> float:
+        """Combined line+branch percent over every target, as coverage.py totals it."""
+        return combined_percent(
+            sum(t.lines_covered for t in self.targets),
+            sum(t.lines_total for t in self.targets),
+            sum(t.branches_covered for t in self.targets),
+            sum(t.branches_total for t in self.targets),
+        )
+
+
+def combined_percent(lines: int, lines_total: int, branches: int, branches_total: int) -> float:
+    total = lines_total + branches_total
+    return 100.0 if total == 0 else 100.0 * (lines + branches) / total
+
+
+def measure_coverage(
+    session: VerifySession, targets: list[str] | None = None, *, html: Path | None = None
+) -> CoverageResult:
+    """Replay the masters of ``targets`` (default: every target in the store) under
+    coverage.py and report each target's coverage; ``html`` also writes coverage.py's
+    HTML report there.
+
+    Runs in-process: coverage.py stacks collectors, so this nests under a suite that is
+    itself measured (pytest-cov) and hands tracing back when done.
+    """
+    import coverage
+
+    names = sorted(targets) if targets else session.store.targets()
+    regions: dict[str, CodeRegion] = {name: region_of(resolve(name)) for name in names}
+    files = sorted({os.path.abspath(region.filename) for region in regions.values()})
+    results = {name: _empty(name, regions[name]) for name in names}
+    if not names:
+        return CoverageResult([])
+    cov = coverage.Coverage(branch=True, data_file=None, include=files, config_file=False)
+    cov.start()
+    try:
+        for item in session.store.iter_cases(names):
+            if isinstance(item, GoldenFileError):
+                _note_bad_file(results, item)
+                continue
+            entry = results[item.case.target]
+            entry.cases += 1
+            try:
+                replay(
+                    item.case,
+                    session.blob_reader(item.case.target),
+                    session.class_policy_for(item.case.target),
+                )
+            except HarnessError as error:
+                entry.errors.append(f"case-{item.case.id}: {error}")
+    finally:
+        cov.stop()
+    for name in names:
+        _fill(results[name], cov, regions[name])
+    if html is not None:
+        cov.html_report(directory=str(html), include=files)
+    return CoverageResult([results[name] for name in names])
+
+
+def _empty(name: str, region: CodeRegion) -> TargetCoverage:
+    return TargetCoverage(
+        name, 0, 0, 0, 0, 100.0, [], [], region.filename, region.body_first, region.last
+    )
+
+
+def _note_bad_file(results: dict[str, TargetCoverage], error: GoldenFileError) -> None:
+    for entry in results.values():
+        folder = entry.target.replace(":", os.sep).replace(".", os.sep)
+        if folder in str(error.path).replace(".", os.sep):
+            entry.errors.append(str(error))
+            return
+    next(iter(results.values())).errors.append(str(error))
+
+
+def _fill(entry: TargetCoverage, cov: object, region: CodeRegion) -> None:
+    """Cut coverage.py's analysis of the whole file down to the target's body."""
+    analysis = cov._analyze(os.path.abspath(region.filename))  # type: ignore[attr-defined]
+    inside = region.contains
+    statements = {line for line in analysis.statements if inside(line)}
+    missing = sorted(line for line in analysis.missing if inside(line))
+    branch_exits = {
+        line: count for line, count in analysis.exit_counts.items() if count > 1 and inside(line)
+    }
+    missing_branches = sorted(
+        (line, to)
+        for line, targets in analysis.missing_branch_arcs().items()
+        if line in branch_exits
+        for to in targets
+    )
+    entry.lines_total = len(statements)
+    entry.lines_covered = len(statements) - len(missing)
+    entry.branches_total = sum(branch_exits.values())
+    entry.branches_covered = entry.branches_total - len(missing_branches)
+    entry.missing_lines = missing
+    entry.missing_branches = missing_branches
+    entry.percent = combined_percent(
+        entry.lines_covered, entry.lines_total, entry.branches_covered, entry.branches_total
+    )
+
+
+def excerpt(filename: str, line: int) -> str:
+    """The source line, stripped, for reports (empty when the file cannot be read)."""
+    import linecache
+
+    return linecache.getline(filename, line).strip()
+
+
+def describe_branch(filename: str, line: int, to: int) -> str:
+    """A missing branch in words: where it starts and where it would have gone."""
+    start = excerpt(filename, line)
+    if to < 0:
+        return f"line {line} -> exit: `{start}` never left the function from here"
+    return f"line {line} -> {to}: `{start}` never went on to `{excerpt(filename, to)}`"
+
+
+def render(result: CoverageResult, *, show_missing: bool = True, limit: int = 50) -> str:
+    """The text report the ``coverage`` command prints."""
+    lines: list[str] = []
+    for entry in result.targets:
+        lines.append(
+            f"{entry.target}  {entry.percent:.1f}%  lines {entry.lines_covered}/{entry.lines_total}"
+            f"  branches {entry.branches_covered}/{entry.branches_total}"
+            f"  ({entry.cases} cases, {_shown(entry.filename)}:{entry.first_line}-{entry.last_line})"
+        )
+        for error in entry.errors:
+            lines.append(f"  could not replay: {error}")
+        if not show_missing:
+            continue
+        for line in entry.missing_lines[:limit]:
+            lines.append(f"  uncovered line {line}: {excerpt(entry.filename, line)}")
+        for line, to in entry.missing_branches[:limit]:
+            lines.append(f"  uncovered branch {describe_branch(entry.filename, line, to)}")
+        hidden = max(0, len(entry.missing_lines) - limit) + max(
+            0, len(entry.missing_branches) - limit
+        )
+        if hidden:
+            lines.append(f"  ... and {hidden} more")
+    lines.append(f"total {result.percent:.1f}% over {len(result.targets)} targets")
+    return "\n".join(lines)
+
+
+def _shown(filename: str) -> str:
+    try:
+        return str(Path(filename).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return filename
+
+
+def targets_below(result: CoverageResult, percent: float) -> Iterable[TargetCoverage]:
+    return (entry for entry in result.targets if entry.percent < percent)

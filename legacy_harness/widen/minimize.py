@@ -1,0 +1,177 @@
+"""Keep the smallest set of cases that still covers what the store covers.
+
+Recording a long run and characterizing both add cases; many of them take the same
+paths. Minimizing keeps, per target, a smallest set (greedy set cover, then a pass
+that drops any case the others make redundant) that preserves
+
+- every arc of the target's code that some case reaches, and
+- every distinct outcome kind: each exception type raised, returning normally, and each
+  effect shape (which arguments the call changed, and what kind of value they hold).
+
+Recorded cases are preferred over generated ones when both cover the same ground.
+Cases that cannot be replayed are never removed: nothing is known about what they cover.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..case import GoldenCase
+from ..errors import GoldenFileError, HarnessError
+from ..replay import replay
+from ..store import StoredCase
+from ..targets import resolve
+from ..verify import VerifySession
+from .probe import Arc, probe_call, region_of
+
+Element = tuple[Any, ...]
+
+
+def outcome_kind(case: GoldenCase) -> str:
+    """The outcome kind of a case: what it raised or that it returned, and its effect shape."""
+    outcome = case.observation.outcome
+    head = f"raised {outcome['raised'].get('type')}" if "raised" in outcome else "returned"
+    effects = case.observation.effects
+    if not effects:
+        return head
+    shape = ", ".join(f"{name}: {_skeleton(tree)}" for name, tree in sorted(effects.items()))
+    return f"{head}; changed {shape}"
+
+
+def _skeleton(tree: Any) -> str:
+    """The kind of an encoded value, without its contents."""
+    if isinstance(tree, dict):
+        tagged = [key for key in tree if key.startswith("$") and key not in ("$id",)]
+        if tagged:
+            tag = tagged[0]
+            return f"{tag}:{tree[tag]}" if tag in ("$object", "$namedtuple", "$enum") else tag
+        return "dict{" + ",".join(sorted(tree)) + "}"
+    if isinstance(tree, list):
+        return "list"
+    return type(tree).__name__
+
+
+@dataclass
+class Profile:
+    """What one stored case covers."""
+
+    stored: StoredCase
+    arcs: frozenset[Arc]
+    kind: str
+
+    @property
+    def elements(self) -> set[Element]:
+        return {("arc", *arc) for arc in self.arcs} | {("kind", self.kind)}
+
+
+@dataclass
+class MinimizePlan:
+    target: str
+    keep: list[StoredCase] = field(default_factory=list)
+    drop: list[StoredCase] = field(default_factory=list)
+    unjudged: list[StoredCase] = field(default_factory=list)  # not replayable: always kept
+    arcs: int = 0
+    kinds: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def before(self) -> int:
+        return len(self.keep) + len(self.drop) + len(self.unjudged)
+
+    @property
+    def after(self) -> int:
+        return len(self.keep) + len(self.unjudged)
+
+
+def profile(session: VerifySession, stored: StoredCase, timeout: float | None) -> Profile:
+    """Replay the case under the arc tracer (rng restored, as verify replays it)."""
+    case = stored.case
+    region = region_of(resolve(case.target))
+    result = probe_call(
+        lambda: replay(
+            case, session.blob_reader(case.target), session.class_policy_for(case.target)
+        ),
+        region,
+        timeout=timeout,
+        guard_io=False,
+    )
+    if result.problem is not None:
+        raise HarnessError(f"case-{case.id} could not be replayed: {result.problem}")
+    if result.raised is not None:
+        raise HarnessError(f"case-{case.id} could not be replayed: {result.raised}")
+    return Profile(stored, result.arcs, outcome_kind(case))
+
+
+def choose(profiles: Sequence[Profile], *, required: Sequence[Profile] = ()) -> list[Profile]:
+    """A small subset covering every element any profile covers (greedy, then pruned).
+
+    ``required`` profiles are kept whatever they add. Ties go to recorded cases, then to
+    the case id, so the same store always minimizes the same way.
+    """
+
+    def rank(p: Profile) -> tuple[int, str]:
+        return (p.stored.case.meta.get("origin") != "recorded", p.stored.case.id)
+
+    universe: set[Element] = set().union(*(p.elements for p in profiles)) if profiles else set()
+    chosen = list(required)
+    covered: set[Element] = set().union(*(p.elements for p in chosen)) if chosen else set()
+    candidates = sorted((p for p in profiles if p not in chosen), key=rank)
+    while covered < universe:
+        best = max(candidates, key=lambda p: len(p.elements - covered))
+        chosen.append(best)
+        candidates.remove(best)
+        covered |= best.elements
+    # a later pick can make an earlier one redundant
+    for profile_ in sorted(chosen[len(required) :], key=rank, reverse=True):
+        others = [p for p in chosen if p is not profile_]
+        rest: set[Element] = set().union(*(p.elements for p in others)) if others else set()
+        if universe <= rest:
+            chosen = others
+    return chosen
+
+
+def plan(
+    session: VerifySession,
+    target: str,
+    *,
+    keep_boundary: bool = False,
+    timeout: float | None = 10.0,
+) -> MinimizePlan:
+    """Decide which cases of ``target`` to keep; changes nothing."""
+    result = MinimizePlan(target)
+    profiles: list[Profile] = []
+    for item in session.store.iter_cases([target]):
+        if isinstance(item, GoldenFileError):
+            result.errors.append(str(item))
+            continue
+        if not item.case.replayable:
+            result.unjudged.append(item)
+            continue
+        try:
+            profiles.append(profile(session, item, timeout))
+        except HarnessError as error:
+            result.errors.append(str(error))
+            result.unjudged.append(item)
+    required = [
+        p
+        for p in profiles
+        if keep_boundary and str(p.stored.case.meta.get("why", "")).startswith("boundary")
+    ]
+    chosen = choose(profiles, required=required)
+    kept = {id(p) for p in chosen}
+    result.keep = [p.stored for p in profiles if id(p) in kept]
+    result.drop = [p.stored for p in profiles if id(p) not in kept]
+    result.arcs = len(set().union(*(p.arcs for p in profiles))) if profiles else 0
+    result.kinds = sorted({p.kind for p in profiles})
+    return result
+
+
+def apply(session: VerifySession, minimize_plan: MinimizePlan) -> int:
+    """Remove the dropped cases (and blobs nothing refers to any more)."""
+    for stored in minimize_plan.drop:
+        session.store.remove(stored.path)
+    if minimize_plan.drop:
+        session.store.remove_unused_blobs(minimize_plan.target)
+    return len(minimize_plan.drop)

@@ -58,7 +58,7 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
         description="Characterization testing for legacy code: record golden masters of real calls,"
         " replay them against today's code, and compare with tolerances.",
         epilog="Exit codes: 0 every case behaves the same; 1 behaviour changed; "
-        "2 usage, configuration or golden-file errors.",
+        "2 usage, configuration or golden-file errors; 3 policy failures (check).",
     )
     parser.add_argument("--version", action="version", version=f"legacy-harness {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -276,14 +276,12 @@ def _record_distributions(config: Config, targets: list[str], runs: int, seed: i
         leaves += len(varying)
         if not item.written:
             print(f"{name}: same result in {runs} runs (exact master only)", file=sys.stderr)
-            continue
-        shown = ", ".join(varying[:4]) + (
-            f" and {len(varying) - 4} more" if len(varying) > 4 else ""
-        )
-        print(
-            f"{name}: {len(varying)} leaves vary across {runs} seeds ({shown}): statistical master stored",
-            file=sys.stderr,
-        )
+        else:
+            shown = ", ".join(varying[:4]) + (f" and {len(varying) - 4} more" if len(varying) > 4 else "")
+            print(
+                f"{name}: {len(varying)} leaves vary across {runs} seeds ({shown}): statistical master stored",
+                file=sys.stderr,
+            )
         if distribution.unstable:
             column = distribution.categorical_names.index
             diffs = [

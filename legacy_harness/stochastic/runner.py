@@ -84,7 +84,7 @@ def record_distributions(
         if not stored.case.replayable:
             continue
         distribution = build_distribution(collect(replayer(session, stored), seeds), seeds)
-        written = bool(distribution.varying)
+        written = any(name not in distribution.unstable for name in distribution.varying)
         if written:
             blobs: dict[str, bytes] = {}
             tree = distribution.to_tree(blobs)

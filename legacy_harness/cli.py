@@ -277,7 +277,9 @@ def _record_distributions(config: Config, targets: list[str], runs: int, seed: i
         if not item.written:
             print(f"{name}: same result in {runs} runs (exact master only)", file=sys.stderr)
         else:
-            shown = ", ".join(varying[:4]) + (f" and {len(varying) - 4} more" if len(varying) > 4 else "")
+            shown = ", ".join(varying[:4]) + (
+                f" and {len(varying) - 4} more" if len(varying) > 4 else ""
+            )
             print(
                 f"{name}: {len(varying)} leaves vary across {runs} seeds ({shown}): statistical master stored",
                 file=sys.stderr,

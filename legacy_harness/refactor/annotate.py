@@ -105,7 +105,9 @@ def type_of_encoded(tree: Any) -> str | None:
     if isinstance(tree, list):
         return "list"
     if isinstance(tree, dict):
-        tags = [k for k in tree if isinstance(k, str) and k.startswith("$") and k not in MARKER_KEYS]
+        tags = [
+            k for k in tree if isinstance(k, str) and k.startswith("$") and k not in MARKER_KEYS
+        ]
         if not tags:
             return "dict"
         tag = tags[0]

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .cli_support import open_session, positive_int, shown, store_option
 from .config import Config, add_pythonpath, load_config
 from .errors import HarnessError
+from .report import indent
 
 if TYPE_CHECKING:
     from .verify import CaseResult
@@ -74,9 +76,9 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
         "--target", "-t", action="append", required=True, metavar="MOD:QUALNAME",
         help="a function or method to record, e.g. billing:compute_invoice or shop:Cart.checkout (repeatable)",
     )  # fmt: skip
-    _store_option(record)
+    store_option(record)
     record.add_argument(
-        "--max-cases", type=_positive, metavar="N", help="cap on cases kept per target"
+        "--max-cases", type=positive_int, metavar="N", help="cap on cases kept per target"
     )
     record.add_argument(
         "--mode", choices=("new", "all"), default="new",
@@ -84,7 +86,7 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     )  # fmt: skip
     record.add_argument(
         "--runs",
-        type=_positive,
+        type=positive_int,
         default=1,
         metavar="N",
         help="after recording, replay each case N times with distinct seeds: results that vary"
@@ -106,10 +108,10 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     verify.add_argument(
         "targets", nargs="*", metavar="TARGET", help="only these targets (default: all)"
     )
-    _store_option(verify)
+    store_option(verify)
     verify.add_argument(
         "--runs",
-        type=_positive,
+        type=positive_int,
         default=1,
         metavar="N",
         help="exact masters: replay each case N times and report fields that differ between runs"
@@ -141,14 +143,14 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     )
     verify.add_argument(
         "--threads",
-        type=_positive,
+        type=positive_int,
         metavar="N",
         help="replay in a subprocess with BLAS/OpenMP thread counts pinned to N (summation order)",
     )
     verify.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     verify.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     verify.add_argument(
-        "--max-diffs", type=_positive, default=20, metavar="N", help="differences shown per case"
+        "--max-diffs", type=positive_int, default=20, metavar="N", help="differences shown per case"
     )
 
     import importlib
@@ -163,24 +165,6 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
         )
         module.add_arguments(command)
     return parser
-
-
-def _store_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--store",
-        metavar="DIR",
-        help="golden store folder (default: [tool.legacy_harness] store, or tests/golden)",
-    )
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
 
 
 # -- record ---------------------------------------------------------------------------
@@ -297,7 +281,7 @@ def _record_distributions(config: Config, targets: list[str], runs: int, seed: i
             )
             suggestion = suggest_config(diffs, target=case.target)
             if suggestion:
-                print("  add to pyproject.toml:\n" + _indent(suggestion, 4), file=sys.stderr)
+                print("  add to pyproject.toml:\n" + indent(suggestion, 4), file=sys.stderr)
     if leaves:
         advice = plan(effect=1.0, alpha=0.01, power=0.9, ref_runs=runs, n_assertions=leaves)
         print(f"advice: {advice}", file=sys.stderr)
@@ -312,15 +296,11 @@ def _unstable_text(result: CaseResult) -> str:
     lines = [
         f"UNSTABLE {result.target} case-{result.case_id}: these fields differ between runs of the same code"
     ]
-    lines.append(_indent(render_text(result.differences, limit=5)))
+    lines.append(indent(render_text(result.differences, limit=5)))
     if result.suggestion:
         lines.append("  add to pyproject.toml:")
-        lines.append(_indent(result.suggestion, 4))
+        lines.append(indent(result.suggestion, 4))
     return "\n".join(lines)
-
-
-def _indent(text: str, width: int = 2) -> str:
-    return "\n".join((" " * width + line) if line else line for line in text.splitlines())
 
 
 def cmd_verify(args: argparse.Namespace, config: Config) -> int:
@@ -331,7 +311,6 @@ def cmd_verify(args: argparse.Namespace, config: Config) -> int:
         PASSED,
         SKIPPED,
         UNSTABLE,
-        VerifySession,
         exit_code,
         iter_results,
         tally,
@@ -339,12 +318,7 @@ def cmd_verify(args: argparse.Namespace, config: Config) -> int:
 
     if (args.hashseed is not None or args.threads) and not os.environ.get(_PINNED):
         return _verify_pinned(args)
-    session = VerifySession.open(config)
-    if not session.store.root.is_dir():
-        raise UsageError(
-            f"legacy-harness verify: no golden store at {session.store.root}; record first"
-            " (legacy-harness record --target MOD:QUALNAME -- SCRIPT) or pass --store DIR"
-        )
+    session = open_session(config, "verify")
     if args.stochastic:
         results = _verify_stochastic(args, session)
     else:
@@ -388,11 +362,11 @@ def cmd_verify(args: argparse.Namespace, config: Config) -> int:
         print(f"{entry.target.ljust(width)}  {entry.total} cases: {', '.join(parts)}")
     for result in results:
         if result.status == CHANGED:
-            print(f"\nCHANGED {result.target} case-{result.case_id} ({_shown(result.path)})")
+            print(f"\nCHANGED {result.target} case-{result.case_id} ({shown(result.path)})")
             if result.explanation:
-                print(_indent(result.explanation))
+                print(indent(result.explanation))
             else:
-                print(_indent(render_text(result.differences, limit=args.max_diffs, color=color)))
+                print(indent(render_text(result.differences, limit=args.max_diffs, color=color)))
         elif result.status == UNSTABLE:
             print()
             print(_unstable_text(result))
@@ -480,13 +454,6 @@ def _verify_stochastic(args: argparse.Namespace, session: Any) -> list[CaseResul
         if (r.target, r.case_id) not in statistical
     ]
     return exact + results
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,9 +6,9 @@ import argparse
 import importlib
 import sys
 
+from .cli_support import open_session, positive_float, store_option
 from .config import Config
 from .errors import ConfigError
-from .widen import open_session, positive_float, store_option
 
 DESCRIPTION = (
     "Generate inputs with Hypothesis (strategies from registered strategies, type hints,"

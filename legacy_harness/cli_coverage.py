@@ -7,8 +7,8 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from .cli_support import known_targets, open_session, percent, store_option
 from .config import Config
-from .widen import known_targets, open_session, percent, store_option
 
 DESCRIPTION = (
     "Replay the golden masters under coverage.py with branch measurement and report, per"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from .cli_support import known_targets, open_session, store_option
 from .config import Config
-from .widen import known_targets, open_session, store_option
 
 DESCRIPTION = (
     "Keep the smallest set of cases per target that preserves the arcs the store covers"

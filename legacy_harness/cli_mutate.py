@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from .cli_support import open_session, percent, positive_float, store_option
 from .config import Config
-from .widen import open_session, percent, positive_float, store_option
 
 DESCRIPTION = (
     "Mutation testing on the masters: make each small change to the target (comparison"

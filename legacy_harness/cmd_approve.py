@@ -7,12 +7,10 @@ behaviour. Each approval records who (git user), when and the commit in the case
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from .cli_support import open_session, shown, store_option
 from .config import Config
-from .errors import ConfigError
 from .review import approve, review_stamp, select
-from .verify import VerifySession
 
 DESCRIPTION = (
     "Mark cases reviewed, replacing masters whose behaviour changed with today's behaviour."
@@ -27,26 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "cases", nargs="*", metavar="TARGET|CASE", help="targets, case ids or case files to approve"
     )
     parser.add_argument("--all", action="store_true", help="approve every case of the store")
-    parser.add_argument(
-        "--store",
-        metavar="DIR",
-        help="golden store folder (default: [tool.legacy_harness] store, or tests/golden)",
-    )
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    store_option(parser)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    session = VerifySession.open(config)
-    if not session.store.root.is_dir():
-        raise ConfigError(
-            f"legacy-harness approve: no golden store at {session.store.root}; record first or pass --store DIR"
-        )
+    session = open_session(config, "approve")
     cases = select(session, args.cases, everything=args.all)
     stamp = review_stamp(config.root)
     failed = 0
@@ -55,6 +38,6 @@ def run(args: argparse.Namespace, config: Config) -> int:
             failed += 1
             print(f"ERROR {approval.name}: {approval.error}")
         else:
-            print(f"{approval.action}: {approval.name} ({_shown(approval.path)})")
+            print(f"{approval.action}: {approval.name} ({shown(approval.path)})")
     print(f"\n{len(cases) - failed} of {len(cases)} case(s) approved by {stamp['by']}")
     return 2 if failed else 0

@@ -27,8 +27,9 @@ from .check import (
     options_from_config,
     run_check,
 )
+from .cli_support import percent, require_store, store_option
 from .config import Config
-from .errors import ConfigError
+from .report import indent, shown
 from .verify import CHANGED, ERROR, PASSED, SKIPPED, UNSTABLE
 
 DESCRIPTION = (
@@ -58,13 +59,9 @@ MAX_ANNOTATIONS = 50
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
+    store_option(parser)
     parser.add_argument(
-        "--store",
-        metavar="DIR",
-        help="golden store folder (default: [tool.legacy_harness] store, or tests/golden)",
-    )
-    parser.add_argument(
-        "--min-coverage", type=_percent, metavar="PCT",
+        "--min-coverage", type=percent, metavar="PCT",
         help="fail (exit 3) when replaying the masters covers less than PCT%% of the targets' code",
     )  # fmt: skip
     parser.add_argument(
@@ -80,16 +77,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--allow-unreviewed", action="store_true", default=None,
         help="do not fail on cases recorded but not yet reviewed",
     )  # fmt: skip
-
-
-def _percent(text: str) -> float:
-    try:
-        value = float(text.rstrip("%"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 100")
-    return value
 
 
 def _jobs(text: str) -> int:
@@ -110,11 +97,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         options.min_coverage = args.min_coverage
     if args.allow_unreviewed:
         options.allow_unreviewed = True
-    if not config.store.is_dir():
-        raise ConfigError(
-            f"legacy-harness check: no golden store at {config.store}; record first"
-            " (legacy-harness record --target MOD:QUALNAME -- SCRIPT) or pass --store DIR"
-        )
+    require_store(config, "check")
     progress = ProgressBar(sys.stderr) if args.format == "text" and _isatty(sys.stderr) else None
     report = run_check(config, options, progress)
     if progress:
@@ -176,17 +159,6 @@ _LABELS = {
 }
 
 
-def _shown(path: str) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return path
-
-
-def _indent(text: str, width: int = 2) -> str:
-    return "\n".join((" " * width + line) if line else line for line in text.splitlines())
-
-
 def _tally(cases: list[CaseCheck]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for case in cases:
@@ -211,10 +183,10 @@ def render_text(report: CheckReport, stream: IO[str]) -> None:
     for case in report.cases:
         if case.status in (CHANGED, UNSTABLE):
             print(
-                f"\n{case.status.upper()} {case.target} case-{case.case_id} ({_shown(case.path)})",
+                f"\n{case.status.upper()} {case.target} case-{case.case_id} ({shown(case.path)})",
                 file=stream,
             )
-            print(_indent(case.diff), file=stream)
+            print(indent(case.diff), file=stream)
         elif case.status == ERROR:
             print(f"\n{_error_label(case)} {case.error}", file=stream)
         elif case.status == SKIPPED:
@@ -223,13 +195,13 @@ def render_text(report: CheckReport, stream: IO[str]) -> None:
             print(f"NOTE {case.target} case-{case.case_id}: {case.note}", file=stream)
     for failure in report.policy:
         where = (
-            f" ({_shown(failure.path)}:{failure.line})"
+            f" ({shown(failure.path)}:{failure.line})"
             if failure.kind == SECRET and failure.path
             else ""
         )
         print(f"\nPOLICY {failure.kind}{where}: {failure.message}", file=stream)
         for detail in failure.details[:10]:
-            print(f"  {_shown(detail) if failure.kind == UNREVIEWED else detail}", file=stream)
+            print(f"  {shown(detail) if failure.kind == UNREVIEWED else detail}", file=stream)
         if len(failure.details) > 10:
             print(f"  ... and {len(failure.details) - 10} more", file=stream)
     if report.coverage is not None:
@@ -301,21 +273,19 @@ def annotation_lines(report: CheckReport) -> list[str]:
         if case.status in (CHANGED, UNSTABLE):
             what = "behaviour changed" if case.status == CHANGED else "unstable"
             lines.append(
-                annotation(_shown(case.path), 1, f"legacy-harness: {what}: {name}", case.diff)
+                annotation(shown(case.path), 1, f"legacy-harness: {what}: {name}", case.diff)
             )
         elif case.status == ERROR:
             what = "target disappeared" if case.error_kind == MISSING_TARGET else "unusable master"
             lines.append(
-                annotation(
-                    _shown(case.path), 1, f"legacy-harness: {what}: {name}", case.error or ""
-                )
+                annotation(shown(case.path), 1, f"legacy-harness: {what}: {name}", case.error or "")
             )
     for failure in report.policy:
-        path = _shown(failure.path) if failure.path else None
+        path = shown(failure.path) if failure.path else None
         message = failure.message
         if failure.details:
-            shown = [_shown(d) if failure.kind == UNREVIEWED else d for d in failure.details[:20]]
-            message += "\n" + "\n".join(shown)
+            listed = [shown(d) if failure.kind == UNREVIEWED else d for d in failure.details[:20]]
+            message += "\n" + "\n".join(listed)
         lines.append(annotation(path, failure.line, f"legacy-harness: {failure.kind}", message))
     if len(lines) > MAX_ANNOTATIONS:
         rest = len(lines) - MAX_ANNOTATIONS

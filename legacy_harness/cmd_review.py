@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from . import codec
+from .cli_support import open_session, shown, store_option
 from .config import Config
-from .errors import ConfigError
 from .report import render_text, supports_color
 from .review import CHANGED_CASE, Pending, accept, find_pending, reject, review_stamp
-from .verify import VerifySession
 
 DESCRIPTION = (
     "Review cases whose behaviour changed and cases recorded but never reviewed. On a"
@@ -36,11 +34,7 @@ PROMPT = "[a]ccept, [r]eject, [s]kip, [q]uit? "
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG
     parser.add_argument("targets", nargs="*", metavar="TARGET", help="only these targets")
-    parser.add_argument(
-        "--store",
-        metavar="DIR",
-        help="golden store folder (default: [tool.legacy_harness] store, or tests/golden)",
-    )
+    store_option(parser)
     parser.add_argument(
         "--list", action="store_true", help="only list the cases, even on a terminal"
     )
@@ -52,13 +46,6 @@ def _interactive() -> bool:
         return sys.stdin.isatty() and sys.stdout.isatty()
     except (AttributeError, ValueError):
         return False
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def describe(pending: Pending, *, color: bool = False, limit: int = SHOWN_LINES) -> str:
@@ -78,22 +65,18 @@ def describe(pending: Pending, *, color: bool = False, limit: int = SHOWN_LINES)
     lines = codec.dumps(document).splitlines()
     if len(lines) > limit:
         lines = lines[:limit] + [
-            f"... {len(lines) - limit} more lines in {_shown(pending.stored.path)}"
+            f"... {len(lines) - limit} more lines in {shown(pending.stored.path)}"
         ]
     return "\n".join(lines)
 
 
 def _heading(index: int, total: int, pending: Pending) -> str:
     label = "CHANGED" if pending.kind == CHANGED_CASE else "NEW"
-    return f"[{index}/{total}] {label} {pending.name} ({_shown(pending.stored.path)})"
+    return f"[{index}/{total}] {label} {pending.name} ({shown(pending.stored.path)})"
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    session = VerifySession.open(config)
-    if not session.store.root.is_dir():
-        raise ConfigError(
-            f"legacy-harness review: no golden store at {session.store.root}; record first or pass --store DIR"
-        )
+    session = open_session(config, "review")
     pending, errors = find_pending(session, args.targets or None)
     for error in errors:
         print(f"ERROR {error.error}", file=sys.stderr)
@@ -102,7 +85,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         return 2 if errors else 0
     if args.list or not _interactive():
         for item in pending:
-            print(f"{item.kind:8} {item.name}  {_shown(item.stored.path)}")
+            print(f"{item.kind:8} {item.name}  {shown(item.stored.path)}")
         print(
             f"\n{len(pending)} case(s) to review: run 'legacy-harness review' in a terminal,"
             " or 'legacy-harness approve TARGET|CASE' / 'legacy-harness approve --all'"

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .check import COVERAGE, SECRET, UNREVIEWED, CaseCheck, CheckReport, PolicyFailure
+from .report import shown as shown_path
 from .verify import CHANGED, ERROR, SKIPPED, UNSTABLE
 
 __all__ = ["POLICY_SUITE", "render_junit", "write_junit"]
@@ -121,10 +122,7 @@ def render_junit(report: CheckReport, *, relative_to: Path | None = None) -> str
     base = relative_to or Path.cwd()
 
     def shown(path: str) -> str:
-        try:
-            return str(Path(path).resolve().relative_to(base.resolve()))
-        except ValueError:
-            return path
+        return shown_path(path, base)
 
     root = ET.Element("testsuites", {"name": "legacy-harness check"})
     for target, cases in report.by_target().items():

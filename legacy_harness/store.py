@@ -18,6 +18,7 @@ from pathlib import Path
 from . import codec
 from .case import GoldenCase, case_from_tree, case_to_tree
 from .errors import GoldenFileError
+from .report import shown
 from .targets import TargetSpec
 
 CASE_PREFIX = "case-"
@@ -157,19 +158,19 @@ class GoldenStore:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            raise GoldenFileError(_shown(path), f"cannot be read ({error})") from None
+            raise GoldenFileError(shown(path), f"cannot be read ({error})") from None
         try:
             tree = codec.loads(text)
         except Exception as error:  # noqa: BLE001 - any parse failure names the file
             raise GoldenFileError(
-                _shown(path), f"is not valid JSON ({error}); restore it from version control"
+                shown(path), f"is not valid JSON ({error}); restore it from version control"
             ) from None
         try:
             case = case_from_tree(tree)
             TargetSpec.parse(case.target)
         except Exception as error:  # noqa: BLE001
             raise GoldenFileError(
-                _shown(path), f"{error}; restore it from version control or re-record it"
+                shown(path), f"{error}; restore it from version control or re-record it"
             ) from None
         return StoredCase(path, case)
 
@@ -200,7 +201,7 @@ class GoldenStore:
             return path.read_bytes()
         except FileNotFoundError:
             raise GoldenFileError(
-                _shown(path),
+                shown(path),
                 "blob is missing; restore it from version control or re-record the case",
             ) from None
 
@@ -232,10 +233,3 @@ def _blob_names(text: str) -> set[str]:
 
     json.loads(text, object_pairs_hook=hook)
     return names
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from cli_runner import cli_env
 
 from legacy_harness import codec
 from legacy_harness.case import GoldenCase, Observation
@@ -77,17 +77,11 @@ def make_project(root: Path, check: str = "") -> Path:
 def run(
     cwd: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
-    environment.pop("GITHUB_STEP_SUMMARY", None)
-    environment.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "legacy_harness", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+        cwd=cwd, env=cli_env(env, drop=("GITHUB_STEP_SUMMARY",)) | dict(env or {}),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
 
 
 @pytest.fixture

@@ -3,15 +3,13 @@ the legacy_rules example (record a typical day, characterize, then every mutant 
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from cli_runner import run_cli
 
 from legacy_harness.config import Config
 from legacy_harness.recorder import Recorder
@@ -121,12 +119,7 @@ def test_strong_masters_kill_every_mutant(module: ModuleType, tmp_path: Path) ->
     assert report.survivors == [] and report.score == 100.0
 
 
-def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "legacy_harness", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+run = run_cli
 
 
 def test_acceptance_legacy_rules_record_characterize_full_coverage_no_survivors(

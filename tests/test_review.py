@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from test_check import REPO, make_project, run, write_case
+from cli_runner import cli_env
+from test_check import make_project, run, write_case
 
 from legacy_harness.cmd_review import PROMPT
 from legacy_harness.review import review_stamp
@@ -57,7 +58,7 @@ def run_in_pty(
 ) -> tuple[int, str]:
     """Run the CLI on a pseudo-terminal, typing one answer at each prompt."""
     master, slave = pty.openpty()
-    environment = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1", **env}
+    environment = cli_env(env)
     process = subprocess.Popen(
         [sys.executable, "-m", "legacy_harness", *args],
         cwd=cwd, env=environment, stdin=slave, stdout=slave, stderr=slave, close_fds=True,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..errors import GoldenFileError, HarnessError
 from ..replay import replay
+from ..report import shown
 from ..targets import resolve
 from ..verify import VerifySession
 from .probe import CodeRegion, region_of
@@ -167,7 +168,7 @@ def render(result: CoverageResult, *, show_missing: bool = True, limit: int = 50
         lines.append(
             f"{entry.target}  {entry.percent:.1f}%  lines {entry.lines_covered}/{entry.lines_total}"
             f"  branches {entry.branches_covered}/{entry.branches_total}"
-            f"  ({entry.cases} cases, {_shown(entry.filename)}:{entry.first_line}-{entry.last_line})"
+            f"  ({entry.cases} cases, {shown(entry.filename)}:{entry.first_line}-{entry.last_line})"
         )
         for error in entry.errors:
             lines.append(f"  could not replay: {error}")
@@ -184,13 +185,6 @@ def render(result: CoverageResult, *, show_missing: bool = True, limit: int = 50
             lines.append(f"  ... and {hidden} more")
     lines.append(f"total {result.percent:.1f}% over {len(result.targets)} targets")
     return "\n".join(lines)
-
-
-def _shown(filename: str) -> str:
-    try:
-        return str(Path(filename).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return filename
 
 
 def targets_below(result: CoverageResult, percent: float) -> Iterable[TargetCoverage]:

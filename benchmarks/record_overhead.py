@@ -1,32 +1,49 @@
 """Recording overhead, measured side by side in one run.
 
 Prints plain vs recorded time for (a) a small pure-Python function called 200,000
-times, (b) a function taking a 10^6-element float array, each before and after the
-per-target cap is reached, and (c) the bundled pricing example run in-process.
+times, before and after the per-target cap is reached, and the same workload under
+MonkeyType's tracer when MonkeyType is installed; (b) a function taking a
+10^6-element float array; (c) the bundled pricing example, in-process and as a whole
+process (``python run_month_end.py 2024-03`` vs ``legacy-harness record ... --``).
 Aims: after the cap, under 1 microsecond added per call; the example under 2x.
 
-    python benchmarks/record_overhead.py
+    python benchmarks/record_overhead.py [--quick]
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
+import logging
+import os
 import runpy
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _table import Row  # noqa: E402
 
 from legacy_harness.recorder import Recorder  # noqa: E402
+
+BENCHMARK = "record_overhead"
+PLAIN = "plain run"
+MONKEYTYPE_MISSING = "MonkeyType not installed (pip install MonkeyType)"
+EXAMPLE = REPO / "examples" / "legacy_pricing"
+EXAMPLE_TARGETS = ["billing:compute_invoice", "shop:Cart.checkout"]
 
 MODULE = textwrap.dedent(
     """
@@ -48,14 +65,31 @@ def best_of(repeat: int, work: Callable[[], object]) -> float:
     return min(times)
 
 
-def main() -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="lh-bench-"))
-    (workdir / "bench_targets.py").write_text(MODULE)
-    sys.path.insert(0, str(workdir))
-    import bench_targets as mod  # type: ignore[import-not-found]
+@contextlib.contextmanager
+def _monkeytype_trace(db: Path) -> Iterator[None]:
+    """MonkeyType's own tracer with its SQLite store in a temporary file."""
+    import monkeytype
+    from monkeytype.config import DefaultConfig
+    from monkeytype.db.base import CallTraceStore
+    from monkeytype.db.sqlite import SQLiteStore
 
-    rows: list[tuple[str, float, float, str]] = []
-    calls = 200_000
+    class TempConfig(DefaultConfig):
+        def trace_store(self) -> CallTraceStore:
+            return SQLiteStore.make_store(str(db))
+
+    with monkeytype.trace(TempConfig()):
+        yield
+
+
+def monkeytype_available() -> bool:
+    try:
+        import monkeytype  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _small(mod: Any, workdir: Path, calls: int, repeat: int) -> list[Row]:
     cap = 100
 
     def loop() -> None:
@@ -63,30 +97,75 @@ def main() -> None:
         for i in range(calls):
             small(i, 1)
 
-    plain = best_of(5, loop)
+    plain = best_of(repeat, loop)
     recorder = Recorder(["bench_targets:small"], workdir / "store-a", max_cases=cap)
     recorder.start()
     start = time.perf_counter()
     for i in range(cap):
         mod.small(i, 2)  # distinct inputs: each one is captured and written
     before_cap = (time.perf_counter() - start) / cap
-    after = best_of(5, loop)
+    after = best_of(repeat, loop)
     recorder.stop()
-    rows.append(
-        ("(a) small function, per call, after cap", plain / calls * 1e6, after / calls * 1e6, "us")
-    )
-    rows.append(
-        ("(a) small function, per call, before cap", plain / calls * 1e6, before_cap * 1e6, "us")
-    )
+    us = 1e6 / calls
+    rows = [
+        Row(
+            BENCHMARK,
+            f"(a) small function, per call, after cap ({calls:,} calls)",
+            after * us,
+            "us",
+            plain * us,
+            PLAIN,
+            "< 1 us added per call",
+        ),
+        Row(
+            BENCHMARK,
+            f"(a) small function, per call, before cap (first {cap}, each written)",
+            before_cap * 1e6,
+            "us",
+            plain * us,
+            PLAIN,
+        ),
+    ]
+    if monkeytype_available():
+        runs = []
+        for attempt in range(repeat):
+            # the whole trace() block: tracing every call and flushing traces to SQLite
+            start = time.perf_counter()
+            with _monkeytype_trace(workdir / f"monkeytype-{attempt}.sqlite3"):
+                loop()
+            runs.append(time.perf_counter() - start)
+        traced = min(runs)
+        rows.append(
+            Row(
+                BENCHMARK,
+                f"(a) small function, per call, MonkeyType trace ({calls:,} calls)",
+                traced * us,
+                "us",
+                plain * us,
+                PLAIN,
+            )
+        )
+        rows.append(
+            Row(
+                BENCHMARK,
+                "(a) small function, per call, recorded after cap",
+                after * us,
+                "us",
+                traced * us,
+                "MonkeyType trace",
+            )
+        )
+    return rows
 
+
+def _array(mod: Any, workdir: Path, calls: int, repeat: int) -> list[Row]:
     values = np.random.default_rng(0).normal(size=1_000_000)
-    array_calls = 200
 
     def array_loop() -> None:
-        for _ in range(array_calls):
+        for _ in range(calls):
             mod.array_stat(values, 2.0)
 
-    plain_array = best_of(3, array_loop)
+    plain = best_of(repeat, array_loop)
     recorder = Recorder(["bench_targets:array_stat"], workdir / "store-b", max_cases=5)
     recorder.start()
     first = []
@@ -94,64 +173,153 @@ def main() -> None:
         start = time.perf_counter()
         mod.array_stat(values, float(scale))
         first.append(time.perf_counter() - start)
-    after_array = best_of(3, array_loop)
+    after = best_of(repeat, array_loop)
     recorder.stop()
-    rows.append(
-        (
+    return [
+        Row(
+            BENCHMARK,
             "(b) 10^6-float array, per call, after cap",
-            plain_array / array_calls * 1e6,
-            after_array / array_calls * 1e6,
+            after / calls * 1e6,
             "us",
-        )
-    )
-    rows.append(
-        (
-            "(b) 10^6-float array, per call, before cap",
-            plain_array / array_calls * 1e3,
+            plain / calls * 1e6,
+            PLAIN,
+            "< 1 us added per call",
+        ),
+        Row(
+            BENCHMARK,
+            "(b) 10^6-float array, per call, before cap (array written)",
             statistics.median(first) * 1e3,
             "ms",
-        )
-    )
+            plain / calls * 1e3,
+            PLAIN,
+        ),
+    ]
 
-    script = REPO / "examples" / "legacy_pricing" / "run_month_end.py"
-    sys.path.insert(0, str(script.parent))
+
+def _example_in_process(workdir: Path, repeat: int) -> Row:
+    script = EXAMPLE / "run_month_end.py"
+    sys.path.insert(0, str(EXAMPLE))
 
     def run_example() -> None:
+        saved = sys.argv
         sys.argv = [str(script), "2024-03"]
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            with contextlib.suppress(SystemExit):
+        try:
+            with (
+                contextlib.redirect_stdout(io.StringIO()),
+                contextlib.redirect_stderr(io.StringIO()),
+                contextlib.suppress(SystemExit),
+            ):
                 runpy.run_path(str(script), run_name="__main__")
-
-    import logging
+        finally:
+            sys.argv = saved
 
     logging.disable(logging.CRITICAL)
-    run_example()  # warm imports
-    plain_example = best_of(5, run_example)
-    recorded_runs = []
-    for attempt in range(5):
-        recorder = Recorder(
-            ["billing:compute_invoice", "shop:Cart.checkout"],
-            workdir / f"store-c{attempt}",
-            max_cases=200,
-        )
-        recorder.start()
-        start = time.perf_counter()
-        run_example()
-        recorded_runs.append(time.perf_counter() - start)
-        recorder.stop()
-    rows.append(
-        (
-            "(c) pricing example, whole run (all calls recorded)",
-            plain_example * 1e3,
-            min(recorded_runs) * 1e3,
-            "ms",
-        )
+    try:
+        run_example()  # warm imports
+        plain = best_of(repeat, run_example)
+        recorded_runs = []
+        for attempt in range(repeat):
+            recorder = Recorder(EXAMPLE_TARGETS, workdir / f"store-c{attempt}", max_cases=200)
+            recorder.start()
+            start = time.perf_counter()
+            run_example()
+            recorded_runs.append(time.perf_counter() - start)
+            recorder.stop()
+    finally:
+        logging.disable(logging.NOTSET)
+    return Row(
+        BENCHMARK,
+        "(c) pricing example, in-process run, all calls recorded",
+        min(recorded_runs) * 1e3,
+        "ms",
+        plain * 1e3,
+        PLAIN,
+        "< 2x plain",
     )
 
-    print(f"{'workload':55} {'plain':>10} {'recorded':>10} {'added':>10} {'ratio':>7}")
-    for name, base, measured, unit in rows:
+
+def _example_whole_process(workdir: Path, repeat: int) -> list[Row]:
+    """``python run_month_end.py 2024-03`` vs the same under ``legacy-harness record``,
+    and both over an empty script: the fixed start-up cost on its own."""
+    project = workdir / "legacy_pricing"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("tests", "__pycache__"))
+    (project / "empty_script.py").write_text("")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    def timed(command: list[str]) -> float:
+        start = time.perf_counter()
+        subprocess.run(command, cwd=project, env=env, capture_output=True, check=True)
+        return time.perf_counter() - start
+
+    targets = [arg for target in EXAMPLE_TARGETS for arg in ("--target", target)]
+    record = [sys.executable, "-m", "legacy_harness", "record", *targets, "--max-cases", "200"]
+    script = ["run_month_end.py", "2024-03"]
+    timed([sys.executable, *script])  # warm the page cache and bytecode
+    plain, recorded, bare, bare_recorded = [], [], [], []
+    for attempt in range(repeat):  # alternate, so load from elsewhere hits both alike
+        plain.append(timed([sys.executable, *script]))
+        recorded.append(timed([*record, "--store", f"golden-{attempt}", "--", *script]))
+        bare.append(timed([sys.executable, "empty_script.py"]))
+        store = ["--store", f"empty-{attempt}"]
+        bare_recorded.append(timed([*record, *store, "--", "empty_script.py"]))
+    return [
+        Row(
+            BENCHMARK,
+            "(c) pricing example, whole process (legacy-harness record --)",
+            min(recorded) * 1e3,
+            "ms",
+            min(plain) * 1e3,
+            "python run_month_end.py",
+            "< 2x plain",
+        ),
+        Row(
+            BENCHMARK,
+            "(c) start-up alone: legacy-harness record -- empty script",
+            min(bare_recorded) * 1e3,
+            "ms",
+            min(bare) * 1e3,
+            "python empty script",
+        ),
+    ]
+
+
+def rows(quick: bool = False) -> list[Row]:
+    """Every figure of this benchmark; ``quick`` cuts call counts and repeats for a smoke run."""
+    workdir = Path(tempfile.mkdtemp(prefix="lh-bench-"))
+    try:
+        (workdir / "bench_targets.py").write_text(MODULE)
+        sys.path.insert(0, str(workdir))
+        sys.modules.pop("bench_targets", None)
+        import bench_targets as mod  # type: ignore[import-not-found]
+
+        repeat = 2 if quick else 5
+        out = _small(mod, workdir, 20_000 if quick else 200_000, repeat)
+        out += _array(mod, workdir, 20 if quick else 200, 2 if quick else 3)
+        out.append(_example_in_process(workdir, repeat))
+        out += _example_whole_process(workdir, 1 if quick else 5)
+        return out
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller workloads, for a smoke run")
+    args = parser.parse_args()
+    if not monkeytype_available():
+        print(MONKEYTYPE_MISSING)
+    measured = rows(quick=args.quick)
+    names = [
+        row.figure if row.reference_name == PLAIN else f"{row.figure} [vs {row.reference_name}]"
+        for row in measured
+    ]
+    width = max(map(len, names))
+    print(f"{'workload':{width}} {'reference':>12} {'measured':>12} {'added':>11} {'ratio':>7}")
+    for name, row in zip(names, measured, strict=True):
+        assert row.reference is not None and row.ratio is not None
         print(
-            f"{name:55} {base:8.3f}{unit} {measured:8.3f}{unit} {measured - base:8.3f}{unit} {measured / base:6.2f}x"
+            f"{name:{width}} {row.reference:9.3f} {row.unit:2} {row.value:9.3f} {row.unit:2}"
+            f" {row.value - row.reference:8.3f} {row.unit:2} {row.ratio:6.2f}x"
         )
 
 

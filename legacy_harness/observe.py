@@ -12,6 +12,7 @@ import io
 import logging
 import random
 import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -21,28 +22,36 @@ from .case import Observation, Tree
 
 
 class _Tee(io.TextIOBase):
-    """Collects what is written and, when recording, passes it on to the real stream."""
+    """Collects what the calling thread writes; passes everything else on unchanged.
 
-    def __init__(self, passthrough: TextIO | None) -> None:
-        self.passthrough = passthrough
+    Only the thread running the target is captured: another thread printing meanwhile
+    belongs to another call. When recording (``echo``), the captured text also reaches
+    the real stream, so the user's program shows what it always showed.
+    """
+
+    def __init__(self, stream: TextIO, *, echo: bool) -> None:
+        self.stream = stream
+        self.echo = echo
+        self.owner = threading.get_ident()
         self.parts: list[str] = []
 
     def write(self, text: str) -> int:
+        if threading.get_ident() != self.owner:
+            return self.stream.write(text)
         self.parts.append(text)
-        if self.passthrough is not None:
-            self.passthrough.write(text)
+        if self.echo:
+            self.stream.write(text)
         return len(text)
 
     def flush(self) -> None:
-        if self.passthrough is not None:
-            self.passthrough.flush()
+        self.stream.flush()
 
     def isatty(self) -> bool:
         return False
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
-        return getattr(self.passthrough, "encoding", None) or "utf-8"
+        return getattr(self.stream, "encoding", None) or "utf-8"
 
     def getvalue(self) -> str:
         return "".join(self.parts)
@@ -66,13 +75,16 @@ def run_captured(
     the user's program shows). ``log_level``, on replay, sets the root logger's level to
     the one in force when the case was recorded, so the same records are emitted.
     """
-    out, err = _Tee(sys.stdout if echo else None), _Tee(sys.stderr if echo else None)
+    out, err = _Tee(sys.stdout, echo=echo), _Tee(sys.stderr, echo=echo)
     saved_out, saved_err = sys.stdout, sys.stderr
     records: list[dict[str, Any]] = []
+    owner = threading.get_ident()
     previous_factory = logging.getLogRecordFactory()
 
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous_factory(*args, **kwargs)
+        if record.thread != owner:
+            return record
         records.append(
             {"level": record.levelname, "logger": record.name, "message": record.getMessage()}
         )

@@ -241,3 +241,40 @@ def test_case_id_is_a_stable_hash_of_the_inputs(make_module, tmp_path: Path) -> 
     (case,) = cases(tmp_path)
     expected = codec.tree_hash({"target": f"{mod.__name__}:pure", "inputs": case["inputs"]})
     assert case["id"] == expected
+
+
+def test_output_of_other_threads_is_not_captured_into_a_call(make_module, tmp_path: Path) -> None:
+    mod = make_module(
+        """
+        import logging
+        import threading
+
+        def work(started, release):
+            started.set()
+            release.wait(5)
+            print("from the call")
+            logging.getLogger("legacy").warning("call log")
+            return 1
+        """
+    )
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+
+    def noisy() -> None:
+        started.wait(5)
+        print("from another thread")
+        logging.getLogger("legacy").warning("other thread log")
+        release.set()
+
+    import logging
+
+    other = threading.Thread(target=noisy)
+    other.start()
+    with pytest.warns(UnencodableValueWarning):  # the events hold locks: not replayable
+        with recording([f"{mod.__name__}:work"], store=tmp_path):
+            mod.work(started, release)
+    other.join()
+    (case,) = cases(tmp_path)
+    assert case["output"]["stdout"] == "from the call\n"
+    assert [log["message"] for log in case["output"]["logs"]] == ["call log"]

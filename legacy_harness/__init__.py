@@ -25,6 +25,13 @@ _EXPORTS = {
     "Policy": "compare",
     "assert_close": "compare",
     "Scrubber": "scrub",
+    "seeded": "stochastic",
+    "SeedReport": "stochastic",
+    "plan": "stochastic",
+    "assert_same_distribution": "stochastic",
+    "assert_within_envelope": "stochastic",
+    "assert_rate": "stochastic",
+    "record_distributions": "stochastic.runner",
     "HarnessError": "errors",
     "TargetError": "errors",
     "CodecError": "errors",
@@ -41,6 +48,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from .errors import CodecError, ConfigError, GoldenFileError, HarnessError, TargetError
     from .recorder import Recorder, record, recording
     from .scrub import Scrubber
+    from .stochastic import (
+        SeedReport,
+        assert_rate,
+        assert_same_distribution,
+        assert_within_envelope,
+        plan,
+        seeded,
+    )
+    from .stochastic.runner import record_distributions
     from .store import GoldenStore
     from .targets import TargetSpec
 

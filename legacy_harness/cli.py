@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from . import __version__
 from .cli_support import open_session, positive_int, shown, store_option
 from .config import Config, add_pythonpath, load_config
+from .display import indent
 from .errors import HarnessError
-from .report import indent
 
 if TYPE_CHECKING:
     from .verify import CaseResult

@@ -20,8 +20,8 @@ __all__ = [
 ]
 
 from .config import Config
+from .display import shown
 from .errors import HarnessError
-from .report import shown
 
 if TYPE_CHECKING:
     from .verify import VerifySession

@@ -29,7 +29,7 @@ from .check import (
 )
 from .cli_support import percent, require_store, store_option
 from .config import Config
-from .report import indent, shown
+from .display import indent, shown
 from .verify import CHANGED, ERROR, PASSED, SKIPPED, UNSTABLE
 
 DESCRIPTION = (

@@ -27,6 +27,7 @@ import json
 import math
 import pathlib
 import re
+import struct
 import sys
 import types
 import typing
@@ -36,9 +37,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from legacy_harness.errors import CodecError
+
+if typing.TYPE_CHECKING:
+    import numpy as np
+else:
+
+    class _LazyNumpy:
+        """numpy, imported on first use: a program that never touched numpy cannot hand
+        the codec a numpy value, so recording it need not pay numpy's import time."""
+
+        def __getattr__(self, name: str) -> Any:
+            import numpy
+
+            globals()["np"] = numpy
+            return getattr(numpy, name)
+
+    np = _LazyNumpy()
 
 #: JSON-compatible tree produced by :func:`encode`.
 Tree = Any
@@ -331,7 +346,7 @@ def _slot_names(cls: type) -> tuple[str, ...]:
     return tuple(names)
 
 
-_PTR = np.dtype(np.intp).itemsize
+_PTR = struct.calcsize("P")
 
 
 def _plain_layout(cls: type) -> bool:
@@ -681,10 +696,11 @@ class _Encoder:
         for codec in _CODECS_ORDER:
             if isinstance(obj, codec.cls):
                 return self.enc_custom(obj, codec)
-        if isinstance(obj, np.generic):
-            return self.enc_npscalar(obj)
-        if isinstance(obj, np.ndarray):
-            return self.unencodable(obj, "numpy array subclasses are not supported")
+        if "numpy" in sys.modules:
+            if isinstance(obj, np.generic):
+                return self.enc_npscalar(obj)
+            if isinstance(obj, np.ndarray):
+                return self.unencodable(obj, "numpy array subclasses are not supported")
         if isinstance(obj, enum.Enum):
             return self.enc_enum(obj)
         if isinstance(obj, type):
@@ -922,11 +938,18 @@ _DISPATCH: dict[type, Callable[[_Encoder, Any], Tree]] = {
     pathlib.PureWindowsPath: _Encoder.enc_path,
     pathlib.PosixPath: _Encoder.enc_path,
     pathlib.WindowsPath: _Encoder.enc_path,
-    np.ndarray: _Encoder.enc_ndarray,
 }
-for _scalar in set(np.sctypeDict.values()):
-    if issubclass(_scalar, np.generic) and _scalar not in (np.void, np.object_):
-        _DISPATCH[_scalar] = _Encoder.enc_npscalar
+_numpy_dispatch = False
+
+
+def _add_numpy_dispatch() -> None:
+    """Register numpy's types once numpy is loaded (by the program, or by decoding)."""
+    global _numpy_dispatch
+    _DISPATCH[np.ndarray] = _Encoder.enc_ndarray
+    for scalar in set(np.sctypeDict.values()):
+        if issubclass(scalar, np.generic) and scalar not in (np.void, np.object_):
+            _DISPATCH[scalar] = _Encoder.enc_npscalar
+    _numpy_dispatch = True
 
 
 def encode(
@@ -943,6 +966,8 @@ def encode(
     Values the codec cannot represent become ``$unencodable`` placeholders and a
     message is appended to ``problems``: recording must never fail on odd arguments.
     """
+    if not _numpy_dispatch and "numpy" in sys.modules:
+        _add_numpy_dispatch()
     encoder = _Encoder(blobs, problems, inline_limit)
     try:
         return encoder.run(value)

@@ -22,6 +22,15 @@ from . import codec
 from .case import Observation
 from .compare import Difference, Policy, Tolerance, compare, compare_observed
 from .errors import CodecError
+from .layout import (
+    CHANGED,
+    CHECKS_FOLDER,
+    CREATED,
+    MISSING,
+    PASSED,
+    RECORD_MODES,
+    UPDATED,
+)
 from .observe import Signature, encode_inputs, live_inputs, observe_call
 from .replay import observed_view
 from .report import render_text
@@ -33,15 +42,12 @@ __all__ = [
     "CheckSettings",
     "Golden",
     "GoldenMismatch",
+    "RECORD_MODES",
     "check_folder",
     "policy_with_tolerance",
 ]
 
-CHECKS_FOLDER = "__checks__"
 FORMAT_VERSION = 1
-RECORD_MODES = ("none", "new", "all")
-
-PASSED, CHANGED, CREATED, UPDATED, MISSING = "passed", "changed", "created", "updated", "missing"
 
 BlobReader = Callable[[str], bytes]
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .check import COVERAGE, SECRET, UNREVIEWED, CaseCheck, CheckReport, PolicyFailure
-from .report import shown as shown_path
+from .display import shown as shown_path
 from .verify import CHANGED, ERROR, SKIPPED, UNSTABLE
 
 __all__ = ["POLICY_SUITE", "render_junit", "write_junit"]

@@ -16,18 +16,22 @@ import os
 import shutil
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import codec
-from .case import case_from_tree
-from .compare import Policy
+# Only light modules at load time: the plugin loads in every pytest run of a project
+# that installs legacy-harness, golden masters or not. The codec, comparison and store
+# (numpy) are imported by the hooks that replay or check something.
 from .config import Config as HarnessConfig
 from .config import add_pythonpath, load_config
 from .errors import GoldenFileError, HarnessError
-from .golden_fixture import (
+from .layout import (
+    BLOB_FOLDER,
+    CASE_PREFIX,
+    CASE_SUFFIX,
     CHANGED,
     CHECKS_FOLDER,
     CREATED,
@@ -35,16 +39,14 @@ from .golden_fixture import (
     PASSED,
     RECORD_MODES,
     UPDATED,
-    CheckEvent,
-    CheckSettings,
-    Golden,
-    check_folder,
-    policy_with_tolerance,
 )
-from .report import render_text
-from .store import BLOB_FOLDER, CASE_PREFIX, CASE_SUFFIX, StoredCase
 from .targets import TargetSpec
-from .verify import ERROR, SKIPPED, VerifySession, update_case, verify_case
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .compare import Policy
+    from .golden_fixture import CheckEvent, CheckSettings, Golden
+    from .store import StoredCase
+    from .verify import VerifySession
 
 ERRORS = "error"
 _REPORT_ATTRIBUTE = "legacy_harness"
@@ -77,29 +79,53 @@ class State:
     """What the plugin knows for one pytest run; kept on ``config.stash``."""
 
     harness: HarnessConfig
-    settings: CheckSettings
+    mode: str
+    update: bool
+    ci: bool
+    reporter: str | None
     items: bool
     prune: bool
-    policy: Policy
     stats: Stats = field(default_factory=Stats)
     checked_masters: set[str] = field(default_factory=set)
     outcomes: dict[str, str] = field(default_factory=dict)
     expected_ids: set[str] = field(default_factory=set)
     partial: list[str] = field(default_factory=list)
+    _policy: Policy | None = None
     _verify: VerifySession | None = None
 
     @property
     def store(self) -> Path:
         return self.harness.store
 
+    @cached_property
+    def settings(self) -> CheckSettings:
+        from .golden_fixture import CheckSettings
+
+        return CheckSettings(
+            mode=self.mode,
+            update=self.update,
+            ci=self.ci,
+            reporter=self.reporter,
+            allow=self.harness.allow,
+        )
+
+    @property
+    def policy(self) -> Policy:
+        """The comparison policy of the project's table, built on first use."""
+        if self._policy is None:
+            self._policy = _policy(self.harness)
+        return self._policy
+
     def verify_session(self) -> VerifySession:
         if self._verify is None:
+            from .verify import VerifySession
+
             self._verify = VerifySession.open(self.harness, policy=self.policy)
         return self._verify
 
 
 STATE = pytest.StashKey[State]()
-EVENTS = pytest.StashKey[list[CheckEvent]]()
+EVENTS: pytest.StashKey[list[CheckEvent]] = pytest.StashKey()
 
 
 def _state(config: pytest.Config) -> State:
@@ -112,6 +138,12 @@ def _is_worker(config: pytest.Config) -> bool:
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def _policy(harness: HarnessConfig) -> Policy:
+    from .compare import Policy
+
+    return Policy.from_config(harness.comparison_table())
 
 
 # -- options and configuration --------------------------------------------------------
@@ -159,7 +191,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     try:
         harness = load_config(config.rootpath).with_store(config.getoption("golden_store"))
-        policy = Policy.from_config(harness.comparison_table())
+        # A table that configures comparison is checked now, so its mistakes stop the run
+        # before any test; without one the default policy is built when first needed.
+        policy = _policy(harness) if harness.comparison_table() else None
     except HarnessError as error:
         raise pytest.UsageError(f"legacy-harness: {error}") from None
     add_pythonpath(harness)
@@ -171,15 +205,17 @@ def pytest_configure(config: pytest.Config) -> None:
             reporter_by_name(reporter)
         except HarnessError as error:
             raise pytest.UsageError(str(error)) from None
-    settings = CheckSettings(
+    items = not config.getoption("golden_no_items")
+    state = State(
+        harness,
         mode=config.getoption("golden_record"),
         update=bool(config.getoption("golden_update")),
         ci=_in_ci(),
         reporter=reporter,
-        allow=harness.allow,
+        items=items,
+        prune=bool(config.getoption("golden_prune")),
+        _policy=policy,
     )
-    items = not config.getoption("golden_no_items")
-    state = State(harness, settings, items, bool(config.getoption("golden_prune")), policy)
     config.stash[STATE] = state
     if items and harness.store.is_dir() and config.args_source != pytest.Config.ArgsSource.ARGS:
         # Default arguments (testpaths or the working folder) may not reach the store.
@@ -200,9 +236,8 @@ def _within(path: Path, folder: Path) -> bool:
 
 def pytest_report_header(config: pytest.Config) -> str:
     state = _state(config)
-    settings = state.settings
-    mode = "update" if settings.update else f"record {settings.mode}"
-    ci = ", CI: missing masters fail" if settings.ci else ""
+    mode = "update" if state.update else f"record {state.mode}"
+    ci = ", CI: missing masters fail" if state.ci else ""
     items = "" if state.items else ", stored cases not collected"
     return f"legacy-harness: store {state.store}, {mode}{ci}{items}"
 
@@ -284,6 +319,10 @@ class CaseItem(pytest.Item):
         self.master = master  # relative to the store, as fixture masters are
 
     def runtest(self) -> None:
+        from .golden_fixture import CheckEvent
+        from .report import render_text
+        from .verify import ERROR, SKIPPED, update_case, verify_case
+
         state = _state(self.config)
         events = self.stash.setdefault(EVENTS, [])
         master = self.master
@@ -346,6 +385,10 @@ class CaseItem(pytest.Item):
 def _load(session: VerifySession, path: Path) -> StoredCase:
     """The store's load without its eager path resolution, which costs more than the
     parse; any failure goes through the store again for its exact message."""
+    from . import codec
+    from .case import case_from_tree
+    from .store import StoredCase
+
     try:
         return StoredCase(path, case_from_tree(codec.loads(path.read_text(encoding="utf-8"))))
     except Exception:  # noqa: BLE001 - re-raised below with the store's message
@@ -383,6 +426,8 @@ def target_gone(target: str) -> str | None:
 @pytest.fixture
 def golden(request: pytest.FixtureRequest) -> Golden:
     """Characterization checks kept as masters in the golden store (see Golden)."""
+    from .golden_fixture import Golden, policy_with_tolerance
+
     state = _state(request.config)
     policy = state.policy
     marker = request.node.get_closest_marker("golden")
@@ -538,6 +583,8 @@ def _unused_checks(state: State, rootpath: Path) -> Iterator[tuple[str, str]]:
     checks = state.store / CHECKS_FOLDER
     if not checks.is_dir():
         return
+    from .golden_fixture import check_folder
+
     owners: dict[Path, str] = {}
     modules_run: set[Path] = set()
     for nodeid, result in state.outcomes.items():

@@ -11,7 +11,6 @@ import json
 import math
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import IO, Any
 
 from .compare import Difference, _short_repr
@@ -211,16 +210,3 @@ def to_data(diffs: Sequence[Difference]) -> list[dict[str, Any]]:
 def render_json(diffs: Sequence[Difference], *, indent: int | None = 2) -> str:
     """The report as strict JSON (no NaN literals)."""
     return json.dumps(to_data(diffs), indent=indent, allow_nan=False)
-
-
-def shown(path: str | Path, base: Path | None = None) -> str:
-    """A path as the user would type it: relative to ``base`` (the working folder)."""
-    try:
-        return str(Path(path).resolve().relative_to((base or Path.cwd()).resolve()))
-    except ValueError:
-        return str(path)
-
-
-def indent(text: str, width: int = 2) -> str:
-    """Indent every non-empty line, for nesting one report inside another."""
-    return "\n".join((" " * width + line) if line else line for line in text.splitlines())

@@ -17,13 +17,10 @@ from pathlib import Path
 
 from . import codec
 from .case import GoldenCase, case_from_tree, case_to_tree
+from .display import shown
 from .errors import GoldenFileError
-from .report import shown
+from .layout import BLOB_FOLDER, CASE_PREFIX, CASE_SUFFIX
 from .targets import TargetSpec
-
-CASE_PREFIX = "case-"
-CASE_SUFFIX = ".json"
-BLOB_FOLDER = "blobs"
 
 CREATED, UPDATED, UNCHANGED, KEPT = "created", "updated", "unchanged", "kept"
 

@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..display import shown
 from ..errors import GoldenFileError, HarnessError
 from ..replay import replay
-from ..report import shown
 from ..targets import resolve
 from ..verify import VerifySession
 from .probe import CodeRegion, region_of

@@ -1,0 +1,72 @@
+"""[tool.legacy_harness]: found upwards, validated with one-line errors, paths resolved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from legacy_harness.config import DEFAULT_MAX_CASES, config_from_table, load_config
+from legacy_harness.errors import ConfigError
+
+
+def write(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pyproject.toml").write_text(text)
+    return folder
+
+
+def test_nearest_pyproject_above_the_working_folder_is_the_root(tmp_path: Path) -> None:
+    root = write(tmp_path / "proj", '[tool.legacy_harness]\nstore = "masters"\nallow = ["lib"]\n')
+    deep = root / "src" / "pkg"
+    deep.mkdir(parents=True)
+    config = load_config(deep)
+    assert config.root == root.resolve() and config.source == root.resolve() / "pyproject.toml"
+    assert config.store == root.resolve() / "masters"
+    assert config.allow == ("lib",) and config.max_cases == DEFAULT_MAX_CASES
+    assert config.pythonpath == (root.resolve(),)
+
+
+def test_no_pyproject_means_defaults_in_the_working_folder(tmp_path: Path) -> None:
+    config = load_config(tmp_path)
+    assert config.store == tmp_path.resolve() / "tests" / "golden" and config.source is None
+
+
+def test_comparison_keys_are_passed_on_and_own_keys_kept(tmp_path: Path) -> None:
+    config = config_from_table(
+        {"store": "g", "rtol": 1e-6, "tolerances": {"x": {"atol": 1}}}, root=tmp_path
+    )
+    assert config.comparison_table() == {"rtol": 1e-6, "tolerances": {"x": {"atol": 1}}}
+
+
+def test_store_option_overrides_relative_to_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = config_from_table({}, root=tmp_path / "elsewhere").with_store("other")
+    assert config.store == tmp_path.resolve() / "other"
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"stor": "x"}, "unknown key 'stor'"),
+        ({"store": 3}, "store must be a folder path"),
+        ({"allow": "lib"}, "allow must be a list of module names"),
+        ({"max_cases": 0}, "max_cases must be a positive integer"),
+        ({"max_cases": True}, "max_cases must be a positive integer"),
+        ({"pythonpath": "src"}, "pythonpath must be a list of folders"),
+    ],
+)
+def test_bad_values_are_one_line_errors_naming_the_key(
+    tmp_path: Path, table: dict, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message) as info:
+        config_from_table(table, root=tmp_path)
+    assert "\n" not in str(info.value)
+
+
+def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
+    write(tmp_path, "[tool.legacy_harness\nstore = 1\n")
+    with pytest.raises(ConfigError, match=r"pyproject.toml: not valid TOML"):
+        load_config(tmp_path)

@@ -22,6 +22,7 @@ from typing import Any, TypeVar, overload
 from . import codec
 from .case import FORMAT_VERSION, GoldenCase
 from .config import Config, load_config
+from .errors import ConfigError, TargetError
 from .observe import (
     Signature,
     encode_inputs,
@@ -187,8 +188,6 @@ class _Sink:
         self, store: GoldenStore, mode: str, origin: str, redactor: Redactor | None = None
     ) -> None:
         if mode not in MODES:
-            from .errors import ConfigError
-
             raise ConfigError(f"record mode {mode!r} is not one of {', '.join(MODES)}")
         self.store = store
         self.overwrite = mode == "all"
@@ -330,7 +329,11 @@ def record(
                 config: Config = load_config()
                 spec = TargetSpec(func.__module__, func.__qualname__)
                 if func.__module__ == "__main__" or "<locals>" in func.__qualname__:
-                    raise TargetError_(func)
+                    raise TargetError(
+                        f"@record on {func.__qualname__} in {func.__module__}: only module-level"
+                        " functions of an importable module can be replayed; move it into a"
+                        " module and import it"
+                    )
                 target = ResolvedTarget(
                     spec, sys.modules[func.__module__], func.__name__, func, func, "function"
                 )
@@ -355,12 +358,3 @@ def record(
     if function is not None:
         return decorate(function)
     return decorate
-
-
-def TargetError_(func: Callable[..., Any]) -> Exception:  # noqa: N802
-    from .errors import TargetError
-
-    return TargetError(
-        f"@record on {func.__qualname__} in {func.__module__}: only module-level functions of an"
-        " importable module can be replayed; move it into a module and import it"
-    )

@@ -278,3 +278,14 @@ def test_output_of_other_threads_is_not_captured_into_a_call(make_module, tmp_pa
     (case,) = cases(tmp_path)
     assert case["output"]["stdout"] == "from the call\n"
     assert [log["message"] for log in case["output"]["logs"]] == ["call log"]
+
+
+def test_record_decorator_refuses_functions_replay_cannot_find(tmp_path: Path) -> None:
+    from legacy_harness.errors import TargetError
+
+    def local(x):
+        return x
+
+    decorated = record(store=tmp_path)(local)
+    with pytest.raises(TargetError, match="only module-level functions"):
+        decorated(1)

@@ -40,6 +40,7 @@ from .targets import (
     Patch,
     ResolvedTarget,
     TargetSpec,
+    function_copy,
     resolve,
     source_hash,
 )
@@ -258,7 +259,8 @@ class Recorder:
 
     def start(self) -> None:
         for recorder in self.recorders:
-            patch = Patch(recorder.target, recorder.wrap(recorder.target.function))
+            original = function_copy(recorder.target.function)  # type: ignore[arg-type]
+            patch = Patch(recorder.target, recorder.wrap(original))
             patch.wrapper.__legacy_harness__ = True  # type: ignore[attr-defined]
             patch.apply()
             self.patches.append(patch)

@@ -1,10 +1,8 @@
 """Target specs ("pkg.mod:Class.method"): parse, resolve, patch, unpatch.
 
-Only the named targets are wrapped; nothing is traced globally. A function is replaced
-in its own module and in every loaded module that imported it by name
-(``from billing import compute_invoice``), so calls are captured however the calling
-code reached the function. Methods are replaced on their class, which covers calls
-through instances and bound methods taken after recording starts.
+Only the named targets are wrapped; nothing is traced globally. A target's function
+object stays where it is and only its code is swapped for a trampoline into the
+recorder, so calls are captured however the calling code reached the function.
 """
 
 from __future__ import annotations
@@ -12,9 +10,8 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
-import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,50 +152,82 @@ def resolve(spec: TargetSpec | str) -> ResolvedTarget:
     return ResolvedTarget(spec, owner, attribute, raw, function, kind, cls)
 
 
+def function_copy(function: types.FunctionType) -> types.FunctionType:
+    """A second function object running ``function``'s code: what a patched target calls."""
+    copy = types.FunctionType(
+        function.__code__,
+        function.__globals__,
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
+    copy.__kwdefaults__ = function.__kwdefaults__
+    copy.__qualname__ = function.__qualname__
+    copy.__module__ = function.__module__
+    copy.__doc__ = function.__doc__
+    copy.__annotations__ = function.__annotations__
+    copy.__dict__.update(function.__dict__)
+    return copy
+
+
+def _trampoline(free_variables: int, hook: str) -> types.CodeType:
+    """Code that hands every call to the global ``hook``.
+
+    A function's code can only be swapped for code with as many free variables as the
+    function has closure cells, so the trampoline declares that many (and never reads
+    them: a method using ``super()`` keeps its ``__class__`` cell untouched).
+    """
+    names = [f"_lh_free{index}" for index in range(free_variables)]
+    lines = ["def _outer():", *(f"    {name} = None" for name in names)]
+    lines.append("    def _trampoline(*args, **kwargs):")
+    if names:
+        lines.append(f"        if 0:\n            {', '.join(names)}")
+    lines += [f"        return {hook}(*args, **kwargs)", "    return _trampoline"]
+    namespace: dict[str, Any] = {}
+    exec("\n".join(lines), namespace)  # noqa: S102 - fixed text built here, no input
+    return namespace["_outer"]().__code__  # type: ignore[no-any-return]
+
+
 @dataclass
 class Patch:
-    """The places where one target's function was replaced by a wrapper."""
+    """A target's function, made to call ``wrapper`` for as long as the patch is applied.
+
+    The function object itself is kept and only its code is swapped, so every way of
+    reaching it is captured: ``import mod``, ``from mod import func`` done before or
+    after, bound methods taken before recording started, callbacks held in registries,
+    ``super()`` calls from subclasses. The wrapper runs the original code through a copy
+    of the function (:func:`function_copy`).
+    """
 
     target: ResolvedTarget
     wrapper: Callable[..., Any]
-    replaced: list[tuple[dict[str, Any] | type, str, Any]] = field(default_factory=list)
+    saved: types.CodeType | None = field(default=None, repr=False)
+    hook: str = ""
+    signature_added: bool = False
 
     def apply(self) -> None:
-        target = self.target
-        if target.cls is not None:
-            wrapped: Any = self.wrapper
-            if target.kind == KIND_STATICMETHOD:
-                wrapped = staticmethod(self.wrapper)
-            elif target.kind == KIND_CLASSMETHOD:
-                wrapped = classmethod(self.wrapper)
-            self.replaced.append((target.cls, target.attribute, target.raw))
-            setattr(target.cls, target.attribute, wrapped)
+        function = self.target.function
+        if not isinstance(function, types.FunctionType) or self.saved is not None:
             return
-        original = target.raw
-        for namespace in _module_namespaces():
-            for name, value in list(namespace.items()):
-                if value is original:
-                    self.replaced.append((namespace, name, original))
-                    namespace[name] = self.wrapper
+        self.hook = f"__legacy_harness_hook_{id(self):x}__"
+        function.__globals__[self.hook] = self.wrapper
+        if "__signature__" not in function.__dict__:
+            # introspection during recording still sees the real parameters
+            function.__signature__ = inspect.signature(function)  # type: ignore[attr-defined]
+            self.signature_added = True
+        self.saved = function.__code__
+        function.__code__ = _trampoline(len(self.saved.co_freevars), self.hook)
 
     def undo(self) -> None:
-        for place, name, original in reversed(self.replaced):
-            if isinstance(place, type):
-                current = place.__dict__.get(name)
-                if isinstance(current, (staticmethod, classmethod)):
-                    current = current.__func__
-                if current is self.wrapper:
-                    setattr(place, name, original)
-            elif place.get(name) is self.wrapper:
-                place[name] = original
-        self.replaced.clear()
-
-
-def _module_namespaces() -> Iterator[dict[str, Any]]:
-    for module in list(sys.modules.values()):
-        namespace = getattr(module, "__dict__", None)
-        if isinstance(namespace, dict):
-            yield namespace
+        function = self.target.function
+        if self.saved is None or not isinstance(function, types.FunctionType):
+            return
+        function.__code__ = self.saved
+        function.__globals__.pop(self.hook, None)
+        if self.signature_added:
+            function.__dict__.pop("__signature__", None)
+            self.signature_added = False
+        self.saved = None
 
 
 def source_hash(function: Callable[..., Any]) -> str:

@@ -224,12 +224,45 @@ def test_record_decorator_records_every_call(make_module, tmp_path: Path) -> Non
 
 def test_recorder_unpatches_even_when_the_block_raises(make_module, tmp_path: Path) -> None:
     mod = make_module(LEGACY)
-    original = mod.pure
+    code = mod.pure.__code__
     with pytest.raises(RuntimeError):
         with recording([f"{mod.__name__}:pure"], store=tmp_path):
-            assert mod.pure is not original
+            assert mod.pure.__code__ is not code
             raise RuntimeError("boom")
-    assert mod.pure is original
+    assert mod.pure.__code__ is code
+    assert not [name for name in vars(mod) if name.startswith("__legacy_harness_hook")]
+    assert "__signature__" not in vars(mod.pure)
+
+
+def test_references_taken_before_recording_are_captured(make_module, tmp_path: Path) -> None:
+    mod = make_module(LEGACY)
+    inventory = mod.Inventory.of(["a"])
+    bound = inventory.age  # a bound method taken before recording starts
+    callbacks = {"price": mod.pure}  # a registry holding the function itself
+    with recording([f"{mod.__name__}:Inventory.age", f"{mod.__name__}:pure"], store=tmp_path):
+        import inspect
+
+        assert list(inspect.signature(mod.pure).parameters) == ["x", "y"]
+        bound(2)
+        assert callbacks["price"](5) == 6
+    assert {c["target"].split(":")[1] for c in cases(tmp_path)} == {"Inventory.age", "pure"}
+
+
+def test_methods_using_super_keep_working_while_recorded(make_module, tmp_path: Path) -> None:
+    mod = make_module(
+        """
+        class Base:
+            def total(self, x):
+                return x + 1
+
+        class Child(Base):
+            def total(self, x):
+                return super().total(x) * 2
+        """
+    )
+    with recording([f"{mod.__name__}:Child.total", f"{mod.__name__}:Base.total"], store=tmp_path):
+        assert mod.Child().total(3) == 8
+    assert {c["target"].split(":")[1] for c in cases(tmp_path)} == {"Child.total", "Base.total"}
 
 
 def test_case_id_is_a_stable_hash_of_the_inputs(make_module, tmp_path: Path) -> None:

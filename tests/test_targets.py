@@ -12,6 +12,7 @@ from legacy_harness.targets import (
     KIND_STATICMETHOD,
     Patch,
     TargetSpec,
+    function_copy,
     resolve,
 )
 
@@ -83,11 +84,12 @@ def test_patch_replaces_from_imports_and_undo_restores(make_module) -> None:
     mod = make_module(SOURCE)
     user = make_module(f"from {mod.__name__} import compute\n\ndef run():\n    return compute(2)\n")
     target = resolve(f"{mod.__name__}:compute")
+    original = function_copy(target.function)
     calls = []
 
     def wrapper(x):
         calls.append(x)
-        return target.function(x)
+        return original(x)
 
     patch = Patch(target, wrapper)
     patch.apply()
@@ -103,8 +105,9 @@ def test_patch_method_variants(make_module) -> None:
     seen = []
     for qualname in ("Cart.checkout", "Cart.build", "Cart.round_money"):
         target = resolve(f"{mod.__name__}:{qualname}")
+        original = function_copy(target.function)
 
-        def wrapper(*args, _f=target.function, _q=qualname, **kwargs):
+        def wrapper(*args, _f=original, _q=qualname, **kwargs):
             seen.append(_q)
             return _f(*args, **kwargs)
 

@@ -71,6 +71,8 @@ def _value(v: Any) -> str:
 
         if isinstance(v, np.ndarray):
             return f"array(shape={v.shape}, dtype={v.dtype})"
+        if isinstance(v, np.generic):  # numpy 2 reprs read np.float64(0.5): show the number
+            return f"{v.item()!r} ({v.dtype})"
     except ImportError:  # pragma: no cover
         pass
     return _short_repr(v)

@@ -143,3 +143,13 @@ def test_supports_color(
         monkeypatch.setenv(key, value)
     stream = _Tty() if tty else io.StringIO()
     assert supports_color(stream) is expect
+
+
+def test_numpy_scalars_are_shown_as_numbers_with_their_dtype() -> None:
+    import numpy as np
+
+    from legacy_harness.compare import compare
+    from legacy_harness.report import render_text
+
+    text = render_text(compare({"b": np.float32(0.5)}, {"b": np.float32(0.75)}))
+    assert "expected: 0.5 (float32)" in text and "np.float32" not in text

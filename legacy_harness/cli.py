@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .cli_support import open_session, positive_int, shown, store_option
+from .cli_support import (
+    open_session,
+    positive_int,
+    shown,
+    store_option,
+    target_option,
+    targets_argument,
+)
 from .config import Config, add_pythonpath, load_config
 from .display import indent
 from .errors import HarnessError
@@ -72,10 +79,10 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
         " Usage: legacy-harness record --target MOD:QUALNAME [...] -- SCRIPT [ARGS...]"
         " or -- -m MODULE [ARGS...]",
     )
-    record.add_argument(
-        "--target", "-t", action="append", required=True, metavar="MOD:QUALNAME",
-        help="a function or method to record, e.g. billing:compute_invoice or shop:Cart.checkout (repeatable)",
-    )  # fmt: skip
+    target_option(
+        record,
+        "a function or method to record, e.g. billing:compute_invoice or shop:Cart.checkout (repeatable)",
+    )
     store_option(record)
     record.add_argument(
         "--max-cases", type=positive_int, metavar="N", help="cap on cases kept per target"
@@ -105,9 +112,7 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
         epilog="Exit codes: 0 every case behaves the same; 1 some behaviour changed or is unstable;"
         " 2 usage, configuration or golden-file errors.",
     )
-    verify.add_argument(
-        "targets", nargs="*", metavar="TARGET", help="only these targets (default: all)"
-    )
+    targets_argument(verify)
     store_option(verify)
     verify.add_argument(
         "--runs",

@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-from .cli_support import open_session, positive_float, store_option
+from .cli_support import open_session, positive_float, store_option, target_option
 from .config import Config
 from .errors import ConfigError
 
@@ -20,10 +20,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--target", "-t", action="append", required=True, metavar="MOD:QUALNAME",
-        help="the function or method to characterize (repeatable)",
-    )  # fmt: skip
+    target_option(parser, "the function or method to characterize (repeatable)")
     store_option(parser)
     parser.add_argument(
         "--max-examples", type=int, default=200, metavar="N",

@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from .cli_support import known_targets, open_session, percent, store_option
+from .cli_support import known_targets, open_session, percent, store_option, targets_argument
 from .config import Config
 
 DESCRIPTION = (
@@ -18,9 +18,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "targets", nargs="*", metavar="TARGET", help="only these targets (default: all)"
-    )
+    targets_argument(parser)
     store_option(parser)
     parser.add_argument("--html", metavar="DIR", help="also write coverage.py's HTML report")
     parser.add_argument(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .cli_support import known_targets, open_session, store_option
+from .cli_support import known_targets, open_session, store_option, targets_argument
 from .config import Config
 
 DESCRIPTION = (
@@ -15,9 +15,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "targets", nargs="*", metavar="TARGET", help="only these targets (default: all)"
-    )
+    targets_argument(parser)
     store_option(parser)
     parser.add_argument(
         "--dry-run", action="store_true", help="show what would be removed, remove nothing"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .cli_support import open_session, percent, positive_float, store_option
+from .cli_support import open_session, percent, positive_float, store_option, target_option
 from .config import Config
 
 DESCRIPTION = (
@@ -16,10 +16,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--target", "-t", action="append", required=True, metavar="MOD:QUALNAME",
-        help="the function or method to mutate (repeatable)",
-    )  # fmt: skip
+    target_option(parser, "the function or method to mutate (repeatable)")
     store_option(parser)
     parser.add_argument(
         "--timeout", type=positive_float, default=2.0, metavar="SECONDS",

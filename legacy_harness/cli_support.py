@@ -35,6 +35,20 @@ def store_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def target_option(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--target/-t MOD:QUALNAME``, repeatable and required."""
+    parser.add_argument(
+        "--target", "-t", action="append", required=True, metavar="MOD:QUALNAME", help=help
+    )
+
+
+def targets_argument(parser: argparse.ArgumentParser) -> None:
+    """Optional positional targets; none means every target of the store."""
+    parser.add_argument(
+        "targets", nargs="*", metavar="TARGET", help="only these targets (default: all)"
+    )
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)

@@ -101,9 +101,8 @@ class _Escapes(cst.CSTVisitor):
     def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
         self.reasons.append("it declares nonlocal")
 
-    def visit_For(self, node: cst.For) -> bool:
-        if node.asynchronous is not None:
-            self.reasons.append("it uses async for")
+    def _loop(self, node: cst.For | cst.While) -> bool:
+        """A break or continue in the body stays inside this loop; in ``else`` it does not."""
         self.loops += 1
         node.body.visit(self)
         self.loops -= 1
@@ -111,13 +110,13 @@ class _Escapes(cst.CSTVisitor):
             node.orelse.visit(self)
         return False
 
+    def visit_For(self, node: cst.For) -> bool:
+        if node.asynchronous is not None:
+            self.reasons.append("it uses async for")
+        return self._loop(node)
+
     def visit_While(self, node: cst.While) -> bool:
-        self.loops += 1
-        node.body.visit(self)
-        self.loops -= 1
-        if node.orelse is not None:
-            node.orelse.visit(self)
-        return False
+        return self._loop(node)
 
     def visit_With(self, node: cst.With) -> None:
         if node.asynchronous is not None:

@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _table import Row  # noqa: E402
 
-from legacy_harness import codec  # noqa: E402
-from legacy_harness.case import GoldenCase, Observation  # noqa: E402
-from legacy_harness.store import GoldenStore  # noqa: E402
+from legacy_harness.store import codec  # noqa: E402
+from legacy_harness.store.case import GoldenCase, Observation  # noqa: E402
+from legacy_harness.store.disk import GoldenStore  # noqa: E402
 
 BENCHMARK = "check_speed"
 TARGET = "tiny_calc:scale"
@@ -77,7 +77,7 @@ def profile(root: Path) -> None:
     import cProfile
     import pstats
 
-    from legacy_harness.check import CheckOptions, run_check
+    from legacy_harness.check.gate import CheckOptions, run_check
     from legacy_harness.config import load_config
 
     os.chdir(root)

@@ -66,7 +66,7 @@ def _ours(root: Path, cases: int) -> Path:
 import sys
 sys.path.insert(0, {str(project)!r})
 import pricing
-from legacy_harness.recorder import recording
+from legacy_harness.record.recorder import recording
 with recording(["pricing:price"], store={str(project / "tests" / "golden")!r}, max_cases={cases}):
     for x in range({cases}):
         pricing.price(x)

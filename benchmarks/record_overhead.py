@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _table import Row  # noqa: E402
 
-from legacy_harness.recorder import Recorder  # noqa: E402
+from legacy_harness.record.recorder import Recorder  # noqa: E402
 
 BENCHMARK = "record_overhead"
 PLAIN = "plain run"

@@ -13,18 +13,18 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "record": "recorder",
-    "recording": "recorder",
-    "Recorder": "recorder",
-    "GoldenStore": "store",
-    "GoldenCase": "case",
-    "TargetSpec": "targets",
-    "register_codec": "codec",
-    "unregister_codec": "codec",
-    "Tolerance": "compare",
-    "Policy": "compare",
-    "assert_close": "compare",
-    "Scrubber": "scrub",
+    "record": "record.recorder",
+    "recording": "record.recorder",
+    "Recorder": "record.recorder",
+    "GoldenStore": "store.disk",
+    "GoldenCase": "store.case",
+    "TargetSpec": "store.layout",
+    "register_codec": "store.codec",
+    "unregister_codec": "store.codec",
+    "Tolerance": "compare.engine",
+    "Policy": "compare.engine",
+    "assert_close": "compare.engine",
+    "Scrubber": "compare.scrub",
     "seeded": "stochastic",
     "SeedReport": "stochastic",
     "plan": "stochastic",
@@ -42,13 +42,17 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .case import GoldenCase
-    from .codec import register_codec, unregister_codec
-    from .compare import Policy, Tolerance, assert_close
-    from .errors import CodecError, ConfigError, GoldenFileError, HarnessError, TargetError
-    from .recorder import Recorder, record, recording
-    from .scrub import Scrubber
-    from .stochastic import (
+    from legacy_harness.compare.engine import Policy, Tolerance, assert_close
+    from legacy_harness.compare.scrub import Scrubber
+    from legacy_harness.errors import (
+        CodecError,
+        ConfigError,
+        GoldenFileError,
+        HarnessError,
+        TargetError,
+    )
+    from legacy_harness.record.recorder import Recorder, record, recording
+    from legacy_harness.stochastic import (
         SeedReport,
         assert_rate,
         assert_same_distribution,
@@ -56,9 +60,11 @@ if TYPE_CHECKING:  # pragma: no cover
         plan,
         seeded,
     )
-    from .stochastic.runner import record_distributions
-    from .store import GoldenStore
-    from .targets import TargetSpec
+    from legacy_harness.stochastic.runner import record_distributions
+    from legacy_harness.store.case import GoldenCase
+    from legacy_harness.store.codec import register_codec, unregister_codec
+    from legacy_harness.store.disk import GoldenStore
+    from legacy_harness.store.layout import TargetSpec
 
 
 def __getattr__(name: str) -> Any:

@@ -2,7 +2,7 @@
 
 Replay rebuilds the recorded inputs (and ``self``), puts the random generators back in
 their recorded state, calls the target as the code stands now, and observes the call
-exactly as the recorder did. It never compares; that is :mod:`legacy_harness.compare`.
+exactly as the recorder did. It never compares; that is :mod:`legacy_harness.compare.engine`.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import codec
-from .case import GoldenCase, Observation
-from .errors import CodecError, GoldenFileError, HarnessError
-from .observe import Signature, encode_inputs, observe_call, restore_rng
-from .targets import KIND_CLASSMETHOD, KIND_METHOD, ResolvedTarget, resolve
+from legacy_harness.errors import CodecError, GoldenFileError, HarnessError
+from legacy_harness.record.observe import Signature, encode_inputs, observe_call, restore_rng
+from legacy_harness.record.targets import KIND_CLASSMETHOD, KIND_METHOD, ResolvedTarget, resolve
+from legacy_harness.store import codec
+from legacy_harness.store.case import GoldenCase, Observation
 
 BlobReader = Callable[[str], bytes]
 

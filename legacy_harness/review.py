@@ -23,10 +23,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import GoldenFileError, HarnessError
-from .store import CASE_PREFIX, CASE_SUFFIX, StoredCase
-from .targets import TargetSpec
-from .verify import CHANGED, ERROR, UNSTABLE, CaseResult, VerifySession, update_case, verify_case
+from legacy_harness.errors import GoldenFileError, HarnessError
+from legacy_harness.store.disk import CASE_PREFIX, CASE_SUFFIX, StoredCase
+from legacy_harness.store.layout import TargetSpec
+from legacy_harness.verify import (
+    CHANGED,
+    ERROR,
+    UNSTABLE,
+    CaseResult,
+    VerifySession,
+    update_case,
+    verify_case,
+)
 
 __all__ = [
     "ACCEPTED",

@@ -21,7 +21,7 @@ from typing import Any
 
 from hypothesis.strategies import SearchStrategy
 
-from .errors import ConfigError
+from legacy_harness.errors import ConfigError
 
 _BY_NAME: dict[str, SearchStrategy[Any]] = {}
 _BY_TYPE: dict[type, SearchStrategy[Any]] = {}

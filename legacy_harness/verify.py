@@ -11,14 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import codec
-from .compare import Difference, Policy, compare_observed
-from .config import Config, add_pythonpath
-from .errors import GoldenFileError, HarnessError
-from .redact import Redactor
-from .replay import observed_view, replay
-from .store import GoldenStore, StoredCase
-from .targets import TargetSpec, resolve
+from legacy_harness.compare.engine import Difference, Policy, compare_observed
+from legacy_harness.config import Config, add_pythonpath
+from legacy_harness.errors import GoldenFileError, HarnessError
+from legacy_harness.record.redact import Redactor
+from legacy_harness.record.targets import resolve
+from legacy_harness.replay import observed_view, replay
+from legacy_harness.store import codec
+from legacy_harness.store.disk import GoldenStore, StoredCase
+from legacy_harness.store.layout import TargetSpec
 
 PASSED, CHANGED, UNSTABLE, ERROR, SKIPPED = "passed", "changed", "unstable", "error", "skipped"
 
@@ -114,7 +115,7 @@ def verify_case(session: VerifySession, stored: StoredCase, *, runs: int = 1) ->
     except HarnessError as error:
         return _error(result, f"{stored.path}: {error}")
     if len(views) > 1:
-        from .unstable import find_unstable, suggest_config
+        from legacy_harness.compare.unstable import find_unstable, suggest_config
 
         unstable = find_unstable(views, session.policy.for_target(case.target))
         if unstable:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from legacy_harness import strategies
 from legacy_harness.config import Config
-from legacy_harness.recorder import Recorder
+from legacy_harness.record.recorder import Recorder
 from legacy_harness.verify import PASSED, VerifySession, iter_results
 from legacy_harness.widen.characterize import characterize
 from legacy_harness.widen.measure import measure_coverage

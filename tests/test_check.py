@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from cli_runner import cli_env
 
-from legacy_harness import codec
-from legacy_harness.case import GoldenCase, Observation
-from legacy_harness.store import GoldenStore
+from legacy_harness.store import codec
+from legacy_harness.store.case import GoldenCase, Observation
+from legacy_harness.store.disk import GoldenStore
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -256,7 +256,7 @@ def test_configuration_errors_exit_2(project: Path, tmp_path: Path) -> None:
 
 
 def test_progress_bar_redraws_one_line_with_carriage_returns() -> None:
-    from legacy_harness.cmd_check import ProgressBar
+    from legacy_harness.cli.check import ProgressBar
 
     stream = io.StringIO()
     bar = ProgressBar(stream, width=10)

@@ -1,4 +1,4 @@
-"""Tests of legacy_harness.codec: exact round trips, stable output, safe decoding."""
+"""Tests of legacy_harness.store.codec: exact round trips, stable output, safe decoding."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from legacy_harness.codec import (
+from legacy_harness.errors import CodecError
+from legacy_harness.store.codec import (
     ClassPolicy,
     Unencodable,
     canonical,
@@ -39,7 +40,6 @@ from legacy_harness.codec import (
     tree_hash,
     unregister_codec,
 )
-from legacy_harness.errors import CodecError
 
 POLICY = ClassPolicy(frozenset({__name__.split(".")[0]}))
 MOD = __name__
@@ -580,7 +580,7 @@ def test_unencodable_values_become_placeholders(tmp_path: pathlib.Path) -> None:
         problems: list[str] = []
         tree = encode(values, problems=problems)
     assert len(problems) == len(values)
-    assert all("legacy_harness.codec.register_codec(" in p for p in problems)
+    assert all("legacy_harness.store.codec.register_codec(" in p for p in problems)
     assert tree[0]["$unencodable"] == "builtins:generator"
     assert "generator" in problems[0]
     back = decode(loads(dumps(tree)))

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from legacy_harness.compare import (
+from legacy_harness.compare.engine import (
     DEFAULT_TOLERANCE,
     Difference,
     Policy,
@@ -30,8 +30,8 @@ from legacy_harness.compare import (
     glob_to_regex,
     ulp_distance,
 )
+from legacy_harness.compare.scrub import DATES, Scrubber
 from legacy_harness.errors import ConfigError
-from legacy_harness.scrub import DATES, Scrubber
 
 try:
     import tomllib
@@ -294,7 +294,7 @@ class TestContainers:
             type_name: str
             repr: str
 
-        Unencodable.__module__ = "legacy_harness.codec"
+        Unencodable.__module__ = "legacy_harness.store.codec"
         assert compare(Unencodable("g", "<g>"), Unencodable("g", "<g>")) == []
         assert kinds(compare(Unencodable("g", "<g>"), Unencodable("g", "<h>"))) == [("", "value")]
 
@@ -413,7 +413,7 @@ class TestGlobs:
         ],
     )
     def test_matching(self, glob: str, path: str, hit: bool) -> None:
-        from legacy_harness.compare import _internal_path
+        from legacy_harness.compare.engine import _internal_path
 
         assert bool(glob_to_regex(glob).fullmatch(_internal_path(path))) is hit
 

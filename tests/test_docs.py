@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from legacy_harness.cli import UsageError, build_parser
-from legacy_harness.compare import Policy
+from legacy_harness.compare.engine import Policy
 from legacy_harness.config import config_from_table
-from legacy_harness.redact import Redactor
+from legacy_harness.record.redact import Redactor
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -106,6 +106,6 @@ def test_every_documented_configuration_is_accepted(
     Policy.from_config(config.comparison_table())
     Redactor.from_config(config.table)
     if "check" in table:
-        from legacy_harness.check import options_from_config
+        from legacy_harness.check.gate import options_from_config
 
         options_from_config(config.table)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from test_check import make_project, run, write_case
 
-from legacy_harness.check import CheckOptions, run_check
+from legacy_harness.check.gate import CheckOptions, run_check
+from legacy_harness.check.junit import POLICY_SUITE, render_junit
 from legacy_harness.config import load_config
-from legacy_harness.junit import POLICY_SUITE, render_junit
 
 etree = pytest.importorskip("lxml.etree")
 SCHEMA = Path(__file__).parent / "data" / "junit.xsd"

@@ -12,7 +12,7 @@ import pytest
 from cli_runner import run_cli
 
 from legacy_harness.config import Config
-from legacy_harness.recorder import Recorder
+from legacy_harness.record.recorder import Recorder
 from legacy_harness.verify import VerifySession
 from legacy_harness.widen.mutate import mutant_code, mutants_of, run_mutants
 

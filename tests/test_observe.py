@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 
-from legacy_harness.observe import (
+from legacy_harness.record.observe import (
     Signature,
     restore_rng,
     rng_state,

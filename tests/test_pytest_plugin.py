@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from legacy_harness.recorder import Recorder
-from legacy_harness.store import GoldenStore
+from legacy_harness.record.recorder import Recorder
+from legacy_harness.store.disk import GoldenStore
 
 pytest_plugins = ["pytester"]
 

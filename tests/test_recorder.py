@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from legacy_harness import codec
-from legacy_harness.recorder import Recorder, UnencodableValueWarning, record, recording
-from legacy_harness.store import GoldenStore
+from legacy_harness.record.recorder import Recorder, UnencodableValueWarning, record, recording
+from legacy_harness.store import codec
+from legacy_harness.store.disk import GoldenStore
 
 LEGACY = """
 import logging

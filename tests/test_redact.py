@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from legacy_harness import codec
 from legacy_harness.config import Config
 from legacy_harness.errors import ConfigError
-from legacy_harness.recorder import Recorder
-from legacy_harness.redact import REDACTED, Redactor
+from legacy_harness.record.recorder import Recorder
+from legacy_harness.record.redact import REDACTED, Redactor
+from legacy_harness.store import codec
 from legacy_harness.verify import CHANGED, PASSED, VerifySession, iter_results
 
 

@@ -13,7 +13,7 @@ from libcst.codemod import VisitorBasedCodemodCommand
 from legacy_harness.config import load_config
 from legacy_harness.refactor import HELPERS, RefusalError
 from legacy_harness.refactor.loop import run_loop
-from legacy_harness.store import GoldenStore
+from legacy_harness.store.disk import GoldenStore
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"

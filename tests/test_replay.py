@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from legacy_harness import codec
 from legacy_harness.config import Config
 from legacy_harness.errors import CodecError
-from legacy_harness.recorder import recording
+from legacy_harness.record.recorder import recording
 from legacy_harness.replay import replay
-from legacy_harness.store import GoldenStore
+from legacy_harness.store import codec
+from legacy_harness.store.disk import GoldenStore
 from legacy_harness.verify import (
     CHANGED,
     ERROR,

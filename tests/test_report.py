@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from legacy_harness.compare import Difference, compare, compare_observed
-from legacy_harness.report import render_json, render_text, supports_color, to_data
+from legacy_harness.compare.engine import Difference, compare, compare_observed
+from legacy_harness.report.render import render_json, render_text, supports_color, to_data
 
 
 def test_value_line() -> None:
@@ -148,8 +148,8 @@ def test_supports_color(
 def test_numpy_scalars_are_shown_as_numbers_with_their_dtype() -> None:
     import numpy as np
 
-    from legacy_harness.compare import compare
-    from legacy_harness.report import render_text
+    from legacy_harness.compare.engine import compare
+    from legacy_harness.report.render import render_text
 
     text = render_text(compare({"b": np.float32(0.5)}, {"b": np.float32(0.75)}))
     assert "expected: 0.5 (float32)" in text and "np.float32" not in text

@@ -16,7 +16,7 @@ import pytest
 from cli_runner import cli_env
 from test_check import make_project, run, write_case
 
-from legacy_harness.cmd_review import PROMPT
+from legacy_harness.cli.review import PROMPT
 from legacy_harness.review import review_stamp
 
 

@@ -8,9 +8,8 @@ import uuid
 
 import pytest
 
-from legacy_harness.compare import Policy, compare, compare_observed
-from legacy_harness.errors import ConfigError
-from legacy_harness.scrub import (
+from legacy_harness.compare.engine import Policy, compare, compare_observed
+from legacy_harness.compare.scrub import (
     DATES,
     HEX_ADDRESSES,
     TEMP_PATHS,
@@ -21,6 +20,7 @@ from legacy_harness.scrub import (
     scrub,
     scrub_text,
 )
+from legacy_harness.errors import ConfigError
 
 
 @pytest.mark.parametrize(

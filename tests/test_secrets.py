@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from legacy_harness.case import GoldenCase, Observation
 from legacy_harness.errors import ConfigError
-from legacy_harness.secrets import REDACTED, SecretScanner, iter_strings, locate_line, mask
+from legacy_harness.store.case import GoldenCase, Observation
+from legacy_harness.store.secret_scan import (
+    REDACTED,
+    SecretScanner,
+    iter_strings,
+    locate_line,
+    mask,
+)
 
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\n-----END RSA PRIVATE KEY-----"
 SAMPLES = {

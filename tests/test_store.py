@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from legacy_harness.case import GoldenCase, Observation
 from legacy_harness.errors import GoldenFileError
-from legacy_harness.store import CREATED, KEPT, UNCHANGED, UPDATED, GoldenStore
+from legacy_harness.store.case import GoldenCase, Observation
+from legacy_harness.store.disk import CREATED, KEPT, UNCHANGED, UPDATED, GoldenStore
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -123,8 +123,8 @@ WRITER = textwrap.dedent(
     """
     import sys
     sys.path.insert(0, {repo!r})
-    from legacy_harness.case import GoldenCase, Observation
-    from legacy_harness.store import GoldenStore
+    from legacy_harness.store.case import GoldenCase, Observation
+    from legacy_harness.store.disk import GoldenStore
     store = GoldenStore({root!r})
     start, stop = int(sys.argv[1]), int(sys.argv[2])
     big = list(range(20000))

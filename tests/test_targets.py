@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from legacy_harness.errors import TargetError
-from legacy_harness.targets import (
+from legacy_harness.record.targets import (
     KIND_CLASSMETHOD,
     KIND_FUNCTION,
     KIND_METHOD,

@@ -6,8 +6,8 @@ import datetime as dt
 
 import numpy as np
 
-from legacy_harness.compare import Policy, compare_observed
-from legacy_harness.unstable import find_unstable, partition_unstable, suggest_config
+from legacy_harness.compare.engine import Policy, compare_observed
+from legacy_harness.compare.unstable import find_unstable, partition_unstable, suggest_config
 
 try:
     import tomllib

@@ -11,7 +11,7 @@ import pytest
 
 from legacy_harness.cli import main
 from legacy_harness.config import Config
-from legacy_harness.recorder import Recorder
+from legacy_harness.record.recorder import Recorder
 from legacy_harness.verify import VerifySession
 from legacy_harness.widen.measure import measure_coverage, render
 

@@ -25,7 +25,6 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from legacy_harness.codec import MARKER_KEYS
 from legacy_harness.refactor._common import (
     HarnessCommand,
     RefusalError,
@@ -34,6 +33,7 @@ from legacy_harness.refactor._common import (
     replace_nodes,
     split_spec,
 )
+from legacy_harness.store.codec import MARKER_KEYS
 
 Observed = Mapping[str, Mapping[str, Sequence[str]]]
 

@@ -16,10 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import Config
-from ..store import GoldenStore
-from ..targets import TargetSpec
-from . import RefusalError, module_name_for_path, rename_target_spec, transform_files, unified_diff
+from legacy_harness.config import Config
+from legacy_harness.refactor import (
+    RefusalError,
+    module_name_for_path,
+    rename_target_spec,
+    transform_files,
+    unified_diff,
+)
+from legacy_harness.store.disk import GoldenStore
+from legacy_harness.store.layout import TargetSpec
 
 Changes = dict[Path, tuple[str, str]]
 

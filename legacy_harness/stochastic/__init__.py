@@ -3,7 +3,7 @@
 Import from here; the submodules are an implementation detail.
 """
 
-from .assertions import (
+from legacy_harness.stochastic.assertions import (
     StochasticAssertionError,
     Verdict,
     assert_rate,
@@ -13,10 +13,10 @@ from .assertions import (
     master_leaves,
     sequential_compare,
 )
-from .histogram import render_histograms
-from .planning import Plan, plan, plan_rate, power, rate_power
-from .seeds import SeedReport, seeded, seeds_for
-from .stats import (
+from legacy_harness.stochastic.histogram import render_histograms
+from legacy_harness.stochastic.planning import Plan, plan, plan_rate, power, rate_power
+from legacy_harness.stochastic.seeds import SeedReport, seeded, seeds_for
+from legacy_harness.stochastic.stats import (
     BernoulliSequentialTest,
     SequentialTest,
     TestResult,

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .histogram import render_histograms
-from .planning import plan
-from .seeds import seeded, seeds_for
-from .stats import (
+from legacy_harness.stochastic.histogram import render_histograms
+from legacy_harness.stochastic.planning import plan
+from legacy_harness.stochastic.seeds import seeded, seeds_for
+from legacy_harness.stochastic.stats import (
     SequentialTest,
     TestResult,
     betainc,

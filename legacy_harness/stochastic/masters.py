@@ -17,13 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from .. import codec
-from ..scrub import scrub
-from ..store import StoredCase
-from .histogram import render_histograms
-from .planning import plan
-from .seeds import seeded, seeds_for
-from .stats import SequentialTest, TestResult, compare_samples, holm
+from legacy_harness.compare.scrub import scrub
+from legacy_harness.stochastic.histogram import render_histograms
+from legacy_harness.stochastic.planning import plan
+from legacy_harness.stochastic.seeds import seeded, seeds_for
+from legacy_harness.stochastic.stats import SequentialTest, TestResult, compare_samples, holm
+from legacy_harness.store import codec
+from legacy_harness.store.disk import StoredCase
 
 #: Arrays up to this size are tested element by element; larger ones by summaries.
 ELEMENT_LIMIT = 16

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .stats import normal_cdf, normal_ppf
+from legacy_harness.stochastic.stats import normal_cdf, normal_ppf
 
 __all__ = ["Plan", "plan", "power", "plan_rate", "rate_power", "MW_ARE"]
 

@@ -6,13 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..config import Config, load_config
-from ..errors import GoldenFileError
-from ..replay import observed_view, replay
-from ..store import StoredCase
-from ..targets import resolve
-from ..verify import VerifySession, _blob_names
-from .masters import (
+from legacy_harness.config import Config, load_config
+from legacy_harness.errors import GoldenFileError
+from legacy_harness.record.targets import resolve
+from legacy_harness.replay import observed_view, replay
+from legacy_harness.stochastic.masters import (
     CaseDistributionResult,
     Distribution,
     Replayer,
@@ -23,7 +21,9 @@ from .masters import (
     scrubbed,
     test_case,
 )
-from .seeds import seeds_for
+from legacy_harness.stochastic.seeds import seeds_for
+from legacy_harness.store.disk import StoredCase
+from legacy_harness.verify import VerifySession, _blob_names
 
 
 def replayer(session: VerifySession, stored: StoredCase) -> Replayer:

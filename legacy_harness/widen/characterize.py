@@ -34,14 +34,14 @@ from hypothesis import HealthCheck, Phase, given, settings, target
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from .. import codec
-from ..errors import GoldenFileError, HarnessError
-from ..observe import encode_inputs, live_inputs
-from ..recorder import Recorder
-from ..replay import decode_inputs
-from ..targets import KIND_CLASSMETHOD, KIND_METHOD, ResolvedTarget, resolve
-from ..verify import VerifySession
-from .infer import (
+from legacy_harness.errors import GoldenFileError, HarnessError
+from legacy_harness.record.observe import encode_inputs, live_inputs
+from legacy_harness.record.recorder import Recorder
+from legacy_harness.record.targets import KIND_CLASSMETHOD, KIND_METHOD, ResolvedTarget, resolve
+from legacy_harness.replay import decode_inputs
+from legacy_harness.store import codec
+from legacy_harness.verify import VerifySession
+from legacy_harness.widen.infer import (
     Comparison,
     Constants,
     Hints,
@@ -52,7 +52,7 @@ from .infer import (
     strategy_for_values,
     type_hints,
 )
-from .probe import Arc, CodeRegion, Probe, probe_call, region_of
+from legacy_harness.widen.probe import Arc, CodeRegion, Probe, probe_call, region_of
 
 SELF = "self"
 
@@ -302,7 +302,7 @@ def call_strategy(
 
 
 def _registered(spec: str, name: str) -> bool:
-    from .. import strategies as registry
+    from legacy_harness import strategies as registry
 
     return registry.lookup_name(spec, name) is not None
 
@@ -612,7 +612,7 @@ def _annotate(session: VerifySession, subject: Subject, kept: Sequence[Kept]) ->
 
 
 def _blob_refs(case: Any) -> set[str]:
-    from ..verify import _blob_names
+    from legacy_harness.verify import _blob_names
 
     return _blob_names(case.inputs, case.rng, case.observation)
 

@@ -23,7 +23,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from .. import strategies as registry
+from legacy_harness import strategies as registry
 
 Strategy = SearchStrategy[Any]
 

@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..display import shown
-from ..errors import GoldenFileError, HarnessError
-from ..replay import replay
-from ..targets import resolve
-from ..verify import VerifySession
-from .probe import CodeRegion, region_of
+from legacy_harness.display import shown
+from legacy_harness.errors import GoldenFileError, HarnessError
+from legacy_harness.record.targets import resolve
+from legacy_harness.replay import replay
+from legacy_harness.verify import VerifySession
+from legacy_harness.widen.probe import CodeRegion, region_of
 
 
 @dataclass

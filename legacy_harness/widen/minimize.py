@@ -18,13 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..case import GoldenCase
-from ..errors import GoldenFileError, HarnessError
-from ..replay import replay
-from ..store import StoredCase
-from ..targets import resolve
-from ..verify import VerifySession
-from .probe import Arc, probe_call, region_of
+from legacy_harness.errors import GoldenFileError, HarnessError
+from legacy_harness.record.targets import resolve
+from legacy_harness.replay import replay
+from legacy_harness.store.case import GoldenCase
+from legacy_harness.store.disk import StoredCase
+from legacy_harness.verify import VerifySession
+from legacy_harness.widen.probe import Arc, probe_call, region_of
 
 Element = tuple[Any, ...]
 

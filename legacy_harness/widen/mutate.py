@@ -32,11 +32,11 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from ..errors import GoldenFileError, HarnessError
-from ..store import StoredCase
-from ..targets import resolve
-from ..verify import CHANGED, ERROR, VerifySession, verify_case
-from .probe import CallTimeout, region_of, time_limit
+from legacy_harness.errors import GoldenFileError, HarnessError
+from legacy_harness.record.targets import resolve
+from legacy_harness.store.disk import StoredCase
+from legacy_harness.verify import CHANGED, ERROR, VerifySession, verify_case
+from legacy_harness.widen.probe import CallTimeout, region_of, time_limit
 
 _FLIPS: dict[type[cst.BaseCompOp], tuple[type[cst.BaseCompOp], ...]] = {
     cst.LessThan: (cst.LessThanEqual, cst.GreaterThanEqual),
@@ -267,7 +267,7 @@ class MutationReport:
         return 100.0 if self.total == 0 else 100.0 * self.killed / self.total
 
     def render(self, filename: str | None = None) -> str:
-        from .measure import excerpt
+        from legacy_harness.widen.measure import excerpt
 
         lines = [
             f"{self.target}: {self.killed} of {self.total} mutants killed ({self.score:.1f}%)"

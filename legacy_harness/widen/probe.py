@@ -31,8 +31,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import HarnessError
-from ..targets import ResolvedTarget
+from legacy_harness.errors import HarnessError
+from legacy_harness.record.targets import ResolvedTarget
 
 Arc = tuple[int, int]
 

@@ -1,0 +1,1 @@
+"""The CI gate: verify every master and enforce the project's policies."""

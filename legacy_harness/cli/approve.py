@@ -1,0 +1,43 @@
+"""``legacy-harness approve``: mark cases reviewed without walking them one by one.
+
+Approving a case whose behaviour changed first replaces its master with today's
+behaviour. Each approval records who (git user), when and the commit in the case.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from legacy_harness.cli.support import open_session, shown, store_option
+from legacy_harness.config import Config
+from legacy_harness.review import approve, review_stamp, select
+
+DESCRIPTION = (
+    "Mark cases reviewed, replacing masters whose behaviour changed with today's behaviour."
+    " Name targets (mod:qualname), case ids or case files, or pass --all."
+)
+EPILOG = "Exit codes: 0 every named case approved; 2 usage errors or cases that cannot be replayed."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    parser.add_argument(
+        "cases", nargs="*", metavar="TARGET|CASE", help="targets, case ids or case files to approve"
+    )
+    parser.add_argument("--all", action="store_true", help="approve every case of the store")
+    store_option(parser)
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    session = open_session(config, "approve")
+    cases = select(session, args.cases, everything=args.all)
+    stamp = review_stamp(config.root)
+    failed = 0
+    for approval in approve(session, cases, stamp):
+        if approval.error:
+            failed += 1
+            print(f"ERROR {approval.name}: {approval.error}")
+        else:
+            print(f"{approval.action}: {approval.name} ({shown(approval.path)})")
+    print(f"\n{len(cases) - failed} of {len(cases)} case(s) approved by {stamp['by']}")
+    return 2 if failed else 0

@@ -1,0 +1,134 @@
+"""``legacy-harness refactor NAME [ARGS] PATH...``: diff by default, --apply, --verify."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from legacy_harness.config import Config, add_pythonpath
+from legacy_harness.errors import HarnessError
+
+DESCRIPTION = (
+    "Apply a refactoring helper (a libcst codemod) to PATH files. Prints a unified diff and"
+    " changes nothing unless --apply; --verify replays the golden masters of the affected"
+    " targets before and after, and restores the files byte for byte if any behaviour changed."
+    " Exit codes: 0 done (or safe); 1 behaviour changed, files restored; 2 refused or bad usage."
+)
+
+_LOOP_OPTIONS = ("apply", "verify", "paths", "command", "helper", "argv")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from legacy_harness.refactor import HELPERS
+
+    helpers = parser.add_subparsers(dest="helper", metavar="NAME", required=True)
+    for name, command in HELPERS.items():
+        sub = helpers.add_parser(
+            name, help=command.DESCRIPTION.split(". ")[0], description=command.DESCRIPTION
+        )
+        if name == "annotate":
+            sub.add_argument(
+                "--types",
+                metavar="JSON_FILE",
+                help="observed types {qualname: {param: [types]}}; default: read the golden masters",
+            )
+        else:
+            command.add_args(sub)
+        sub.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files to change")
+        sub.add_argument("--apply", action="store_true", help="write the change")
+        sub.add_argument(
+            "--verify",
+            action="store_true",
+            help="replay the affected masters before and after; restore the files if behaviour changed",
+        )
+
+
+def _helper_args(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        key: value
+        for key, value in vars(args).items()
+        if key not in _LOOP_OPTIONS and value is not None
+    }
+
+
+def observed_types(config: Config) -> dict[str, dict[str, list[str]]]:
+    """Types seen in the masters, per target, for ``annotate``."""
+    import inspect
+
+    from legacy_harness.record.targets import resolve
+    from legacy_harness.refactor import observed_types_from_cases
+    from legacy_harness.store.disk import GoldenStore
+
+    add_pythonpath(config)
+    store = GoldenStore(config.store)
+    cases: list[dict[str, Any]] = []
+    names: dict[str, list[str]] = {}
+    for path in store.iter_paths():
+        cases.append(json.loads(path.read_text(encoding="utf-8")))
+    for target in {case["target"] for case in cases}:
+        try:
+            function = resolve(target).function
+            names[target] = list(inspect.signature(function).parameters)
+        except (HarnessError, TypeError, ValueError):
+            continue
+    return observed_types_from_cases(cases, names)
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    from legacy_harness.refactor.loop import run_loop
+
+    helper_args = _helper_args(args)
+    if args.helper == "annotate" and "types" not in helper_args:
+        helper_args["observed"] = observed_types(config)
+        if not helper_args["observed"]:
+            raise HarnessError(
+                f"annotate: no golden masters in {config.store}; record first or pass --types FILE"
+            )
+    for path in args.paths:
+        if not path.is_file():
+            raise HarnessError(f"refactor {args.helper}: {path} is not a file")
+    result = run_loop(
+        args.helper, list(args.paths), helper_args, config, apply=args.apply, verify=args.verify
+    )
+    if not result.changes:
+        print(f"{args.helper}: nothing to change (already done)")
+        return 0
+    sys.stdout.write(result.diff)
+    if result.after is None:
+        print(f"\n{'applied' if result.applied else 'not applied (pass --apply to write)'}: "
+              f"{len(result.changes)} file(s)")  # fmt: skip
+        return 0
+    cases = len(result.after.cases)
+    for old, new in result.migrated.items():
+        print(f"masters of {old} {'moved' if result.applied else 'would move'} to {new}")
+    if result.after.exit_code == 0:
+        verdict = "applied" if result.applied else "not applied (pass --apply to write)"
+        print(
+            f"\nverified: {cases} masters of {', '.join(result.targets)} behave the same; {verdict}"
+        )
+        return 0
+    print("\nbehaviour changed: the change was undone and the files restored byte for byte")
+    for case in result.after.failing:
+        print(f"  {case['status'].upper()} {case['target']} case-{case['id']}")
+        from legacy_harness.report.render import render_text
+
+        if case.get("error"):
+            print(f"    {case['error']}")
+        else:
+            print(_differences_text(case["differences"], render_text))
+    if result.after.stderr.strip() and not result.after.cases:
+        print(result.after.stderr.strip())
+    return 1
+
+
+def _differences_text(data: list[dict[str, Any]], render_text: Any) -> str:
+    from legacy_harness.compare.engine import Difference
+
+    differences = [
+        Difference(d["path"], d["kind"], d.get("expected"), d.get("actual"), d.get("abs_err"), d.get("rel_err"), d.get("detail") or {})
+        for d in data
+    ]  # fmt: skip
+    return "\n".join("    " + line for line in render_text(differences, limit=10).splitlines())

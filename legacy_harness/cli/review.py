@@ -1,0 +1,129 @@
+"""``legacy-harness review``: walk changed and new cases, one decision each.
+
+On a terminal each case is shown (the diff of a changed case; the inputs and outcome
+of a new one) and answered with accept, reject, skip or quit. Anywhere else the cases
+are listed, so a script or CI log shows what waits for review.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from legacy_harness.cli.support import open_session, shown, store_option
+from legacy_harness.config import Config
+from legacy_harness.report.render import render_text, supports_color
+from legacy_harness.review import CHANGED_CASE, Pending, accept, find_pending, reject, review_stamp
+from legacy_harness.store import codec
+
+DESCRIPTION = (
+    "Review cases whose behaviour changed and cases recorded but never reviewed. On a"
+    " terminal: show each one (diff, or inputs and outcome) and accept, reject or skip it;"
+    " accepting records who, when and the commit in the case. Elsewhere: list them."
+)
+EPILOG = (
+    "Exit codes: 0 nothing left to review; 1 cases still wait for review;"
+    " 2 configuration or golden-file errors."
+)
+
+#: Lines of a new case shown before it is cut.
+SHOWN_LINES = 60
+PROMPT = "[a]ccept, [r]eject, [s]kip, [q]uit? "
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    parser.add_argument("targets", nargs="*", metavar="TARGET", help="only these targets")
+    store_option(parser)
+    parser.add_argument(
+        "--list", action="store_true", help="only list the cases, even on a terminal"
+    )
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+
+def _interactive() -> bool:
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def describe(pending: Pending, *, color: bool = False, limit: int = SHOWN_LINES) -> str:
+    """What a reviewer reads before deciding."""
+    case = pending.stored.case
+    if pending.kind == CHANGED_CASE:
+        return render_text(pending.result.differences, limit=20, color=color)
+    document: dict[str, object] = {"inputs": case.inputs, "outcome": case.observation.outcome}
+    if case.observation.effects:
+        document["effects"] = case.observation.effects
+    output = case.observation.output
+    for key in ("stdout", "stderr"):
+        if output.get(key):
+            document[key] = output[key]
+    if output.get("logs"):
+        document["logs"] = output["logs"]
+    lines = codec.dumps(document).splitlines()
+    if len(lines) > limit:
+        lines = lines[:limit] + [
+            f"... {len(lines) - limit} more lines in {shown(pending.stored.path)}"
+        ]
+    return "\n".join(lines)
+
+
+def _heading(index: int, total: int, pending: Pending) -> str:
+    label = "CHANGED" if pending.kind == CHANGED_CASE else "NEW"
+    return f"[{index}/{total}] {label} {pending.name} ({shown(pending.stored.path)})"
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    session = open_session(config, "review")
+    pending, errors = find_pending(session, args.targets or None)
+    for error in errors:
+        print(f"ERROR {error.error}", file=sys.stderr)
+    if not pending:
+        print("nothing to review: no changed or unreviewed cases")
+        return 2 if errors else 0
+    if args.list or not _interactive():
+        for item in pending:
+            print(f"{item.kind:8} {item.name}  {shown(item.stored.path)}")
+        print(
+            f"\n{len(pending)} case(s) to review: run 'legacy-harness review' in a terminal,"
+            " or 'legacy-harness approve TARGET|CASE' / 'legacy-harness approve --all'"
+        )
+        return 2 if errors else 1
+    color = args.color == "always" or (args.color == "auto" and supports_color(sys.stdout))
+    stamp = review_stamp(config.root)
+    left = 0
+    for index, item in enumerate(pending, 1):
+        print(f"\n{_heading(index, len(pending), item)}")
+        print("\n".join("  " + line for line in describe(item, color=color).splitlines()))
+        if item.result.note:
+            print(f"  note: {item.result.note}")
+        answer = _ask()
+        if answer == "a":
+            print(accept(session, item, stamp))
+        elif answer == "r":
+            print(reject(session, item))
+            left += item.kind == CHANGED_CASE
+        elif answer == "s":
+            print(f"skipped: {item.name}")
+            left += 1
+        else:
+            left += len(pending) - index + 1
+            print(f"stopped: {len(pending) - index + 1} case(s) not reviewed")
+            break
+    print(f"\n{len(pending) - left} of {len(pending)} case(s) settled")
+    if errors:
+        return 2
+    return 1 if left else 0
+
+
+def _ask() -> str:
+    while True:
+        try:
+            answer = input(PROMPT).strip().lower()
+        except EOFError:
+            return "q"
+        if answer[:1] in ("a", "r", "s", "q"):
+            return answer[:1]
+        print("please answer a, r, s or q")

@@ -1,0 +1,1 @@
+"""Comparison: tolerance policy, scrubbers, the engine, unstable fields."""

@@ -1,0 +1,1 @@
+"""Recording: resolve and wrap targets, observe calls, redact, write cases."""

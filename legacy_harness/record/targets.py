@@ -1,0 +1,217 @@
+"""Target specs ("pkg.mod:Class.method"): parse, resolve, patch, unpatch.
+
+Only the named targets are wrapped; nothing is traced globally. A target's function
+object stays where it is and only its code is swapped for a trampoline into the
+recorder, so calls are captured however the calling code reached the function.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from legacy_harness.errors import TargetError
+from legacy_harness.store.layout import TargetSpec
+
+KIND_FUNCTION = "function"
+KIND_METHOD = "method"
+KIND_CLASSMETHOD = "classmethod"
+KIND_STATICMETHOD = "staticmethod"
+
+
+@dataclass
+class ResolvedTarget:
+    """A target found in today's code: where it lives and how it is called."""
+
+    spec: TargetSpec
+    owner: Any  # the module or class holding the attribute
+    attribute: str
+    raw: Any  # the attribute as stored (function, staticmethod, classmethod)
+    function: Callable[..., Any]  # the plain function underneath
+    kind: str
+    cls: type | None = None  # the defining class for methods
+
+    @property
+    def takes_self(self) -> bool:
+        return self.kind == KIND_METHOD
+
+    def bound_callable(self, instance: Any = None) -> Callable[..., Any]:
+        """What replay calls: the target's function, bound to ``instance`` for methods."""
+        if self.kind == KIND_METHOD:
+            return types.MethodType(self.function, instance)
+        if self.kind == KIND_CLASSMETHOD:
+            return types.MethodType(self.function, self.cls)
+        return self.function
+
+
+def _import(module: str) -> types.ModuleType:
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        if error.name and module.startswith(error.name):
+            raise TargetError(
+                f"module {module!r} cannot be imported: no module named {error.name!r}"
+                " (run from the project folder, or add its folder to sys.path)"
+            ) from None
+        raise TargetError(f"module {module!r} failed to import: {error}") from None
+    except Exception as error:  # noqa: BLE001 - report any import-time failure in one line
+        raise TargetError(
+            f"module {module!r} failed to import: {type(error).__name__}: {error}"
+        ) from None
+
+
+def _candidates(module: types.ModuleType) -> list[str]:
+    """Every function and method qualname defined in ``module``, for suggestions."""
+    names: list[str] = []
+
+    def walk(namespace: Any, prefix: str, depth: int) -> None:
+        for name, value in vars(namespace).items():
+            if isinstance(value, (staticmethod, classmethod)):
+                value = value.__func__
+            if getattr(value, "__module__", None) != module.__name__:
+                continue
+            if inspect.isfunction(value):
+                names.append(prefix + name)
+            elif inspect.isclass(value) and depth < 3:
+                names.append(prefix + name)
+                walk(value, prefix + name + ".", depth + 1)
+
+    walk(module, "", 0)
+    return names
+
+
+def _unknown(spec: TargetSpec, module: types.ModuleType, missing: str) -> TargetError:
+    close = difflib.get_close_matches(spec.qualname, _candidates(module), n=3, cutoff=0.5)
+    hint = (
+        f"; did you mean {', '.join(f'{spec.module}:{name}' for name in close)}?" if close else ""
+    )
+    return TargetError(f"target {spec}: {spec.module!r} has no {missing!r}{hint}")
+
+
+def resolve(spec: TargetSpec | str) -> ResolvedTarget:
+    """Import the target's module and find the callable that ``spec`` names."""
+    if isinstance(spec, str):
+        spec = TargetSpec.parse(spec)
+    module = _import(spec.module)
+    owner: Any = module
+    parts = spec.qualname.split(".")
+    for index, part in enumerate(parts[:-1]):
+        owner = vars(owner).get(part)
+        if not inspect.isclass(owner):
+            raise _unknown(spec, module, ".".join(parts[: index + 1]))
+    attribute = parts[-1]
+    namespace = vars(owner)
+    if attribute not in namespace:
+        raise _unknown(spec, module, spec.qualname)
+    raw = namespace[attribute]
+    cls = owner if inspect.isclass(owner) else None
+    if isinstance(raw, staticmethod):
+        kind, function = KIND_STATICMETHOD, raw.__func__
+    elif isinstance(raw, classmethod):
+        kind, function = KIND_CLASSMETHOD, raw.__func__
+    elif inspect.isfunction(raw):
+        kind, function = (KIND_METHOD if cls else KIND_FUNCTION), raw
+    else:
+        raise TargetError(
+            f"target {spec} is a {type(raw).__name__}, not a function or method;"
+            " name a function, or a method as 'module:Class.method'"
+        )
+    function = (
+        inspect.unwrap(function) if getattr(function, "__legacy_harness__", False) else function
+    )
+    return ResolvedTarget(spec, owner, attribute, raw, function, kind, cls)
+
+
+def function_copy(function: types.FunctionType) -> types.FunctionType:
+    """A second function object running ``function``'s code: what a patched target calls."""
+    copy = types.FunctionType(
+        function.__code__,
+        function.__globals__,
+        function.__name__,
+        function.__defaults__,
+        function.__closure__,
+    )
+    copy.__kwdefaults__ = function.__kwdefaults__
+    copy.__qualname__ = function.__qualname__
+    copy.__module__ = function.__module__
+    copy.__doc__ = function.__doc__
+    copy.__annotations__ = function.__annotations__
+    copy.__dict__.update(function.__dict__)
+    return copy
+
+
+def _trampoline(free_variables: int, hook: str) -> types.CodeType:
+    """Code that hands every call to the global ``hook``.
+
+    A function's code can only be swapped for code with as many free variables as the
+    function has closure cells, so the trampoline declares that many (and never reads
+    them: a method using ``super()`` keeps its ``__class__`` cell untouched).
+    """
+    names = [f"_lh_free{index}" for index in range(free_variables)]
+    lines = ["def _outer():", *(f"    {name} = None" for name in names)]
+    lines.append("    def _trampoline(*args, **kwargs):")
+    if names:
+        lines.append(f"        if 0:\n            {', '.join(names)}")
+    lines += [f"        return {hook}(*args, **kwargs)", "    return _trampoline"]
+    namespace: dict[str, Any] = {}
+    exec("\n".join(lines), namespace)  # noqa: S102 - fixed text built here, no input
+    return namespace["_outer"]().__code__  # type: ignore[no-any-return]
+
+
+@dataclass
+class Patch:
+    """A target's function, made to call ``wrapper`` for as long as the patch is applied.
+
+    The function object itself is kept and only its code is swapped, so every way of
+    reaching it is captured: ``import mod``, ``from mod import func`` done before or
+    after, bound methods taken before recording started, callbacks held in registries,
+    ``super()`` calls from subclasses. The wrapper runs the original code through a copy
+    of the function (:func:`function_copy`).
+    """
+
+    target: ResolvedTarget
+    wrapper: Callable[..., Any]
+    saved: types.CodeType | None = field(default=None, repr=False)
+    hook: str = ""
+    signature_added: bool = False
+
+    def apply(self) -> None:
+        function = self.target.function
+        if not isinstance(function, types.FunctionType) or self.saved is not None:
+            return
+        self.hook = f"__legacy_harness_hook_{id(self):x}__"
+        function.__globals__[self.hook] = self.wrapper
+        if "__signature__" not in function.__dict__:
+            # introspection during recording still sees the real parameters
+            function.__signature__ = inspect.signature(function)  # type: ignore[attr-defined]
+            self.signature_added = True
+        self.saved = function.__code__
+        function.__code__ = _trampoline(len(self.saved.co_freevars), self.hook)
+
+    def undo(self) -> None:
+        function = self.target.function
+        if self.saved is None or not isinstance(function, types.FunctionType):
+            return
+        function.__code__ = self.saved
+        function.__globals__.pop(self.hook, None)
+        if self.signature_added:
+            function.__dict__.pop("__signature__", None)
+            self.signature_added = False
+        self.saved = None
+
+
+def source_hash(function: Callable[..., Any]) -> str:
+    """A fingerprint of the target's code, to tell reviewers the code moved since recording."""
+    import hashlib
+
+    try:
+        text = inspect.getsource(function).encode()
+    except (OSError, TypeError):
+        code = getattr(function, "__code__", None)
+        text = code.co_code if code is not None else repr(function).encode()
+    return hashlib.sha256(text).hexdigest()[:16]

@@ -1,0 +1,1 @@
+"""Rendering differences and run summaries for people and machines."""

@@ -27,7 +27,7 @@ from legacy_harness.cli.support import (
 )
 from legacy_harness.config import Config, add_pythonpath, load_config
 from legacy_harness.display import indent
-from legacy_harness.errors import HarnessError
+from legacy_harness.errors import HarnessError, UsageError
 
 if TYPE_CHECKING:
     from legacy_harness.verify import CaseResult
@@ -48,10 +48,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "approve": ("cli.approve", "mark cases reviewed; changed masters take today's behaviour"),
     "refactor": ("cli.refactor", "apply a refactoring helper; --verify proves it keeps behaviour"),
 }
-
-
-class UsageError(HarnessError):
-    pass
 
 
 class _Parser(argparse.ArgumentParser):

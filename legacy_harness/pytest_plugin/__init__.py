@@ -27,7 +27,7 @@ import pytest
 # (numpy) are imported by the hooks that replay or check something.
 from legacy_harness.config import Config as HarnessConfig
 from legacy_harness.config import add_pythonpath, load_config
-from legacy_harness.errors import GoldenFileError, HarnessError
+from legacy_harness.errors import CaseFailure, GoldenFileError, HarnessError
 from legacy_harness.store.layout import (
     BLOB_FOLDER,
     CASE_PREFIX,
@@ -304,10 +304,6 @@ class TargetDir(pytest.Directory):
                 target=target,
                 master=f"{self.path.parent.name}/{self.path.name}/{name}",
             )
-
-
-class CaseFailure(Exception):
-    """A stored case that changed or could not run; the message is the whole report."""
 
 
 class CaseItem(pytest.Item):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from legacy_harness.compare.engine import Difference, Policy, Tolerance, compare, compare_observed
-from legacy_harness.errors import CodecError
+from legacy_harness.errors import CodecError, GoldenMismatch
 from legacy_harness.record.observe import Signature, encode_inputs, live_inputs, observe_call
 from legacy_harness.replay import observed_view
 from legacy_harness.report.render import render_text
@@ -50,10 +50,6 @@ __all__ = [
 FORMAT_VERSION = 1
 
 BlobReader = Callable[[str], bytes]
-
-
-class GoldenMismatch(AssertionError):
-    """A value differs from its master (or has none); the message is the full report."""
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, TypeVar, overload
 
 from legacy_harness.config import Config, load_config
-from legacy_harness.errors import ConfigError, TargetError
+from legacy_harness.errors import ConfigError, TargetError, UnencodableValueWarning
 from legacy_harness.record.observe import (
     Signature,
     encode_inputs,
@@ -48,10 +48,6 @@ from legacy_harness.store.disk import CREATED, KEPT, UNCHANGED, UPDATED, GoldenS
 F = TypeVar("F", bound=Callable[..., Any])
 
 MODES = ("new", "all")
-
-
-class UnencodableValueWarning(UserWarning):
-    """A recorded call held a value the codec cannot store; the case is not replayable."""
 
 
 def environment() -> dict[str, str]:

@@ -15,17 +15,9 @@ from pathlib import Path
 import libcst as cst
 from libcst.codemod import CodemodCommand, SkipFile
 
-from legacy_harness.errors import HarnessError
+from legacy_harness.errors import RefusalError, TargetNotFound
 
 FuncOrClass = cst.FunctionDef | cst.ClassDef
-
-
-class RefusalError(HarnessError):
-    """A helper that cannot prove a change safe refuses with a clear reason."""
-
-
-class TargetNotFound(RefusalError):
-    """The named function or class is not in this file (maybe in another one)."""
 
 
 def split_spec(spec: str) -> tuple[str | None, str]:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from legacy_harness.errors import StochasticAssertionError
 from legacy_harness.stochastic.histogram import render_histograms
 from legacy_harness.stochastic.planning import plan
 from legacy_harness.stochastic.seeds import seeded, seeds_for
@@ -108,14 +109,6 @@ class Verdict:
 
     def __str__(self) -> str:
         return self.render(histograms=False)
-
-
-class StochasticAssertionError(AssertionError):
-    """A stochastic assertion failed; ``verdict`` has the details."""
-
-    def __init__(self, verdict: Verdict) -> None:
-        super().__init__(verdict.render())
-        self.verdict = verdict
 
 
 def _fmt_p(p: float) -> str:

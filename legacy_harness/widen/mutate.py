@@ -32,11 +32,11 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from legacy_harness.errors import GoldenFileError, HarnessError
+from legacy_harness.errors import CallTimeout, GoldenFileError, HarnessError
 from legacy_harness.record.targets import resolve
 from legacy_harness.store.disk import StoredCase
 from legacy_harness.verify import CHANGED, ERROR, VerifySession, verify_case
-from legacy_harness.widen.probe import CallTimeout, region_of, time_limit
+from legacy_harness.widen.probe import region_of, time_limit
 
 _FLIPS: dict[type[cst.BaseCompOp], tuple[type[cst.BaseCompOp], ...]] = {
     cst.LessThan: (cst.LessThanEqual, cst.GreaterThanEqual),

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from legacy_harness.errors import HarnessError
+from legacy_harness.errors import CallTimeout, ForbiddenIO, HarnessError
 from legacy_harness.record.targets import ResolvedTarget
 
 Arc = tuple[int, int]
@@ -127,15 +127,6 @@ class ArcTracer:
 
 
 # -- guards ---------------------------------------------------------------------------
-
-
-class CallTimeout(BaseException):
-    """A guarded call ran past its time limit (a BaseException: legacy ``except
-    Exception`` blocks must not swallow it)."""
-
-
-class ForbiddenIO(BaseException):
-    """A guarded call tried to open a file, a socket or a process."""
 
 
 @contextmanager

@@ -47,6 +47,7 @@ import numpy as np
 
 from legacy_harness.compare.scrub import Scrubber, builtin
 from legacy_harness.errors import ConfigError
+from legacy_harness.objects import object_state
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -1165,7 +1166,7 @@ class _Comparer:
         elif t.__name__ == "Unencodable" and mod.startswith("legacy_harness"):
             self._exact(e, a, path, tol)
         else:
-            se, sa = _state(e), _state(a)
+            se, sa = object_state(e), object_state(a)
             if se is None or sa is None:
                 if t.__eq__ is object.__eq__:
                     return  # stateless object of the same class: nothing to compare
@@ -1527,35 +1528,6 @@ def _hash_key(x: Any) -> Any:
     if t in (str, int, bool, bytes) or x is None:
         return (t, x)
     return None
-
-
-def _state(obj: Any) -> dict[str, Any] | None:
-    """Attributes of an object (``__dict__`` and slots merged), or None if it has none."""
-    state: dict[str, Any] = {}
-    has = False
-    if isinstance(obj, BaseException):
-        state["args"] = obj.args
-        has = True
-    d = getattr(obj, "__dict__", None)
-    if isinstance(d, dict):
-        state.update(d)
-        has = True
-    for klass in type(obj).__mro__:
-        slots = klass.__dict__.get("__slots__")
-        if slots is None:
-            continue
-        has = True
-        for name in (slots,) if isinstance(slots, str) else slots:
-            if name in ("__dict__", "__weakref__") or name in state:
-                continue
-            attr = name
-            if name.startswith("__") and not name.endswith("__"):
-                attr = f"_{klass.__name__.lstrip('_')}{name}"
-            try:
-                state[name] = getattr(obj, attr)
-            except AttributeError:
-                continue
-    return state if has else None
 
 
 # --------------------------------------------------------------------------- public

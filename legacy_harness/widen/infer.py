@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from legacy_harness import strategies as registry
+from legacy_harness.objects import object_state
 
 Strategy = SearchStrategy[Any]
 
@@ -241,7 +242,7 @@ def _for_type(kind: type, group: list[Any], hints: Hints) -> Strategy:
         return _container(kind, group, hints)
     if kind.__module__ == "numpy" and kind.__name__ == "ndarray":
         return _arrays(group)
-    if not _builtin(kind) and _state(group[0]) is not None:
+    if not _builtin(kind) and object_state(group[0]) is not None:
         return _instances(kind, group, hints)
     return st.sampled_from(group).map(copy.deepcopy)
 
@@ -320,20 +321,6 @@ def _records(group: Sequence[dict[str, Any]], hints: Hints) -> SearchStrategy[di
     return st.fixed_dictionaries(always, optional=sometimes)
 
 
-def _state(value: Any) -> dict[str, Any] | None:
-    """An object's attributes (``__dict__`` and slots merged), or None for opaque objects."""
-    state: dict[str, Any] = {}
-    if hasattr(value, "__dict__"):
-        state.update(vars(value))
-    for klass in type(value).__mro__:
-        for slot in getattr(klass, "__slots__", ()):
-            if slot not in ("__dict__", "__weakref__") and hasattr(value, slot):
-                state[slot] = getattr(value, slot)
-    if not state and not hasattr(value, "__dict__"):
-        return None
-    return state
-
-
 def rebuild(kind: type, state: dict[str, Any]) -> Any:
     """An instance of ``kind`` with ``state``, made as the codec makes it: without
     ``__init__``, so legacy constructors with side effects are not run."""
@@ -344,7 +331,7 @@ def rebuild(kind: type, state: dict[str, Any]) -> Any:
 
 
 def _instances(kind: type, group: list[Any], hints: Hints) -> Strategy:
-    states = [_state(value) or {} for value in group]
+    states = [object_state(value) or {} for value in group]
     return _records(states, hints).map(lambda state: rebuild(kind, state))
 
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from legacy_harness.errors import CodecError
+from legacy_harness.objects import slot_names
 
 if typing.TYPE_CHECKING:
     import numpy as np
@@ -328,24 +329,6 @@ _SAFE_CLASSES: dict[str, type] = {
 }
 
 
-def _slot_names(cls: type) -> tuple[str, ...]:
-    names: list[str] = []
-    for klass in cls.__mro__:
-        slots = klass.__dict__.get("__slots__")
-        if slots is None:
-            continue
-        if isinstance(slots, str):
-            slots = (slots,)
-        for name in slots:
-            if name in ("__dict__", "__weakref__"):
-                continue
-            if name.startswith("__") and not name.endswith("__"):
-                name = f"_{klass.__name__.lstrip('_')}{name}"
-            if name not in names:
-                names.append(name)
-    return tuple(names)
-
-
 _PTR = struct.calcsize("P")
 
 
@@ -409,7 +392,7 @@ def _class_info(cls: type) -> _ClassInfo:
         and getstate is not getattr(object, "__getstate__", None)
         and getattr(cls, "__setstate__", None) is not None
     )
-    info = _ClassInfo(_importable_ref(cls), _slot_names(cls), base, ok, custom_getstate)
+    info = _ClassInfo(_importable_ref(cls), slot_names(cls), base, ok, custom_getstate)
     try:
         _CLASS_INFO[cls] = info
     except TypeError:

@@ -12,6 +12,7 @@ import pytest
 from cli_runner import run_cli
 
 from legacy_harness.config import Config
+from legacy_harness.errors import HarnessError
 from legacy_harness.record.recorder import Recorder
 from legacy_harness.verify import VerifySession
 from legacy_harness.widen.mutate import mutant_code, mutants_of, run_mutants
@@ -150,3 +151,47 @@ def test_acceptance_legacy_rules_record_characterize_full_coverage_no_survivors(
     assert done.returncode == 0, done.stdout
     done = run(project, "minimize", "--keep-boundary")
     assert done.returncode == 0 and "coverage 100.0% -> 100.0%" in done.stdout, done.stdout
+
+
+DEFAULTS = '''
+import random
+
+RATE = 0.2
+
+
+def priced(amount, rate=RATE, rng=random):
+    if amount > 100:
+        return amount * (1 - rate)
+    return amount
+'''
+
+
+def test_defaults_naming_module_globals_compile_in_the_module_namespace(
+    make_module: Callable[..., ModuleType], tmp_path: Path
+) -> None:
+    module = make_module(DEFAULTS)
+    spec = f"{module.__name__}:priced"
+    session = VerifySession.open(
+        Config(root=tmp_path, store=tmp_path / "golden", pythonpath=(tmp_path,))
+    )
+    recorder = Recorder([spec], session.store)
+    recorder.start()
+    try:
+        for amount in (50, 100, 101, 300):
+            module.priced(amount)
+    finally:
+        recorder.stop()
+    report = run_mutants(session, spec)
+    assert not [r for r in report.results if r.status == "invalid"]
+    assert report.killed >= 1 and report.total >= 4
+    assert module.priced.__defaults__ == (0.2, module.random)  # the module is untouched
+
+
+def test_mutate_refuses_when_masters_already_fail(module: ModuleType, tmp_path: Path) -> None:
+    session = session_with(module, tmp_path, lambda: [module.check(x, True) for x in (1, 12)])
+    module.LIMIT = 100  # today's code no longer matches the masters
+    try:
+        with pytest.raises(HarnessError, match=r"1 of 2 masters of .* already fail"):
+            run_mutants(session, f"{module.__name__}:check")
+    finally:
+        module.LIMIT = 10

@@ -35,7 +35,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from legacy_harness.errors import CallTimeout, GoldenFileError, HarnessError
 from legacy_harness.record.targets import resolve
 from legacy_harness.store.disk import StoredCase
-from legacy_harness.verify import CHANGED, ERROR, VerifySession, verify_case
+from legacy_harness.outcomes import CaseStatus
+from legacy_harness.verify import VerifySession, verify_case
 from legacy_harness.widen.probe import region_of, time_limit
 
 _FLIPS: dict[type[cst.BaseCompOp], tuple[type[cst.BaseCompOp], ...]] = {
@@ -227,7 +228,9 @@ def mutant_code(function: types.FunctionType, spec: str, index: int) -> types.Co
         )
     else:
         text = "\n" * (source.def_line - 1) + mutated
-    namespace: dict[str, Any] = {"__name__": function.__module__}
+    # the def runs in a copy of the module's namespace: defaults and annotations that
+    # name module globals resolve, and the module's own binding of the name is untouched
+    namespace: dict[str, Any] = dict(function.__globals__)
     exec(compile(text, function.__code__.co_filename, "exec"), namespace)  # noqa: S102 - our own mutated source
     made = namespace["__legacy_harness_outer__"]() if freevars else namespace[name]
     code: types.CodeType = made.__code__
@@ -309,6 +312,19 @@ def run_mutants(
         raise HarnessError(
             f"no replayable cases for {spec} in {session.store.root}; record or characterize first"
         )
+    failing = [
+        stored
+        for stored in cases
+        if verify_case(session, stored).status in (CaseStatus.CHANGED, CaseStatus.ERROR)
+    ]
+    if failing:
+        names = ", ".join(str(stored.path) for stored in failing[:3])
+        more = f" and {len(failing) - 3} more" if len(failing) > 3 else ""
+        raise HarnessError(
+            f"{len(failing)} of {len(cases)} masters of {spec} already fail ({names}{more}):"
+            " a mutation score on them would mean nothing; run 'legacy-harness verify' and"
+            " fix or approve them first"
+        )
     report = MutationReport(str(target.spec), len(cases))
     original = function.__code__
     for mutant in mutants_of(spec):
@@ -337,7 +353,7 @@ def _judge(
                 verdict = verify_case(session, stored)
         except CallTimeout:
             return MutantResult(mutant, "timeout", stored.case.id)
-        if verdict.status in (CHANGED, ERROR):
+        if verdict.status in (CaseStatus.CHANGED, CaseStatus.ERROR):
             # cases that kill one mutant tend to kill its neighbours: try them first
             cases.insert(0, cases.pop(position))
             return MutantResult(mutant, "killed", stored.case.id)

@@ -221,3 +221,57 @@ def test_targets_doing_io_are_reported(
     report = characterize(session, target, max_examples=20, budget=20)
     assert report.problem is not None and "opens a file" in report.problem
     assert not list(tmp_path.glob("*.txt"))
+
+
+DECORATED = """
+from typing import Any
+
+
+def label(x: Any, n: int) -> str:
+    if n > 3:
+        return "many"
+    return f"{x}:{n}"
+
+
+class Calc:
+    @staticmethod
+    def grade(points: int) -> str:
+        if points > 500:
+            return "gold"
+        return "bronze"
+
+    @classmethod
+    def make(cls, n: int) -> int:
+        if n < 0:
+            return 0
+        return n * 2
+"""
+
+
+def test_static_and_class_methods_are_explored(
+    make_module: Callable[..., ModuleType], tmp_path: Path
+) -> None:
+    module = make_module(DECORATED)
+    session = session_for(tmp_path)
+    for name, call in (
+        ("Calc.grade", lambda: module.Calc.grade(5)),
+        ("Calc.make", lambda: module.Calc.make(1)),
+    ):
+        target = f"{module.__name__}:{name}"
+        record(session, target, call)
+        report = characterize(session, target, max_examples=150, seed=1)
+        assert report.baseline_arcs > 0, name  # the decorated code is seen
+        assert report.arcs > report.baseline_arcs, name
+        assert measure_coverage(session, [target]).targets[0].percent == 100.0, name
+
+
+def test_any_hints_draw_from_recorded_values(
+    make_module: Callable[..., ModuleType], tmp_path: Path
+) -> None:
+    module = make_module(DECORATED)
+    target = f"{module.__name__}:label"
+    session = session_for(tmp_path)
+    record(session, target, lambda: [module.label("a", 1), module.label("b", 2)])
+    report = characterize(session, target, max_examples=150, seed=1)
+    assert report.strategies["x"] == "recorded values"
+    assert report.arcs > report.baseline_arcs

@@ -345,8 +345,11 @@ def hinted(hint: Any, hints: Hints) -> Strategy | None:
     registered = registry.lookup_type(hint)
     if registered is not None:
         return registered
+    if hint is Any or hint is object:  # says nothing: the recorded values say more
+        return None
     try:
         base = st.from_type(hint)
+        base.validate()  # from_type is lazy: resolve now, so Any nested in a hint falls back
     except Exception:  # noqa: BLE001 - an exotic hint: fall back to recorded values
         return None
     if hint in (int, float) and hints.numbers:

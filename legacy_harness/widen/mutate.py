@@ -33,9 +33,9 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from legacy_harness.errors import CallTimeout, GoldenFileError, HarnessError
+from legacy_harness.outcomes import CaseStatus
 from legacy_harness.record.targets import resolve
 from legacy_harness.store.disk import StoredCase
-from legacy_harness.outcomes import CaseStatus
 from legacy_harness.verify import VerifySession, verify_case
 from legacy_harness.widen.probe import region_of, time_limit
 

@@ -46,13 +46,18 @@ class CodeRegion:
     def_line: int
     body_first: int
     last: int
+    #: the line a code object of the target starts at: its first decorator, if any
+    first_line: int = 0
 
     def contains(self, line: int) -> bool:
         return self.body_first <= line <= self.last
 
     def owns(self, code: types.CodeType) -> bool:
         return (
-            code.co_filename == self.filename and self.def_line <= code.co_firstlineno <= self.last
+            code.co_filename == self.filename
+            and min(self.first_line or self.def_line, self.def_line)
+            <= code.co_firstlineno
+            <= self.last
         )
 
 
@@ -83,6 +88,7 @@ def region_of(target: ResolvedTarget) -> CodeRegion:
         node.lineno + offset,
         node.body[0].lineno + offset,
         end + offset,
+        min([node.lineno, *(d.lineno for d in node.decorator_list)]) + offset,
     )
 
 

@@ -139,3 +139,42 @@ def test_cli_coverage_fail_under_and_json(
     assert '"percent": 100.0' in capsys.readouterr().out
     assert main(["coverage", "eligibility:eligibility"]) == 2
     assert "no cases for eligibility:eligibility" in capsys.readouterr().err
+
+
+CHAIN = """
+def outer(x):
+    return inner(x) + 1
+
+
+def inner(x):
+    if x > 0:
+        return x
+    return -x
+"""
+
+
+def test_lines_count_for_the_target_whose_replay_reached_them(
+    make_module: Callable[..., ModuleType], tmp_path: Path
+) -> None:
+    module = make_module(CHAIN)
+    outer, inner = f"{module.__name__}:outer", f"{module.__name__}:inner"
+    session = VerifySession.open(
+        Config(root=tmp_path, store=tmp_path / "golden", pythonpath=(tmp_path,))
+    )
+    recorder = Recorder([outer], session.store)
+    recorder.start()
+    try:
+        module.outer(-3)  # reaches inner's negative branch
+    finally:
+        recorder.stop()
+    recorder = Recorder([inner], session.store)
+    recorder.start()
+    try:
+        module.inner(2)  # inner's own masters reach only the positive branch
+    finally:
+        recorder.stop()
+    result = {t.target: t for t in measure_coverage(session, [outer, inner]).targets}
+    mine = result[inner]
+    assert mine.missing_lines == [9]  # `return -x` is not credited to inner
+    assert mine.reached_via == {outer: [9]}
+    assert "reached via" in render(measure_coverage(session, [inner, outer]))

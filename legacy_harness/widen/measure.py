@@ -8,9 +8,10 @@ target's own code only: the body of the target function, not the rest of its fil
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from legacy_harness.display import shown
 from legacy_harness.errors import GoldenFileError, HarnessError
@@ -39,6 +40,9 @@ class TargetCoverage:
     last_line: int = 0
     cases: int = 0
     errors: list[str] = field(default_factory=list)
+    #: lines of this target that only other targets' replays reached: not credited to
+    #: this target's masters, shown apart (other target -> those lines)
+    reached_via: dict[str, list[int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -88,6 +92,7 @@ def measure_coverage(
                 continue
             entry = results[item.case.target]
             entry.cases += 1
+            cov.switch_context(item.case.target)  # lines count for the target replayed
             try:
                 replay(
                     item.case,
@@ -100,6 +105,7 @@ def measure_coverage(
         cov.stop()
     for name in names:
         _fill(results[name], cov, regions[name])
+    cov.get_data().set_query_contexts(None)
     if html is not None:
         cov.html_report(directory=str(html), include=files)
     return CoverageResult([results[name] for name in names])
@@ -120,10 +126,21 @@ def _note_bad_file(results: dict[str, TargetCoverage], error: GoldenFileError) -
     next(iter(results.values())).errors.append(str(error))
 
 
-def _fill(entry: TargetCoverage, cov: object, region: CodeRegion) -> None:
-    """Cut coverage.py's analysis of the whole file down to the target's body."""
-    analysis = cov._analyze(os.path.abspath(region.filename))  # type: ignore[attr-defined]
+def _fill(entry: TargetCoverage, cov: Any, region: CodeRegion) -> None:
+    """Cut coverage.py's analysis of the whole file down to the target's body, counting
+    only what the target's own masters reached."""
+    filename = os.path.abspath(region.filename)
+    data = cov.get_data()
+    data.set_query_contexts(None)
     inside = region.contains
+    others: dict[str, list[int]] = {}
+    for line, contexts in sorted(data.contexts_by_lineno(filename).items()):
+        if inside(line) and entry.target not in contexts:
+            for context in contexts:
+                others.setdefault(context, []).append(line)
+    entry.reached_via = others
+    data.set_query_contexts([f"^{re.escape(entry.target)}$"])
+    analysis = cov._analyze(filename)
     statements = {line for line in analysis.statements if inside(line)}
     missing = sorted(line for line in analysis.missing if inside(line))
     branch_exits = {
@@ -172,6 +189,10 @@ def render(result: CoverageResult, *, show_missing: bool = True, limit: int = 50
         )
         for error in entry.errors:
             lines.append(f"  could not replay: {error}")
+        for other, reached in sorted(entry.reached_via.items()):
+            lines.append(
+                f"  reached via {other} (not counted): lines {', '.join(map(str, reached))}"
+            )
         if not show_missing:
             continue
         for line in entry.missing_lines[:limit]:
@@ -185,7 +206,3 @@ def render(result: CoverageResult, *, show_missing: bool = True, limit: int = 50
             lines.append(f"  ... and {hidden} more")
     lines.append(f"total {result.percent:.1f}% over {len(result.targets)} targets")
     return "\n".join(lines)
-
-
-def targets_below(result: CoverageResult, percent: float) -> Iterable[TargetCoverage]:
-    return (entry for entry in result.targets if entry.percent < percent)

@@ -76,3 +76,15 @@ def test_rate_plan() -> None:
     assert rate_power(0.95, 0.90, p.runs - 1, p.runs - 1, 0.01) < 0.9
     assert "rate change 0.95 -> 0.9" in str(p)
     assert plan_rate(0.95, 0.90, ref_runs=5000).runs < p.runs
+
+
+def test_advice_after_too_few_reference_runs_warns_instead_of_raising() -> None:
+    from legacy_harness.stochastic.planning import advise
+
+    advised, text = advise(10, 40)
+    assert advised is None
+    assert text.startswith("warning: 10 reference runs cannot reach power 0.9")
+    assert "record at least" in text and "kept and usable" in text
+    advised, text = advise(200, 3)
+    assert advised is not None and advised.ref_runs == 200
+    assert text == f"advice: {advised}"

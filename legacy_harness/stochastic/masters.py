@@ -19,7 +19,7 @@ import numpy as np
 
 from legacy_harness.compare.scrub import scrub
 from legacy_harness.stochastic.histogram import render_histograms
-from legacy_harness.stochastic.planning import plan
+from legacy_harness.stochastic.planning import advise
 from legacy_harness.stochastic.seeds import seeded, seeds_for
 from legacy_harness.stochastic.stats import SequentialTest, TestResult, compare_samples, holm
 from legacy_harness.store import codec
@@ -284,9 +284,9 @@ class CaseDistributionResult:
 
 def default_runs(master: Distribution, alpha: float, n_assertions: int) -> int:
     """Fresh runs that detect a 1-sd shift with power 0.9 against this master."""
-    advised = plan(
-        effect=1.0, alpha=alpha, power=0.9, ref_runs=master.runs, n_assertions=max(1, n_assertions)
-    )
+    advised, _ = advise(master.runs, max(1, n_assertions), alpha=alpha)
+    if advised is None:  # the master is too small for that power: test with the most runs
+        return 500
     return int(min(max(advised.runs, 10), 500))
 
 

@@ -136,6 +136,20 @@ def rate_power(
     return normal_cdf(num / spread)
 
 
+def advise(
+    ref_runs: int, n_assertions: int, *, effect: float = 1.0, alpha: float = 0.01, power: float = 0.9
+) -> tuple[Plan | None, str]:
+    """Advice after recording ``ref_runs`` reference runs: the plan, or None with a
+    warning when no number of fresh runs reaches ``power`` against so few references
+    (the masters stay usable; the warning says how many runs to record instead)."""
+    try:
+        advised = plan(effect, alpha, power, ref_runs=ref_runs, n_assertions=n_assertions)
+    except ValueError as error:
+        text = str(error).removeprefix("plan(): ")
+        return None, f"warning: {text}; the masters are kept and usable as they are"
+    return advised, f"advice: {advised}"
+
+
 def plan_rate(
     p_master: float,
     p_current: float,

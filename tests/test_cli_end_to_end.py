@@ -138,3 +138,22 @@ def test_record_a_module_run(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert len(list((root / "tests" / "golden").rglob("case-*.json"))) == 1
+
+
+def test_record_exits_1_when_the_program_fails_and_keeps_what_it_saw(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("tests", "__pycache__"))
+    (root / "crash.py").write_text(
+        "from billing import compute_invoice\n"
+        "compute_invoice({'id': 'T1', 'tier': 'basic', 'region': 'NL', 'years': 1},"
+        " [{'sku': 'A', 'qty': 1, 'unit_price': 10.0, 'promo': False}], '2024-05')\n"
+        "raise RuntimeError('month-end run broke')\n"
+    )
+    done = run(root, "record", "--target", "billing:compute_invoice", "--", "crash.py")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "RuntimeError: month-end run broke" in done.stderr
+    assert "billing:compute_invoice:" in done.stderr
+    assert len(list((root / "tests" / "golden").rglob("case-*.json"))) == 1
+    (root / "quits.py").write_text("import sys\nsys.exit(0)\n")
+    quiet = run(root, "record", "--target", "billing:compute_invoice", "--", "quits.py")
+    assert quiet.returncode == 0, quiet.stderr

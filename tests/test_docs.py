@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from legacy_harness.cli import UsageError, build_parser
+from legacy_harness.cli import build_parser
 from legacy_harness.compare.engine import Policy
 from legacy_harness.config import config_from_table
+from legacy_harness.errors import UsageError
 from legacy_harness.record.redact import Redactor
 
 if sys.version_info >= (3, 11):

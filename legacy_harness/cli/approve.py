@@ -7,37 +7,53 @@ behaviour. Each approval records who (git user), when and the commit in the case
 from __future__ import annotations
 
 import argparse
+from typing import ClassVar
 
+from legacy_harness.cli.command import Command
 from legacy_harness.cli.support import open_session, shown, store_option
 from legacy_harness.config import Config
-from legacy_harness.review import approve, review_stamp, select
-
-DESCRIPTION = (
-    "Mark cases reviewed, replacing masters whose behaviour changed with today's behaviour."
-    " Name targets (mod:qualname), case ids or case files, or pass --all."
-)
-EPILOG = "Exit codes: 0 every named case approved; 2 usage errors or cases that cannot be replayed."
+from legacy_harness.outcomes import ExitCode
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = EPILOG
-    parser.add_argument(
-        "cases", nargs="*", metavar="TARGET|CASE", help="targets, case ids or case files to approve"
+class ApproveCommand:
+    """``approve TARGET|CASE ...`` or ``approve --all``."""
+
+    name: ClassVar[str] = "approve"
+    help: ClassVar[str] = "mark cases reviewed; changed masters take today's behaviour"
+    description: ClassVar[str] = (
+        "Mark cases reviewed, replacing masters whose behaviour changed with today's behaviour."
+        " Name targets (mod:qualname), case ids or case files, or pass --all."
     )
-    parser.add_argument("--all", action="store_true", help="approve every case of the store")
-    store_option(parser)
+    epilog: ClassVar[str] = (
+        "Exit codes: 0 every named case approved; 2 usage errors or cases that cannot be replayed."
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.epilog = self.epilog
+        parser.add_argument(
+            "cases",
+            nargs="*",
+            metavar="TARGET|CASE",
+            help="targets, case ids or case files to approve",
+        )
+        parser.add_argument("--all", action="store_true", help="approve every case of the store")
+        store_option(parser)
+
+    def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
+        from legacy_harness.review import approve, review_stamp, select
+
+        session = open_session(config, "approve")
+        cases = select(session, args.cases, everything=args.all)
+        stamp = review_stamp(config.root)
+        failed = 0
+        for approval in approve(session, cases, stamp):
+            if approval.error:
+                failed += 1
+                print(f"ERROR {approval.name}: {approval.error}")
+            else:
+                print(f"{approval.action}: {approval.name} ({shown(approval.path)})")
+        print(f"\n{len(cases) - failed} of {len(cases)} case(s) approved by {stamp['by']}")
+        return ExitCode.ERROR if failed else ExitCode.SAME
 
 
-def run(args: argparse.Namespace, config: Config) -> int:
-    session = open_session(config, "approve")
-    cases = select(session, args.cases, everything=args.all)
-    stamp = review_stamp(config.root)
-    failed = 0
-    for approval in approve(session, cases, stamp):
-        if approval.error:
-            failed += 1
-            print(f"ERROR {approval.name}: {approval.error}")
-        else:
-            print(f"{approval.action}: {approval.name} ({shown(approval.path)})")
-    print(f"\n{len(cases) - failed} of {len(cases)} case(s) approved by {stamp['by']}")
-    return 2 if failed else 0
+COMMAND: Command = ApproveCommand()

@@ -5,90 +5,100 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import ClassVar
 
+from legacy_harness.cli.command import Command
 from legacy_harness.cli.support import open_session, positive_float, store_option, target_option
 from legacy_harness.config import Config
 from legacy_harness.errors import ConfigError
-
-DESCRIPTION = (
-    "Generate inputs with Hypothesis (strategies from registered strategies, type hints,"
-    " recorded values and the constants the target compares against) and record a case,"
-    " marked origin: generated, for each input that reaches code the store does not yet"
-    " cover, plus boundary cases around the target's comparisons. Calls that hang or do"
-    " I/O stop the target and are reported."
-)
+from legacy_harness.outcomes import ExitCode
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    target_option(parser, "the function or method to characterize (repeatable)")
-    store_option(parser)
-    parser.add_argument(
-        "--max-examples", type=int, default=200, metavar="N",
-        help="inputs Hypothesis draws per target (default 200)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--budget", type=positive_float, default=60.0, metavar="SECONDS",
-        help="time allowed per target (default 60)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--timeout", type=positive_float, default=1.0, metavar="SECONDS",
-        help="time limit of one call; a target that exceeds it is stopped and reported (default 1)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--seed", type=int, default=0, help="Hypothesis seed (same seed, same cases)"
-    )
-    parser.add_argument(
-        "--strategies", action="append", default=[], metavar="MODULE",
-        help="import MODULE first; it registers strategies with legacy_harness.strategies.register",
-    )  # fmt: skip
-    parser.add_argument(
-        "--dry-run", action="store_true", help="report what would be recorded, write nothing"
+class CharacterizeCommand:
+    """``characterize --target MOD:QUALNAME``: record generated cases that add coverage."""
+
+    name: ClassVar[str] = "characterize"
+    help: ClassVar[str] = "generate cases for the code the golden masters miss"
+    description: ClassVar[str] = (
+        "Generate inputs with Hypothesis (strategies from registered strategies, type hints,"
+        " recorded values and the constants the target compares against) and record a case,"
+        " marked origin: generated, for each input that reaches code the store does not yet"
+        " cover, plus boundary cases around the target's comparisons. Calls that hang or do"
+        " I/O stop the target and are reported."
     )
 
-
-def run(args: argparse.Namespace, config: Config) -> int:
-    from legacy_harness.record.targets import resolve
-    from legacy_harness.widen.characterize import characterize
-    from legacy_harness.widen.measure import measure_coverage
-
-    if args.max_examples < 1:
-        raise ConfigError("legacy-harness characterize: --max-examples must be at least 1")
-    session = open_session(config, "characterize")
-    for module in args.strategies:
-        try:
-            importlib.import_module(module)
-        except ImportError as error:
-            raise ConfigError(
-                f"legacy-harness characterize: --strategies {module}: cannot import it ({error})"
-            ) from None
-    targets = [str(resolve(t).spec) for t in args.target]
-    with_cases = [t for t in targets if t in session.store.targets()]
-    before = {e.target: e for e in measure_coverage(session, with_cases).targets}
-    stopped = False
-    for spec in targets:
-        report = characterize(
-            session,
-            spec,
-            max_examples=args.max_examples,
-            budget=args.budget,
-            timeout=args.timeout,
-            seed=args.seed,
-            write=not args.dry_run,
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        target_option(parser, "the function or method to characterize (repeatable)")
+        store_option(parser)
+        parser.add_argument(
+            "--max-examples", type=int, default=200, metavar="N",
+            help="inputs Hypothesis draws per target (default 200)",
+        )  # fmt: skip
+        parser.add_argument(
+            "--budget", type=positive_float, default=60.0, metavar="SECONDS",
+            help="time allowed per target (default 60)",
+        )  # fmt: skip
+        parser.add_argument(
+            "--timeout", type=positive_float, default=1.0, metavar="SECONDS",
+            help="time limit of one call; a target that exceeds it is stopped and reported (default 1)",
+        )  # fmt: skip
+        parser.add_argument(
+            "--seed", type=int, default=0, help="Hypothesis seed (same seed, same cases)"
         )
-        print(report.render())
-        stopped = stopped or report.problem is not None
-    if args.dry_run:
-        print("dry run: nothing written")
-        return 0
-    after = measure_coverage(session, [t for t in targets if t in session.store.targets()])
-    for entry in after.targets:
-        old = before.get(entry.target)
-        was = f"{old.percent:.1f}%" if old else "no cases"
-        print(
-            f"{entry.target}: coverage {was} -> {entry.percent:.1f}%"
-            f" (branches {entry.branches_covered}/{entry.branches_total}, {entry.cases} cases)"
+        parser.add_argument(
+            "--strategies", action="append", default=[], metavar="MODULE",
+            help="import MODULE first; it registers strategies with legacy_harness.strategies.register",
+        )  # fmt: skip
+        parser.add_argument(
+            "--dry-run", action="store_true", help="report what would be recorded, write nothing"
         )
-    if stopped:
-        print("some targets were stopped early; see 'stopped:' above", file=sys.stderr)
-    print("review generated cases like recorded ones: they have meta.origin = generated")
-    return 0
+
+    def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
+        from legacy_harness.record.targets import resolve
+        from legacy_harness.widen.characterize import characterize
+        from legacy_harness.widen.measure import measure_coverage
+
+        if args.max_examples < 1:
+            raise ConfigError("legacy-harness characterize: --max-examples must be at least 1")
+        session = open_session(config, "characterize")
+        for module in args.strategies:
+            try:
+                importlib.import_module(module)
+            except ImportError as error:
+                raise ConfigError(
+                    f"legacy-harness characterize: --strategies {module}: cannot import it ({error})"
+                ) from None
+        targets = [str(resolve(t).spec) for t in args.target]
+        with_cases = [t for t in targets if t in session.store.targets()]
+        before = {e.target: e for e in measure_coverage(session, with_cases).targets}
+        stopped = False
+        for spec in targets:
+            report = characterize(
+                session,
+                spec,
+                max_examples=args.max_examples,
+                budget=args.budget,
+                timeout=args.timeout,
+                seed=args.seed,
+                write=not args.dry_run,
+            )
+            print(report.render())
+            stopped = stopped or report.problem is not None
+        if args.dry_run:
+            print("dry run: nothing written")
+            return ExitCode.SAME
+        after = measure_coverage(session, [t for t in targets if t in session.store.targets()])
+        for entry in after.targets:
+            old = before.get(entry.target)
+            was = f"{old.percent:.1f}%" if old else "no cases"
+            print(
+                f"{entry.target}: coverage {was} -> {entry.percent:.1f}%"
+                f" (branches {entry.branches_covered}/{entry.branches_total}, {entry.cases} cases)"
+            )
+        if stopped:
+            print("some targets were stopped early; see 'stopped:' above", file=sys.stderr)
+        print("review generated cases like recorded ones: they have meta.origin = generated")
+        return ExitCode.SAME
+
+
+COMMAND: Command = CharacterizeCommand()

@@ -12,7 +12,7 @@ import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
 from legacy_harness.check.gate import (
     EXIT_CHANGED,
@@ -27,9 +27,11 @@ from legacy_harness.check.gate import (
     options_from_config,
     run_check,
 )
+from legacy_harness.cli.command import Command
 from legacy_harness.cli.support import percent, require_store, store_option
 from legacy_harness.config import Config
 from legacy_harness.display import indent, shown
+from legacy_harness.outcomes import ExitCode
 from legacy_harness.verify import CHANGED, ERROR, PASSED, SKIPPED, UNSTABLE
 
 DESCRIPTION = (
@@ -117,6 +119,23 @@ def run(args: argparse.Namespace, config: Config) -> int:
     else:
         render_text(report, sys.stdout)
     return report.exit_code
+
+
+class CheckCommand:
+    """``check``: the CI gate, keeping the :class:`~legacy_harness.cli.command.Command` protocol."""
+
+    name: ClassVar[str] = "check"
+    help: ClassVar[str] = "the CI gate: verify every master in parallel and enforce policies"
+    description: ClassVar[str] = DESCRIPTION
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        add_arguments(parser)
+
+    def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
+        return ExitCode(run(args, config))
+
+
+COMMAND: Command = CheckCommand()
 
 
 def _isatty(stream: Any) -> bool:
@@ -347,6 +366,7 @@ def render_markdown(report: CheckReport) -> str:
 
 
 __all__ = [
+    "COMMAND",
     "DESCRIPTION",
     "add_arguments",
     "annotation",

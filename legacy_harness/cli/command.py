@@ -32,4 +32,5 @@ class Command(Protocol):
         """Add this command's options and positional arguments to ``parser``."""
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
-        """Do the work. ``args.program`` holds the words after ``--`` (empty if none)."""
+        """Do the work. ``args.program`` holds the words after ``--`` (empty if none);
+        ``args.argv`` the words after the command's name, to run it again in a subprocess."""

@@ -6,44 +6,100 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from legacy_harness.cli.command import Command
 from legacy_harness.config import Config, add_pythonpath
 from legacy_harness.errors import HarnessError
+from legacy_harness.outcomes import ExitCode
 
-DESCRIPTION = (
-    "Apply a refactoring helper (a libcst codemod) to PATH files. Prints a unified diff and"
-    " changes nothing unless --apply; --verify replays the golden masters of the affected"
-    " targets before and after, and restores the files byte for byte if any behaviour changed."
-    " Exit codes: 0 done (or safe); 1 behaviour changed, files restored; 2 refused or bad usage."
-)
-
-_LOOP_OPTIONS = ("apply", "verify", "paths", "command", "helper", "argv")
+#: What the command line adds to the namespace; the rest is the helper's own arguments.
+_LOOP_OPTIONS = ("apply", "verify", "paths", "command", "helper", "argv", "program")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from legacy_harness.refactor import HELPERS
+class RefactorCommand:
+    """``refactor NAME [ARGS] PATH...``: each helper is a LibCST codemod, proved by replay."""
 
-    helpers = parser.add_subparsers(dest="helper", metavar="NAME", required=True)
-    for name, command in HELPERS.items():
-        sub = helpers.add_parser(
-            name, help=command.DESCRIPTION.split(". ")[0], description=command.DESCRIPTION
-        )
-        if name == "annotate":
-            sub.add_argument(
-                "--types",
-                metavar="JSON_FILE",
-                help="observed types {qualname: {param: [types]}}; default: read the golden masters",
+    name: ClassVar[str] = "refactor"
+    help: ClassVar[str] = "apply a refactoring helper; --verify proves it keeps behaviour"
+    description: ClassVar[str] = (
+        "Apply a refactoring helper (a libcst codemod) to PATH files. Prints a unified diff and"
+        " changes nothing unless --apply; --verify replays the golden masters of the affected"
+        " targets before and after, and restores the files byte for byte if any behaviour changed."
+        " Exit codes: 0 done (or safe); 1 behaviour changed, files restored; 2 refused or bad usage."
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        from legacy_harness.refactor import HELPERS
+
+        helpers = parser.add_subparsers(dest="helper", metavar="NAME", required=True)
+        for name, command in HELPERS.items():
+            sub = helpers.add_parser(
+                name, help=command.DESCRIPTION.split(". ")[0], description=command.DESCRIPTION
             )
-        else:
-            command.add_args(sub)
-        sub.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files to change")
-        sub.add_argument("--apply", action="store_true", help="write the change")
-        sub.add_argument(
-            "--verify",
-            action="store_true",
-            help="replay the affected masters before and after; restore the files if behaviour changed",
+            if name == "annotate":
+                sub.add_argument(
+                    "--types",
+                    metavar="JSON_FILE",
+                    help="observed types {qualname: {param: [types]}}; default: read the golden masters",
+                )
+            else:
+                command.add_args(sub)
+            sub.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files to change")
+            sub.add_argument("--apply", action="store_true", help="write the change")
+            sub.add_argument(
+                "--verify",
+                action="store_true",
+                help="replay the affected masters before and after; restore the files if behaviour changed",
+            )
+
+    def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
+        """Show, apply or prove the change; exit 1 when the proof failed and it was undone."""
+        from legacy_harness.refactor.loop import run_loop
+
+        helper_args = _helper_args(args)
+        if args.helper == "annotate" and "types" not in helper_args:
+            helper_args["observed"] = observed_types(config)
+            if not helper_args["observed"]:
+                raise HarnessError(
+                    f"annotate: no golden masters in {config.store}; record first or pass --types FILE"
+                )
+        for path in args.paths:
+            if not path.is_file():
+                raise HarnessError(f"refactor {args.helper}: {path} is not a file")
+        result = run_loop(
+            args.helper, list(args.paths), helper_args, config, apply=args.apply, verify=args.verify
         )
+        if not result.changes:
+            print(f"{args.helper}: nothing to change (already done)")
+            return ExitCode.SAME
+        sys.stdout.write(result.diff)
+        if result.after is None:
+            print(f"\n{'applied' if result.applied else 'not applied (pass --apply to write)'}: "
+                  f"{len(result.changes)} file(s)")  # fmt: skip
+            return ExitCode.SAME
+        cases = len(result.after.cases)
+        for old, new in result.migrated.items():
+            print(f"masters of {old} {'moved' if result.applied else 'would move'} to {new}")
+        if result.after.exit_code == 0:
+            verdict = "applied" if result.applied else "not applied (pass --apply to write)"
+            print(
+                f"\nverified: {cases} masters of {', '.join(result.targets)} behave the same; {verdict}"
+            )
+            return ExitCode.SAME
+        print("\nbehaviour changed: the change was undone and the files restored byte for byte")
+        for case in result.after.failing:
+            print(f"  {case['status'].upper()} {case['target']} case-{case['id']}")
+            if case.get("error"):
+                print(f"    {case['error']}")
+            else:
+                print(_differences_text(case["differences"]))
+        if result.after.stderr.strip() and not result.after.cases:
+            print(result.after.stderr.strip())
+        return ExitCode.CHANGED
+
+
+COMMAND: Command = RefactorCommand()
 
 
 def _helper_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -77,55 +133,10 @@ def observed_types(config: Config) -> dict[str, dict[str, list[str]]]:
     return observed_types_from_cases(cases, names)
 
 
-def run(args: argparse.Namespace, config: Config) -> int:
-    from legacy_harness.refactor.loop import run_loop
-
-    helper_args = _helper_args(args)
-    if args.helper == "annotate" and "types" not in helper_args:
-        helper_args["observed"] = observed_types(config)
-        if not helper_args["observed"]:
-            raise HarnessError(
-                f"annotate: no golden masters in {config.store}; record first or pass --types FILE"
-            )
-    for path in args.paths:
-        if not path.is_file():
-            raise HarnessError(f"refactor {args.helper}: {path} is not a file")
-    result = run_loop(
-        args.helper, list(args.paths), helper_args, config, apply=args.apply, verify=args.verify
-    )
-    if not result.changes:
-        print(f"{args.helper}: nothing to change (already done)")
-        return 0
-    sys.stdout.write(result.diff)
-    if result.after is None:
-        print(f"\n{'applied' if result.applied else 'not applied (pass --apply to write)'}: "
-              f"{len(result.changes)} file(s)")  # fmt: skip
-        return 0
-    cases = len(result.after.cases)
-    for old, new in result.migrated.items():
-        print(f"masters of {old} {'moved' if result.applied else 'would move'} to {new}")
-    if result.after.exit_code == 0:
-        verdict = "applied" if result.applied else "not applied (pass --apply to write)"
-        print(
-            f"\nverified: {cases} masters of {', '.join(result.targets)} behave the same; {verdict}"
-        )
-        return 0
-    print("\nbehaviour changed: the change was undone and the files restored byte for byte")
-    for case in result.after.failing:
-        print(f"  {case['status'].upper()} {case['target']} case-{case['id']}")
-        from legacy_harness.report.render import render_text
-
-        if case.get("error"):
-            print(f"    {case['error']}")
-        else:
-            print(_differences_text(case["differences"], render_text))
-    if result.after.stderr.strip() and not result.after.cases:
-        print(result.after.stderr.strip())
-    return 1
-
-
-def _differences_text(data: list[dict[str, Any]], render_text: Any) -> str:
+def _differences_text(data: list[dict[str, Any]]) -> str:
+    """The differences a ``--verify`` subprocess reported as JSON, rendered as verify does."""
     from legacy_harness.compare.engine import Difference
+    from legacy_harness.report.render import render_text
 
     differences = [
         Difference(d["path"], d["kind"], d.get("expected"), d.get("actual"), d.get("abs_err"), d.get("rel_err"), d.get("detail") or {})

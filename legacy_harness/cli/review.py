@@ -9,36 +9,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import ClassVar
 
+from legacy_harness.cli.command import Command
 from legacy_harness.cli.support import open_session, shown, store_option
 from legacy_harness.config import Config
+from legacy_harness.outcomes import ExitCode
 from legacy_harness.report.render import render_text, supports_color
 from legacy_harness.review import CHANGED_CASE, Pending, accept, find_pending, reject, review_stamp
 from legacy_harness.store import codec
 
-DESCRIPTION = (
-    "Review cases whose behaviour changed and cases recorded but never reviewed. On a"
-    " terminal: show each one (diff, or inputs and outcome) and accept, reject or skip it;"
-    " accepting records who, when and the commit in the case. Elsewhere: list them."
-)
-EPILOG = (
-    "Exit codes: 0 nothing left to review; 1 cases still wait for review;"
-    " 2 configuration or golden-file errors."
-)
-
 #: Lines of a new case shown before it is cut.
 SHOWN_LINES = 60
 PROMPT = "[a]ccept, [r]eject, [s]kip, [q]uit? "
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.epilog = EPILOG
-    parser.add_argument("targets", nargs="*", metavar="TARGET", help="only these targets")
-    store_option(parser)
-    parser.add_argument(
-        "--list", action="store_true", help="only list the cases, even on a terminal"
-    )
-    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
 
 def _interactive() -> bool:
@@ -75,47 +58,74 @@ def _heading(index: int, total: int, pending: Pending) -> str:
     return f"[{index}/{total}] {label} {pending.name} ({shown(pending.stored.path)})"
 
 
-def run(args: argparse.Namespace, config: Config) -> int:
-    session = open_session(config, "review")
-    pending, errors = find_pending(session, args.targets or None)
-    for error in errors:
-        print(f"ERROR {error.error}", file=sys.stderr)
-    if not pending:
-        print("nothing to review: no changed or unreviewed cases")
-        return 2 if errors else 0
-    if args.list or not _interactive():
-        for item in pending:
-            print(f"{item.kind:8} {item.name}  {shown(item.stored.path)}")
-        print(
-            f"\n{len(pending)} case(s) to review: run 'legacy-harness review' in a terminal,"
-            " or 'legacy-harness approve TARGET|CASE' / 'legacy-harness approve --all'"
+class ReviewCommand:
+    """``review [TARGET ...]``: exit 1 while cases still wait for a decision."""
+
+    name: ClassVar[str] = "review"
+    help: ClassVar[str] = "walk changed and unreviewed cases: diff, then accept, reject, skip"
+    description: ClassVar[str] = (
+        "Review cases whose behaviour changed and cases recorded but never reviewed. On a"
+        " terminal: show each one (diff, or inputs and outcome) and accept, reject or skip it;"
+        " accepting records who, when and the commit in the case. Elsewhere: list them."
+    )
+    epilog: ClassVar[str] = (
+        "Exit codes: 0 nothing left to review; 1 cases still wait for review;"
+        " 2 configuration or golden-file errors."
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.epilog = self.epilog
+        parser.add_argument("targets", nargs="*", metavar="TARGET", help="only these targets")
+        store_option(parser)
+        parser.add_argument(
+            "--list", action="store_true", help="only list the cases, even on a terminal"
         )
-        return 2 if errors else 1
-    color = args.color == "always" or (args.color == "auto" and supports_color(sys.stdout))
-    stamp = review_stamp(config.root)
-    left = 0
-    for index, item in enumerate(pending, 1):
-        print(f"\n{_heading(index, len(pending), item)}")
-        print("\n".join("  " + line for line in describe(item, color=color).splitlines()))
-        if item.result.note:
-            print(f"  note: {item.result.note}")
-        answer = _ask()
-        if answer == "a":
-            print(accept(session, item, stamp))
-        elif answer == "r":
-            print(reject(session, item))
-            left += item.kind == CHANGED_CASE
-        elif answer == "s":
-            print(f"skipped: {item.name}")
-            left += 1
-        else:
-            left += len(pending) - index + 1
-            print(f"stopped: {len(pending) - index + 1} case(s) not reviewed")
-            break
-    print(f"\n{len(pending) - left} of {len(pending)} case(s) settled")
-    if errors:
-        return 2
-    return 1 if left else 0
+        parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+    def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
+        session = open_session(config, "review")
+        pending, errors = find_pending(session, args.targets or None)
+        for error in errors:
+            print(f"ERROR {error.error}", file=sys.stderr)
+        if not pending:
+            print("nothing to review: no changed or unreviewed cases")
+            return ExitCode.ERROR if errors else ExitCode.SAME
+        if args.list or not _interactive():
+            for item in pending:
+                print(f"{item.kind:8} {item.name}  {shown(item.stored.path)}")
+            print(
+                f"\n{len(pending)} case(s) to review: run 'legacy-harness review' in a terminal,"
+                " or 'legacy-harness approve TARGET|CASE' / 'legacy-harness approve --all'"
+            )
+            return ExitCode.ERROR if errors else ExitCode.CHANGED
+        color = args.color == "always" or (args.color == "auto" and supports_color(sys.stdout))
+        stamp = review_stamp(config.root)
+        left = 0
+        for index, item in enumerate(pending, 1):
+            print(f"\n{_heading(index, len(pending), item)}")
+            print("\n".join("  " + line for line in describe(item, color=color).splitlines()))
+            if item.result.note:
+                print(f"  note: {item.result.note}")
+            answer = _ask()
+            if answer == "a":
+                print(accept(session, item, stamp))
+            elif answer == "r":
+                print(reject(session, item))
+                left += item.kind == CHANGED_CASE
+            elif answer == "s":
+                print(f"skipped: {item.name}")
+                left += 1
+            else:
+                left += len(pending) - index + 1
+                print(f"stopped: {len(pending) - index + 1} case(s) not reviewed")
+                break
+        print(f"\n{len(pending) - left} of {len(pending)} case(s) settled")
+        if errors:
+            return ExitCode.ERROR
+        return ExitCode.CHANGED if left else ExitCode.SAME
+
+
+COMMAND: Command = ReviewCommand()
 
 
 def _ask() -> str:

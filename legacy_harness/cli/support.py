@@ -10,6 +10,8 @@ import argparse
 from typing import TYPE_CHECKING
 
 __all__ = [
+    "exit_code_of",
+    "known_targets",
     "open_session",
     "percent",
     "positive_float",
@@ -17,14 +19,26 @@ __all__ = [
     "require_store",
     "shown",
     "store_option",
+    "target_option",
+    "targets_argument",
 ]
 
 from legacy_harness.config import Config
 from legacy_harness.display import shown
 from legacy_harness.errors import HarnessError
+from legacy_harness.outcomes import ExitCode
 
 if TYPE_CHECKING:
     from legacy_harness.verify import VerifySession
+
+
+def exit_code_of(returncode: int) -> ExitCode:
+    """A child process's exit status as ours; one outside the vocabulary (a crash, a
+    signal) is an error, never a pass."""
+    try:
+        return ExitCode(returncode)
+    except ValueError:
+        return ExitCode.ERROR
 
 
 def store_option(parser: argparse.ArgumentParser) -> None:

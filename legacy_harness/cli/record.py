@@ -1,0 +1,179 @@
+"""``legacy-harness record``: run a program with named targets captured, write masters.
+
+The program runs in this process, as ``python SCRIPT`` or ``python -m MODULE`` would run
+it, so the targets are wrapped where the program calls them. Its output is untouched;
+the recording summary goes to stderr. ``--runs N`` then replays each new case with N
+seeds and keeps what varies as a statistical master.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import runpy
+import sys
+import traceback
+from pathlib import Path
+from typing import ClassVar
+
+from legacy_harness.cli.command import Command
+from legacy_harness.cli.support import positive_int, store_option, target_option
+from legacy_harness.config import Config, add_pythonpath
+from legacy_harness.display import indent
+from legacy_harness.errors import UsageError
+from legacy_harness.outcomes import DifferenceKind, ExitCode, RecordMode
+
+
+class RecordCommand:
+    """``record --target MOD:QUALNAME [...] -- SCRIPT [ARGS...]`` (or ``-- -m MODULE``)."""
+
+    name: ClassVar[str] = "record"
+    help: ClassVar[str] = "run a script or module and record calls of the named targets"
+    description: ClassVar[str] = (
+        "Run a program with the named targets captured and write golden masters."
+        " Usage: legacy-harness record --target MOD:QUALNAME [...] -- SCRIPT [ARGS...]"
+        " or -- -m MODULE [ARGS...]"
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        target_option(
+            parser,
+            "a function or method to record, e.g. billing:compute_invoice or shop:Cart.checkout (repeatable)",
+        )
+        store_option(parser)
+        parser.add_argument(
+            "--max-cases", type=positive_int, metavar="N", help="cap on cases kept per target"
+        )
+        parser.add_argument(
+            "--mode", choices=(RecordMode.NEW.value, RecordMode.ALL.value), default=RecordMode.NEW.value,
+            help="new: keep existing masters, add new ones (default); all: replace masters with today's behaviour",
+        )  # fmt: skip
+        parser.add_argument(
+            "--runs",
+            type=positive_int,
+            default=1,
+            metavar="N",
+            help="after recording, replay each case N times with distinct seeds: results that vary"
+            " become statistical masters (samples per leaf); strings that never repeat are reported"
+            " with the scrubber lines to add",
+        )
+        parser.add_argument(
+            "--seed", type=int, default=0, help="base seed of the --runs replays (default 0)"
+        )
+
+    def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
+        """Record while the program runs; exit 1 when the program itself failed."""
+        from legacy_harness.record.recorder import Recorder
+
+        program: list[str] = args.program
+        if not program:
+            raise UsageError(
+                "legacy-harness record: nothing to run; add '-- SCRIPT [ARGS...]' or '-- -m MODULE [ARGS...]'"
+            )
+        add_pythonpath(config)
+        if program[0] != "-m":
+            script_dir = str(Path(program[0]).resolve().parent)
+            if script_dir not in sys.path:
+                sys.path.insert(0, script_dir)
+        recorder = Recorder(
+            args.target, config.store, max_cases=args.max_cases or config.max_cases, mode=args.mode
+        )
+        recorder.start()
+        try:
+            status = run_program(program)
+        finally:
+            summary = recorder.stop()
+        print(summary.render(), file=sys.stderr)
+        if args.runs > 1:
+            record_distributions(
+                config, [str(t.target) for t in summary.targets], args.runs, args.seed
+            )
+        return ExitCode.CHANGED if status else ExitCode.SAME
+
+
+COMMAND: Command = RecordCommand()
+
+
+def run_program(program: list[str]) -> int:
+    """Run ``SCRIPT ARGS`` or ``-m MODULE ARGS`` in this process, as python would.
+
+    Returns the program's exit status; its failure is printed as python prints it.
+    """
+    saved_argv, saved_path0 = sys.argv[:], sys.path[0] if sys.path else None
+    try:
+        if program[0] == "-m":
+            if len(program) < 2:
+                raise UsageError(
+                    "legacy-harness record: '-m' needs a module name, e.g. -- -m pytest tests/"
+                )
+            sys.argv = [program[1], *program[2:]]
+            sys.path.insert(0, os.getcwd())
+            runpy.run_module(program[1], run_name="__main__", alter_sys=True)
+        else:
+            script = Path(program[0])
+            if not script.is_file():
+                raise UsageError(f"legacy-harness record: script {program[0]!r} not found")
+            sys.argv = [str(script), *program[1:]]
+            sys.path.insert(0, str(script.resolve().parent))
+            runpy.run_path(str(script), run_name="__main__")
+    except SystemExit as exit:
+        code = exit.code
+        if code is None:
+            return 0
+        if isinstance(code, int):
+            return code
+        print(code, file=sys.stderr)
+        return 1
+    except UsageError:
+        raise
+    except BaseException:  # noqa: BLE001 - report the program's failure as python would
+        traceback.print_exc()
+        return 1
+    finally:
+        sys.argv = saved_argv
+        if saved_path0 is not None and sys.path and sys.path[0] != saved_path0:
+            sys.path.pop(0)
+    return 0
+
+
+def record_distributions(config: Config, targets: list[str], runs: int, seed: int) -> None:
+    """``record --runs N``: what varies across seeds becomes a statistical master."""
+    from legacy_harness.compare.engine import Difference
+    from legacy_harness.compare.unstable import suggest_config
+    from legacy_harness.stochastic.planning import plan
+    from legacy_harness.stochastic.runner import record_distributions as record_samples
+
+    recorded = record_samples(targets, runs=runs, seed=seed, config=config)
+    leaves = 0
+    for item in recorded:
+        case, distribution = item.stored.case, item.distribution
+        name = f"{case.target} case-{case.id}"
+        varying = [n for n in distribution.varying if n not in distribution.unstable]
+        leaves += len(varying)
+        if not item.written:
+            print(f"{name}: same result in {runs} runs (exact master only)", file=sys.stderr)
+        else:
+            listed = ", ".join(varying[:4]) + (
+                f" and {len(varying) - 4} more" if len(varying) > 4 else ""
+            )
+            print(
+                f"{name}: {len(varying)} leaves vary across {runs} seeds ({listed}): statistical master stored",
+                file=sys.stderr,
+            )
+        if distribution.unstable:
+            column = distribution.categorical_names.index
+            diffs = [
+                Difference(leaf, DifferenceKind.UNSTABLE, str(distribution.categorical[0, column(leaf)]),
+                           str(distribution.categorical[1, column(leaf)]))
+                for leaf in distribution.unstable
+            ]  # fmt: skip
+            print(
+                f"  never the same twice, not tested: {', '.join(distribution.unstable[:4])}",
+                file=sys.stderr,
+            )
+            suggestion = suggest_config(diffs, target=case.target)
+            if suggestion:
+                print("  add to pyproject.toml:\n" + indent(suggestion, 4), file=sys.stderr)
+    if leaves:
+        advice = plan(effect=1.0, alpha=0.01, power=0.9, ref_runs=runs, n_assertions=leaves)
+        print(f"advice: {advice}", file=sys.stderr)

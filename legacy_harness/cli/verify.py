@@ -1,0 +1,281 @@
+"""``legacy-harness verify``: replay the golden masters against today's code and compare.
+
+Exact masters are replayed once (or ``--runs N`` times, to find fields that differ
+between runs of the same code); ``--stochastic`` tests statistical masters against
+fresh seeds. ``--hashseed`` and ``--threads`` re-run the command in a subprocess,
+because set iteration order and BLAS thread counts are fixed when python starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, ClassVar
+
+from legacy_harness.cli.command import Command
+from legacy_harness.cli.support import (
+    exit_code_of,
+    open_session,
+    positive_int,
+    shown,
+    store_option,
+    targets_argument,
+)
+from legacy_harness.config import Config
+from legacy_harness.display import indent
+from legacy_harness.errors import UsageError
+from legacy_harness.outcomes import CaseStatus, ExitCode
+
+if TYPE_CHECKING:
+    from legacy_harness.verify import CaseResult, VerifySession
+
+#: Set in the subprocess of ``--hashseed``/``--threads``, so it does not start another.
+PINNED = "LEGACY_HARNESS_PINNED"
+#: The thread-count variables of the BLAS and OpenMP builds numpy may use.
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "BLIS_NUM_THREADS",
+)  # fmt: skip
+
+#: How a status is counted in the per-target lines, in the order they are shown.
+LABELS = {
+    CaseStatus.PASSED: "same",
+    CaseStatus.CHANGED: "changed",
+    CaseStatus.UNSTABLE: "unstable",
+    CaseStatus.ERROR: "errors",
+    CaseStatus.SKIPPED: "not replayable",
+}
+VERDICTS = {
+    ExitCode.SAME: "every case behaves the same",
+    ExitCode.CHANGED: "behaviour changed",
+    ExitCode.ERROR: "some golden files could not be used",
+}
+#: The verdict when nothing changed but some fields differ between runs of the same code.
+UNSTABLE_VERDICT = "some fields differ between runs of the same code; add the suggested lines"
+
+
+class VerifyCommand:
+    """``verify [TARGET ...]``: exit 0 same, 1 changed or unstable, 2 unusable masters."""
+
+    name: ClassVar[str] = "verify"
+    help: ClassVar[str] = "replay every recorded call against today's code and compare"
+    description: ClassVar[str] = (
+        "Replay golden masters against the current code and report, per target,"
+        " how many cases still behave the same, with a diff for each that does not."
+    )
+    epilog: ClassVar[str] = (
+        "Exit codes: 0 every case behaves the same; 1 some behaviour changed or is unstable;"
+        " 2 usage, configuration or golden-file errors."
+    )
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.epilog = self.epilog
+        targets_argument(parser)
+        store_option(parser)
+        parser.add_argument(
+            "--runs",
+            type=positive_int,
+            default=1,
+            metavar="N",
+            help="exact masters: replay each case N times and report fields that differ between runs"
+            " as unstable; with --stochastic: fresh runs per statistical master (default: planned)",
+        )
+        parser.add_argument(
+            "--stochastic",
+            action="store_true",
+            help="check cases that have a statistical master (record --runs) against fresh seeds",
+        )
+        parser.add_argument(
+            "--alpha",
+            type=float,
+            help="family-wise false-alarm rate (default: [tool.legacy_harness.stochastic] alpha, or 0.01)",
+        )
+        parser.add_argument(
+            "--seed", type=int, default=0, help="base seed of the fresh runs (default 0)"
+        )
+        parser.add_argument(
+            "--sequential",
+            action="store_true",
+            help="with --stochastic: Wald's SPRT, stop when the answer is clear",
+        )
+        parser.add_argument(
+            "--hashseed",
+            type=int,
+            metavar="N",
+            help="replay in a subprocess with PYTHONHASHSEED=N (set iteration order is fixed at start-up)",
+        )
+        parser.add_argument(
+            "--threads",
+            type=positive_int,
+            metavar="N",
+            help="replay in a subprocess with BLAS/OpenMP thread counts pinned to N (summation order)",
+        )
+        parser.add_argument(
+            "--format", choices=("text", "json"), default="text", help="output format"
+        )
+        parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+        parser.add_argument(
+            "--max-diffs",
+            type=positive_int,
+            default=20,
+            metavar="N",
+            help="differences shown per case",
+        )
+
+    def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
+        from legacy_harness.report.render import to_data
+        from legacy_harness.verify import exit_code, iter_results
+
+        if (args.hashseed is not None or args.threads) and not os.environ.get(PINNED):
+            return verify_pinned(args)
+        session = open_session(config, "verify")
+        if args.stochastic:
+            results = verify_stochastic(args, session)
+        else:
+            results = list(iter_results(session, args.targets or None, runs=args.runs))
+        if args.targets and not results:
+            raise UsageError(
+                f"legacy-harness verify: no cases for {', '.join(args.targets)} in {session.store.root}"
+            )
+        code = ExitCode(exit_code(results))
+        if args.format == "json":
+            document = {
+                "exit_code": int(code),
+                "store": str(session.store.root),
+                "cases": [
+                    {
+                        "target": r.target, "id": r.case_id, "path": str(r.path), "status": r.status,
+                        "error": r.error, "differences": to_data(r.differences), "suggestion": r.suggestion,
+                        "explanation": r.explanation,
+                    }
+                    for r in results
+                ],
+            }  # fmt: skip
+            print(json.dumps(document, indent=2, default=str))
+            return code
+        print(render_text(results, code, color=_color(args.color), max_diffs=args.max_diffs))
+        return code
+
+
+COMMAND: Command = VerifyCommand()
+
+
+def _color(choice: str) -> bool:
+    from legacy_harness.report.render import supports_color
+
+    return choice == "always" or (choice == "auto" and supports_color(sys.stdout))
+
+
+def render_text(
+    results: list[CaseResult], code: ExitCode, *, color: bool = False, max_diffs: int = 20
+) -> str:
+    """The text report: a count line per target, each case that is not the same, a verdict."""
+    from legacy_harness.report.render import render_text as render_differences
+    from legacy_harness.verify import tally
+
+    lines: list[str] = []
+    tallies = tally(results)
+    width = max((len(t.target) for t in tallies), default=0)
+    for entry in tallies:
+        parts = [f"{entry.counts[s]} {label}" for s, label in LABELS.items() if entry.counts.get(s)]
+        lines.append(f"{entry.target.ljust(width)}  {entry.total} cases: {', '.join(parts)}")
+    for result in results:
+        if result.status == CaseStatus.CHANGED:
+            lines.append(f"\nCHANGED {result.target} case-{result.case_id} ({shown(result.path)})")
+            if result.explanation:
+                lines.append(indent(result.explanation))
+            else:
+                lines.append(
+                    indent(render_differences(result.differences, limit=max_diffs, color=color))
+                )
+        elif result.status == CaseStatus.UNSTABLE:
+            lines.append("")
+            lines.append(unstable_text(result))
+        elif result.status == CaseStatus.ERROR:
+            lines.append(f"\nERROR {result.error}")
+        elif result.status == CaseStatus.SKIPPED:
+            lines.append(f"\nSKIPPED {result.target} case-{result.case_id}: {result.error}")
+    same = sum(r.status == CaseStatus.PASSED for r in results)
+    verdict = VERDICTS[code]
+    if code == ExitCode.CHANGED and not any(r.status == CaseStatus.CHANGED for r in results):
+        verdict = UNSTABLE_VERDICT
+    lines.append(f"\n{same} of {len(results)} cases behave the same: {verdict}")
+    return "\n".join(lines)
+
+
+def unstable_text(result: CaseResult) -> str:
+    """A case whose fields differ between runs of the same code, with the lines to add."""
+    from legacy_harness.report.render import render_text as render_differences
+
+    lines = [
+        f"UNSTABLE {result.target} case-{result.case_id}: these fields differ between runs of the same code"
+    ]
+    lines.append(indent(render_differences(result.differences, limit=5)))
+    if result.suggestion:
+        lines.append("  add to pyproject.toml:")
+        lines.append(indent(result.suggestion, 4))
+    return "\n".join(lines)
+
+
+def verify_pinned(args: argparse.Namespace) -> ExitCode:
+    """Re-run verify in a subprocess whose hash seed and BLAS threads are fixed at start-up."""
+    import subprocess
+
+    env = {**os.environ, PINNED: "1"}
+    if args.hashseed is not None:
+        env["PYTHONHASHSEED"] = str(args.hashseed)
+    if args.threads:
+        env.update({name: str(args.threads) for name in THREAD_VARIABLES})
+    pinned = ", ".join(
+        part
+        for part in (
+            f"PYTHONHASHSEED={args.hashseed}" if args.hashseed is not None else "",
+            f"{args.threads} BLAS thread(s)" if args.threads else "",
+        )
+        if part
+    )
+    print(f"replaying in a subprocess with {pinned}", file=sys.stderr)
+    command = [sys.executable, "-m", "legacy_harness", "verify", *args.argv]
+    return exit_code_of(subprocess.run(command, env=env).returncode)
+
+
+def verify_stochastic(args: argparse.Namespace, session: VerifySession) -> list[CaseResult]:
+    """Statistical masters against fresh seeds; every other case exactly."""
+    from legacy_harness.stochastic.runner import failed, verify_distributions
+    from legacy_harness.verify import CaseResult, iter_results
+
+    if args.alpha is None:
+        settings = session.config.table.get("stochastic", {})
+        args.alpha = settings.get("alpha", 0.01) if isinstance(settings, dict) else 0.01
+    if not isinstance(args.alpha, (int, float)) or not 0 < args.alpha < 1:
+        raise UsageError(f"legacy-harness verify: --alpha {args.alpha} must be between 0 and 1")
+    runs = args.runs if args.runs > 1 else None
+    tested = verify_distributions(
+        session,
+        args.targets or None,
+        runs=runs,
+        seed=args.seed,
+        alpha=args.alpha,
+        sequential=args.sequential,
+    )
+    results = []
+    for item in tested:
+        case = item.stored.case
+        status = CaseStatus.CHANGED if failed(item, args.alpha) else CaseStatus.PASSED
+        explanation = item.render(args.alpha)
+        if item.sequential:
+            explanation = (
+                f"sequential test: {item.sequential} after {item.current.runs} runs\n" + explanation
+            )
+        results.append(
+            CaseResult(case.target, case.id, item.stored.path, status, explanation=explanation)
+        )
+    statistical = {(r.target, r.case_id) for r in results}
+    exact = [
+        r
+        for r in iter_results(session, args.targets or None)
+        if (r.target, r.case_id) not in statistical
+    ]
+    return exact + results

@@ -182,3 +182,14 @@ def test_build_distribution_flags_strings_that_never_repeat() -> None:
     assert distribution.unstable == ["outcome.id"]
     assert distribution.varying == ["outcome.x", "outcome.id"]
     assert distribution.numeric.shape == (6, 1)
+
+
+def test_record_with_too_few_runs_warns_and_keeps_the_masters(tmp_path: Path) -> None:
+    (tmp_path / "trainer.py").write_text(TRAINER.replace("{ORDER}", PERMUTATION))
+    (tmp_path / "run.py").write_text(RUNNER)
+    done = cli(tmp_path, "record", "-t", "trainer:train", "--runs", "10", "--", "run.py")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "warning: 10 reference runs cannot reach power 0.9" in done.stderr
+    assert "statistical master stored" in done.stderr
+    assert cli(tmp_path, "verify", "--stochastic", "trainer:train").returncode == 0

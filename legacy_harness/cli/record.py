@@ -140,7 +140,7 @@ def record_distributions(config: Config, targets: list[str], runs: int, seed: in
     """``record --runs N``: what varies across seeds becomes a statistical master."""
     from legacy_harness.compare.engine import Difference
     from legacy_harness.compare.unstable import suggest_config
-    from legacy_harness.stochastic.planning import plan
+    from legacy_harness.stochastic.planning import advise
     from legacy_harness.stochastic.runner import record_distributions as record_samples
 
     recorded = record_samples(targets, runs=runs, seed=seed, config=config)
@@ -175,5 +175,4 @@ def record_distributions(config: Config, targets: list[str], runs: int, seed: in
             if suggestion:
                 print("  add to pyproject.toml:\n" + indent(suggestion, 4), file=sys.stderr)
     if leaves:
-        advice = plan(effect=1.0, alpha=0.01, power=0.9, ref_runs=runs, n_assertions=leaves)
-        print(f"advice: {advice}", file=sys.stderr)
+        print(advise(runs, leaves)[1], file=sys.stderr)

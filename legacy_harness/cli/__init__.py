@@ -17,6 +17,7 @@ from legacy_harness import __version__
 from legacy_harness.cli.command import Command
 from legacy_harness.errors import HarnessError, UsageError
 from legacy_harness.outcomes import ExitCode
+from legacy_harness.terminal import quiet_broken_pipe, safe_output
 
 __all__ = ["COMMANDS", "Entry", "build_parser", "load_command", "main"]
 
@@ -133,6 +134,12 @@ def main(argv: Sequence[str] | None = None) -> ExitCode:
     options, program = _split_program(argv)
     selected = next((word for word in options if not word.startswith("-")), None)
     parser = build_parser(selected, table_only=selected not in COMMANDS)
+    safe_output()
+    with quiet_broken_pipe():
+        return _run(parser, options, program)
+
+
+def _run(parser: argparse.ArgumentParser, options: list[str], program: list[str]) -> ExitCode:
     try:
         args = parser.parse_args(options)
         if args.command is None:

@@ -27,6 +27,9 @@ class ExitCode(IntEnum):
     CHANGED = 1  #: some behaviour changed
     ERROR = 2  #: usage, configuration or golden-file error
     POLICY = 3  #: behaviour is the same but a policy of the gate failed
+    #: nothing was checked (an empty store): an empty run proves nothing, so it does not
+    #: pass; the number is pytest's "no tests collected"
+    NO_CASES = 5
 
 
 class Vocabulary(str, Enum):

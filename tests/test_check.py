@@ -232,6 +232,60 @@ def test_github_format_annotates_files_and_writes_the_job_summary(
     assert "| `calc:greet` | 1 | 0 | 1 | 0 | 0 | 0 |" in text
 
 
+BILLING = """
+def total(conn, customer):
+    query = "select sum(amount) from invoices where customer = ?"
+    return conn.execute(query, (customer,)).fetchone()[0] or 0
+"""
+
+JOB = """
+import sqlite3
+
+import billing
+
+conn = sqlite3.connect("billing.db")
+conn.execute("create table invoices (customer text, amount real)")
+conn.executemany("insert into invoices values (?, ?)", [("ada", 10.0), ("bob", 5.5)])
+print(billing.total(conn, "ada"), billing.total(conn, "bob"))
+"""
+
+
+def test_cases_that_cannot_be_replayed_are_errors_not_a_pass(tmp_path: Path) -> None:
+    root = tmp_path / "billing"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[tool.legacy_harness]\nstore = "golden"\n')
+    (root / "billing.py").write_text(BILLING)
+    (root / "job.py").write_text(JOB)
+    recorded = run(root, "record", "--target", "billing:total", "--", "job.py")
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    assert "10.0 5.5" in recorded.stdout  # a real sqlite file, handed to the target
+    done = run(root, "check", "--allow-unreviewed")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stdout.count("NOT REPLAYABLE ") == 2 and "sqlite3" in done.stdout
+    assert "0 of 2 cases behave the same" in done.stdout
+    assert "some golden masters cannot be used" in done.stdout
+    document = json.loads(run(root, "check", "--allow-unreviewed", "--format", "json").stdout)
+    assert document["counts"]["error"] == 2 and document["counts"]["passed"] == 0
+    assert {c["error_kind"] for c in document["cases"]} == {"not-replayable"}
+
+
+def test_an_empty_store_does_not_pass_unless_allowed(tmp_path: Path) -> None:
+    root = tmp_path / "empty"
+    (root / "golden").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[tool.legacy_harness]\nstore = "golden"\n')
+    done = run(root, "check")
+    assert done.returncode == 5, done.stdout + done.stderr
+    assert "0 of 0 cases behave the same" in done.stdout
+    assert "no cases checked" in done.stdout and "--allow-empty" in done.stdout
+    assert run(root, "check", "--allow-empty").returncode == 0
+    document = json.loads(run(root, "check", "--format", "json").stdout)
+    assert document["exit_code"] == 5 and document["cases"] == []
+    (root / "pyproject.toml").write_text(
+        '[tool.legacy_harness]\nstore = "golden"\n[tool.legacy_harness.check]\nallow_empty = true\n'
+    )
+    assert run(root, "check").returncode == 0
+
+
 def test_help_documents_the_exit_codes(project: Path) -> None:
     done = run(project, "check", "--help")
     assert done.returncode == 0
@@ -241,6 +295,7 @@ def test_help_documents_the_exit_codes(project: Path) -> None:
         "1 behaviour changed",
         "2 configuration or master errors",
         "3 policy failures",
+        "5 no cases to check",
     ):
         assert phrase in text
 
@@ -256,7 +311,7 @@ def test_configuration_errors_exit_2(project: Path, tmp_path: Path) -> None:
 
 
 def test_progress_bar_redraws_one_line_with_carriage_returns() -> None:
-    from legacy_harness.cli.check import ProgressBar
+    from legacy_harness.check.formats.text import ProgressBar
 
     stream = io.StringIO()
     bar = ProgressBar(stream, width=10)

@@ -107,6 +107,6 @@ def test_every_documented_configuration_is_accepted(
     Policy.from_config(config.comparison_table())
     Redactor.from_config(config.table)
     if "check" in table:
-        from legacy_harness.check.gate import options_from_config
+        from legacy_harness.check import options_from_config
 
         options_from_config(config.table)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from test_check import make_project, run, write_case
 
-from legacy_harness.check.gate import CheckOptions, run_check
-from legacy_harness.check.junit import POLICY_SUITE, render_junit
+from legacy_harness.check import CheckOptions, run_check
+from legacy_harness.check.formats.junit import POLICY_SUITE, render_junit
 from legacy_harness.config import load_config
 
 etree = pytest.importorskip("lxml.etree")
@@ -56,17 +56,19 @@ def test_report_validates_and_maps_every_verdict(
     assert (add.get("tests"), add.get("failures"), add.get("errors"), add.get("skipped")) == (
         "6",
         "0",
-        "1",
-        "1",
+        "2",
+        "0",
     )
     cases = {c.get("name"): c for c in add.iter("testcase")}
     broken = cases["case-00000000000000ff"]
-    assert broken.find("error") is not None and "not valid JSON" in broken.find("error").get(
-        "message", ""
-    )
+    assert broken.find("error").get("type") == "load"
+    assert "not valid JSON" in broken.find("error").get("message", "")
     assert broken.get("file") == "golden/calc/add/case-00000000000000ff.json"
-    skipped = [c for c in cases.values() if c.find("skipped") is not None]
-    assert len(skipped) == 1 and "socket" in skipped[0].find("skipped").get("message", "")
+    # a case that cannot be replayed is an error of the run, never a skipped (passing) test
+    (unreplayable,) = [c for c in cases.values() if c.find("error") is not None and c is not broken]
+    error = unreplayable.find("error")
+    assert error.get("type") == "not-replayable" and "socket" in error.get("message", "")
+    assert not [c for c in cases.values() if c.find("skipped") is not None]
     (greet,) = suites["calc:greet"].iter("testcase")
     assert greet.get("classname") == "calc:greet"
     failure = greet.find("failure")
@@ -98,4 +100,11 @@ def test_check_writes_the_report_next_to_any_format(troubled: Path) -> None:
     done = run(troubled, "check", "--format", "github", "--junit-xml", str(out))
     assert done.returncode == 2
     root = validate(out.read_text(encoding="utf-8"))
-    assert int(root.get("errors")) == 1 and int(root.get("failures")) >= 3
+    assert int(root.get("errors")) == 2 and int(root.get("failures")) >= 3
+
+
+def test_junit_format_prints_the_same_document(troubled: Path) -> None:
+    done = run(troubled, "check", "--format", "junit")
+    assert done.returncode == 2
+    root = validate(done.stdout)
+    assert int(root.get("errors")) == 2 and root.get("name") == "legacy-harness check"

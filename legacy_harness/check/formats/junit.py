@@ -2,30 +2,27 @@
 
 One ``testsuite`` per target, one ``testcase`` per case (``classname`` the target,
 ``name`` ``case-<id>``, ``file`` the golden file): ``failure`` with the rendered diff
-when behaviour changed, ``error`` when the master cannot be used, ``skipped`` when it
-cannot be replayed. A last suite, ``legacy-harness policy``, holds one testcase per
-policy (reviewed, secrets, coverage) so policy failures show up next to test failures.
+when behaviour changed, ``error`` (its ``type`` the :class:`ErrorKind`) when the master
+cannot be used, including a case that cannot be replayed. A last suite,
+``legacy-harness policy``, holds one testcase per policy (reviewed, secrets, coverage) so
+policy failures show up next to test failures; a policy this run did not check is
+``skipped``. The document stays valid against the schema in ``tests/data/junit.xsd``.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO, ClassVar
 
-from legacy_harness.check.gate import (
-    COVERAGE,
-    SECRET,
-    UNREVIEWED,
-    CaseCheck,
-    CheckReport,
-    PolicyFailure,
-)
+from legacy_harness.check.model import CaseCheck, CheckReport, PolicyFailure, PolicyKind
 from legacy_harness.display import shown as shown_path
-from legacy_harness.verify import CHANGED, ERROR, SKIPPED, UNSTABLE
+from legacy_harness.outcomes import CaseStatus
 
-__all__ = ["POLICY_SUITE", "render_junit", "write_junit"]
+__all__ = ["POLICY_SUITE", "JUnitReporter", "render_junit"]
 
 POLICY_SUITE = "legacy-harness policy"
 
@@ -51,26 +48,26 @@ def _case_element(case: CaseCheck, path: str) -> ET.Element:
             "time": _seconds(case.seconds),
         },
     )
-    if case.status in (CHANGED, UNSTABLE):
-        what = "behaviour changed" if case.status == CHANGED else "unstable between runs"
+    if case.status in (CaseStatus.CHANGED, CaseStatus.UNSTABLE):
+        what = "behaviour changed" if case.status == CaseStatus.CHANGED else "unstable between runs"
         count = len(case.differences)
         failure = ET.SubElement(
             element,
             "failure",
-            {"message": _clean(f"{what}: {count} difference(s)"), "type": case.status},
+            {"message": _clean(f"{what}: {count} difference(s)"), "type": case.status.value},
         )
         failure.text = _clean(case.diff)
-    elif case.status == ERROR:
+    elif case.status == CaseStatus.ERROR:
         error = ET.SubElement(
             element,
             "error",
             {
                 "message": _clean((case.error or "error").splitlines()[0]),
-                "type": case.error_kind or "error",
+                "type": case.error_kind.value if case.error_kind else "error",
             },
         )
         error.text = _clean(case.error or "")
-    elif case.status == SKIPPED:
+    elif case.status == CaseStatus.SKIPPED:
         ET.SubElement(element, "skipped", {"message": _clean(case.error or "not replayable")})
     if case.note:
         ET.SubElement(element, "system-out").text = _clean(case.note)
@@ -87,7 +84,10 @@ def _policy_element(
         failure = ET.SubElement(
             element,
             "failure",
-            {"message": _clean(f"{len(failures)} {name} failure(s)"), "type": failures[0].kind},
+            {
+                "message": _clean(f"{len(failures)} {name} failure(s)"),
+                "type": failures[0].kind.value,
+            },
         )
         lines: list[str] = []
         for item in failures:
@@ -123,9 +123,8 @@ def _suite(name: str, cases: list[ET.Element], timestamp: str | None = None) -> 
 
 def render_junit(report: CheckReport, *, relative_to: Path | None = None) -> str:
     """The report as a JUnit XML document (UTF-8 text with declaration)."""
-    import datetime as _dt
-
-    timestamp = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    timestamp = now.replace(microsecond=0).isoformat()
     base = relative_to or Path.cwd()
 
     def shown(path: str) -> str:
@@ -136,9 +135,9 @@ def render_junit(report: CheckReport, *, relative_to: Path | None = None) -> str
         root.append(_suite(target, [_case_element(c, shown(c.path)) for c in cases], timestamp))
     policy = []
     for kind, name, checked in (
-        (UNREVIEWED, "reviewed", not report.options.allow_unreviewed),
-        (SECRET, "secrets", report.options.scan_secrets),
-        (COVERAGE, "coverage", report.options.min_coverage is not None),
+        (PolicyKind.UNREVIEWED, "reviewed", not report.options.allow_unreviewed),
+        (PolicyKind.SECRET, "secrets", report.options.scan_secrets),
+        (PolicyKind.COVERAGE, "coverage", report.options.min_coverage is not None),
     ):
         policy.append(_policy_element(name, report.policy_of(kind), checked, shown))
     root.append(_suite(POLICY_SUITE, policy, timestamp))
@@ -153,6 +152,14 @@ def render_junit(report: CheckReport, *, relative_to: Path | None = None) -> str
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write_junit(report: CheckReport, path: Path, *, relative_to: Path | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_junit(report, relative_to=relative_to), encoding="utf-8")
+class JUnitReporter:
+    """``--format junit`` and ``--junit-xml PATH``: file paths are shown relative to
+    ``relative_to`` (default: the working folder when the report is written)."""
+
+    name: ClassVar[str] = "junit"
+
+    def __init__(self, relative_to: Path | None = None) -> None:
+        self.relative_to = relative_to
+
+    def report(self, report: CheckReport, stream: IO[str]) -> None:
+        stream.write(render_junit(report, relative_to=self.relative_to))

@@ -1,0 +1,143 @@
+"""The gate's policies: is the net sound although behaviour did not change?
+
+Three policies, each a pure function of what the verify pass found: every case was
+reviewed by a person, no golden file holds a secret, and replaying the masters covers
+enough of the targets' code. Each failure says what to run or configure to fix it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from legacy_harness.check.model import CaseCheck, CheckOptions, PolicyFailure, PolicyKind
+from legacy_harness.config import Config
+from legacy_harness.errors import ConfigError, TargetError
+from legacy_harness.outcomes import CaseStatus
+from legacy_harness.store.case import GoldenCase
+from legacy_harness.store.secret_scan import Finding, SecretScanner, locate_line
+
+__all__ = [
+    "apply_policies",
+    "coverage_policy",
+    "find_secrets",
+    "measure",
+    "secrets_policy",
+    "unreviewed_policy",
+]
+
+
+def unreviewed_policy(cases: list[CaseCheck]) -> list[PolicyFailure]:
+    """One failure per target with cases nobody reviewed (unusable masters aside: they
+    already fail the run as errors)."""
+    pending: dict[str, list[CaseCheck]] = {}
+    for case in cases:
+        if not case.reviewed and case.status != CaseStatus.ERROR:
+            pending.setdefault(case.target, []).append(case)
+    return [
+        PolicyFailure(
+            PolicyKind.UNREVIEWED,
+            target,
+            f"{len(items)} case(s) of {target} recorded but not reviewed;"
+            f" run 'legacy-harness review' or 'legacy-harness approve {target}'"
+            " (or pass --allow-unreviewed)",
+            path=items[0].path,
+            details=[item.path for item in items],
+        )
+        for target, items in sorted(pending.items())
+    ]
+
+
+def find_secrets(
+    scanner: SecretScanner, case: GoldenCase, path: Path
+) -> tuple[list[Finding], list[int]]:
+    """What looks like a secret in one case, and the line of each finding in its file
+    (read only when something was found: the common case costs no second read)."""
+    findings = scanner.scan_case(case)
+    if not findings:
+        return [], []
+    text = path.read_text(encoding="utf-8")
+    lines = [
+        locate_line(text, found.needle, found.path.split(".", 1)[0].split("[", 1)[0])
+        for found in findings
+    ]
+    return findings, lines
+
+
+def secrets_policy(cases: list[CaseCheck]) -> list[PolicyFailure]:
+    """One failure per finding, on its file and line, so an annotation lands on it."""
+    return [
+        PolicyFailure(
+            PolicyKind.SECRET,
+            case.name,
+            f"{finding.message()}; redact it ([tool.legacy_harness.redact]) and"
+            " re-record, or allow it in [tool.legacy_harness.check] allow",
+            path=case.path,
+            line=line,
+        )
+        for case in cases
+        for finding, line in zip(case.secrets, case.secret_lines, strict=True)
+    ]
+
+
+def coverage_policy(coverage: dict[str, Any], minimum: float) -> list[PolicyFailure]:
+    """A failure when the masters cover less than ``minimum`` percent, listing the
+    targets below it."""
+    percent = float(coverage["percent"])
+    if percent >= minimum:
+        return []
+    below = [
+        f"{entry['target']}: {entry['percent']:.1f}%"
+        for entry in coverage.get("targets", [])
+        if entry["percent"] < minimum
+    ]
+    return [
+        PolicyFailure(
+            PolicyKind.COVERAGE,
+            "coverage",
+            f"the masters cover {percent:.1f}% of the targets' code, below the"
+            f" required {minimum:g}%; record or generate more cases"
+            " (legacy-harness characterize) or lower --min-coverage",
+            details=below,
+        )
+    ]
+
+
+def apply_policies(
+    cases: list[CaseCheck], options: CheckOptions, coverage: dict[str, Any] | None
+) -> list[PolicyFailure]:
+    """Every policy failure of a run, in the order reports list them."""
+    failures = [] if options.allow_unreviewed else unreviewed_policy(cases)
+    failures += secrets_policy(cases)
+    if coverage is not None and options.min_coverage is not None:
+        failures += coverage_policy(coverage, options.min_coverage)
+    return failures
+
+
+def measure(config: Config) -> dict[str, Any]:
+    """Coverage of the targets' code by replaying the masters, as plain data."""
+    try:
+        from legacy_harness.widen.measure import measure_coverage
+    except ImportError as error:
+        raise ConfigError(
+            f"--min-coverage needs legacy_harness.widen.measure, which is not available ({error});"
+            " drop --min-coverage or update legacy-harness"
+        ) from None
+    from legacy_harness.record.targets import resolve
+    from legacy_harness.verify import VerifySession
+
+    session = VerifySession.open(config)
+    present = []
+    for target in session.store.targets():
+        try:  # a target that disappeared is reported as a master error, not measured
+            resolve(target)
+        except TargetError:
+            continue
+        present.append(target)
+    if not present:
+        return {"percent": 0.0 if session.store.targets() else 100.0, "targets": []}
+    result = measure_coverage(session, present)
+    return {
+        "percent": float(result.percent),
+        "targets": [{"target": str(t.target), "percent": float(t.percent)} for t in result.targets],
+    }

@@ -62,9 +62,7 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
-def color_enabled(
-    stream: Any, mode: str = "auto", env: Mapping[str, str] | None = None
-) -> bool:
+def color_enabled(stream: Any, mode: str = "auto", env: Mapping[str, str] | None = None) -> bool:
     """Whether to colour ``stream``: ``--color always|never`` wins; under ``auto``,
     ``NO_COLOR`` turns colour off, ``FORCE_COLOR`` (not ``0``) on, a dumb terminal or a
     file off, a terminal on."""

@@ -147,34 +147,6 @@ def iter_results(
         yield verify_case(session, item, runs=runs)
 
 
-@dataclass
-class TargetTally:
-    target: str
-    counts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-
-def tally(results: Iterable[CaseResult]) -> list[TargetTally]:
-    by_target: dict[str, TargetTally] = {}
-    for result in results:
-        entry = by_target.setdefault(result.target, TargetTally(result.target))
-        entry.counts[result.status] = entry.counts.get(result.status, 0) + 1
-    return [by_target[name] for name in sorted(by_target)]
-
-
-def exit_code(results: Iterable[CaseResult]) -> int:
-    """0 all the same, 1 some behaviour changed (or is unstable), 2 golden-file errors."""
-    statuses = {result.status for result in results}
-    if ERROR in statuses:
-        return 2
-    if CHANGED in statuses or UNSTABLE in statuses:
-        return 1
-    return 0
-
-
 def update_case(session: VerifySession, stored: StoredCase) -> tuple[str, list[Difference]]:
     """Replace a master's observation with today's behaviour; inputs and id stay.
 

@@ -153,7 +153,7 @@ def test_acceptance_legacy_rules_record_characterize_full_coverage_no_survivors(
     assert done.returncode == 0 and "coverage 100.0% -> 100.0%" in done.stdout, done.stdout
 
 
-DEFAULTS = '''
+DEFAULTS = """
 import random
 
 RATE = 0.2
@@ -163,7 +163,7 @@ def priced(amount, rate=RATE, rng=random):
     if amount > 100:
         return amount * (1 - rate)
     return amount
-'''
+"""
 
 
 def test_defaults_naming_module_globals_compile_in_the_module_namespace(

@@ -12,6 +12,7 @@ from legacy_harness.config import Config
 from legacy_harness.errors import CodecError
 from legacy_harness.record.recorder import recording
 from legacy_harness.replay import replay
+from legacy_harness.report.summary import summarize
 from legacy_harness.store import codec
 from legacy_harness.store.disk import GoldenStore
 from legacy_harness.verify import (
@@ -20,7 +21,6 @@ from legacy_harness.verify import (
     PASSED,
     SKIPPED,
     VerifySession,
-    exit_code,
     iter_results,
 )
 
@@ -75,7 +75,7 @@ def test_changed_behaviour_reports_the_field(make_module, tmp_path: Path) -> Non
     assert result.status == CHANGED
     paths = {d.path: d.kind for d in result.differences}
     assert paths["outcome"] == "value" and paths["stdout"] == "output changed"
-    assert exit_code([result]) == 1
+    assert summarize([result]).exit_code == 1
 
 
 def test_classes_outside_the_allow_list_are_never_imported(tmp_path: Path) -> None:
@@ -107,7 +107,7 @@ def test_bad_value_tree_fails_that_case_only(make_module, tmp_path: Path) -> Non
     results = sorted(iter_results(session_for(store, tmp_path)), key=lambda r: r.status)
     assert [r.status for r in results] == [ERROR, PASSED]
     assert first.name in (results[0].error or "") and "inputs" in (results[0].error or "")
-    assert exit_code(results) == 2
+    assert summarize(results).exit_code == 2
 
 
 def test_unreplayable_case_is_skipped_with_reason(make_module, tmp_path: Path) -> None:

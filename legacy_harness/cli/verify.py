@@ -29,6 +29,7 @@ from legacy_harness.errors import UsageError
 from legacy_harness.outcomes import CaseStatus, ExitCode
 
 if TYPE_CHECKING:
+    from legacy_harness.report.summary import RunSummary
     from legacy_harness.verify import CaseResult, VerifySession
 
 #: Set in the subprocess of ``--hashseed``/``--threads``, so it does not start another.
@@ -38,22 +39,6 @@ THREAD_VARIABLES = (
     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
     "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "BLIS_NUM_THREADS",
 )  # fmt: skip
-
-#: How a status is counted in the per-target lines, in the order they are shown.
-LABELS = {
-    CaseStatus.PASSED: "same",
-    CaseStatus.CHANGED: "changed",
-    CaseStatus.UNSTABLE: "unstable",
-    CaseStatus.ERROR: "errors",
-    CaseStatus.SKIPPED: "not replayable",
-}
-VERDICTS = {
-    ExitCode.SAME: "every case behaves the same",
-    ExitCode.CHANGED: "behaviour changed",
-    ExitCode.ERROR: "some golden files could not be used",
-}
-#: The verdict when nothing changed but some fields differ between runs of the same code.
-UNSTABLE_VERDICT = "some fields differ between runs of the same code; add the suggested lines"
 
 
 class VerifyCommand:
@@ -67,7 +52,8 @@ class VerifyCommand:
     )
     epilog: ClassVar[str] = (
         "Exit codes: 0 every case behaves the same; 1 some behaviour changed or is unstable;"
-        " 2 usage, configuration or golden-file errors."
+        " 2 usage, configuration or golden-file errors; 5 no case to verify (unless"
+        " --allow-empty)."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -117,6 +103,10 @@ class VerifyCommand:
         )
         parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
         parser.add_argument(
+            "--allow-empty", action="store_true",
+            help="pass when there is no case to verify (default: exit 5, nothing was checked)",
+        )  # fmt: skip
+        parser.add_argument(
             "--max-diffs",
             type=positive_int,
             default=20,
@@ -126,7 +116,8 @@ class VerifyCommand:
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
         from legacy_harness.report.render import to_data
-        from legacy_harness.verify import exit_code, iter_results
+        from legacy_harness.report.summary import summarize
+        from legacy_harness.verify import iter_results
 
         if (args.hashseed is not None or args.threads) and not os.environ.get(PINNED):
             return verify_pinned(args)
@@ -139,10 +130,11 @@ class VerifyCommand:
             raise UsageError(
                 f"legacy-harness verify: no cases for {', '.join(args.targets)} in {session.store.root}"
             )
-        code = ExitCode(exit_code(results))
+        summary = summarize(results, allow_empty=args.allow_empty)
+        code = summary.exit_code
         if args.format == "json":
             document = {
-                "exit_code": int(code),
+                **summary.to_data(),
                 "store": str(session.store.root),
                 "cases": [
                     {
@@ -155,7 +147,7 @@ class VerifyCommand:
             }  # fmt: skip
             print(json.dumps(document, indent=2, default=str))
             return code
-        print(render_text(results, code, color=_color(args.color), max_diffs=args.max_diffs))
+        print(render_text(results, summary, color=_color(args.color), max_diffs=args.max_diffs))
         return code
 
 
@@ -169,18 +161,12 @@ def _color(choice: str) -> bool:
 
 
 def render_text(
-    results: list[CaseResult], code: ExitCode, *, color: bool = False, max_diffs: int = 20
+    results: list[CaseResult], summary: RunSummary, *, color: bool = False, max_diffs: int = 20
 ) -> str:
     """The text report: a count line per target, each case that is not the same, a verdict."""
     from legacy_harness.report.render import render_text as render_differences
-    from legacy_harness.verify import tally
 
-    lines: list[str] = []
-    tallies = tally(results)
-    width = max((len(t.target) for t in tallies), default=0)
-    for entry in tallies:
-        parts = [f"{entry.counts[s]} {label}" for s, label in LABELS.items() if entry.counts.get(s)]
-        lines.append(f"{entry.target.ljust(width)}  {entry.total} cases: {', '.join(parts)}")
+    lines = summary.target_lines()
     for result in results:
         if result.status == CaseStatus.CHANGED:
             lines.append(f"\nCHANGED {result.target} case-{result.case_id} ({shown(result.path)})")
@@ -197,11 +183,7 @@ def render_text(
             lines.append(f"\nERROR {result.error}")
         elif result.status == CaseStatus.SKIPPED:
             lines.append(f"\nSKIPPED {result.target} case-{result.case_id}: {result.error}")
-    same = sum(r.status == CaseStatus.PASSED for r in results)
-    verdict = VERDICTS[code]
-    if code == ExitCode.CHANGED and not any(r.status == CaseStatus.CHANGED for r in results):
-        verdict = UNSTABLE_VERDICT
-    lines.append(f"\n{same} of {len(results)} cases behave the same: {verdict}")
+    lines.append("\n" + summary.closing_line())
     return "\n".join(lines)
 
 

@@ -1,18 +1,18 @@
-"""The ``golden`` fixture: hand-written characterization checks kept as masters.
+"""What the ``golden`` fixture gives a test: characterization checks kept as masters.
 
 A check's master lives in the store under
 ``__checks__/<test module path>/<test name>[<params>]/<name or index>.json`` (text
 masters: ``<name>.approved.txt``), encoded by the same codec as recorded cases, so
 masters of hand-written tests and of recorded calls read, diff and tolerate alike.
-This module knows nothing of pytest: the plugin builds a :class:`Golden` per test and
-collects its :class:`CheckEvent` list for the summary.
+This module knows nothing of pytest: the fixture builds a :class:`Golden` per test and
+the plugin collects its :class:`CheckEvent` list for the summary. Every master is read
+and written through :mod:`.confine`, so a link planted in the store is refused.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import re
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,29 +20,26 @@ from typing import Any
 
 from legacy_harness.compare.engine import Difference, Policy, Tolerance, compare, compare_observed
 from legacy_harness.errors import CodecError, GoldenMismatch
+from legacy_harness.outcomes import MasterStatus
+from legacy_harness.pytest_plugin.confine import confined, remove_file, write_file
+from legacy_harness.pytest_plugin.masters import (
+    CheckEvent,
+    CheckSettings,
+    check_folder,
+    safe_segment,
+)
 from legacy_harness.record.observe import Signature, encode_inputs, live_inputs, observe_call
 from legacy_harness.replay import observed_view
 from legacy_harness.report.render import render_text
 from legacy_harness.store import codec
 from legacy_harness.store.case import Observation
-from legacy_harness.store.disk import BLOB_FOLDER, _atomic_write
-from legacy_harness.store.layout import (
-    CHANGED,
-    CHECKS_FOLDER,
-    CREATED,
-    MISSING,
-    PASSED,
-    RECORD_MODES,
-    UPDATED,
-)
+from legacy_harness.store.layout import BLOB_FOLDER
 
 __all__ = [
-    "CHECKS_FOLDER",
     "CheckEvent",
     "CheckSettings",
     "Golden",
     "GoldenMismatch",
-    "RECORD_MODES",
     "check_folder",
     "policy_with_tolerance",
 ]
@@ -50,54 +47,6 @@ __all__ = [
 FORMAT_VERSION = 1
 
 BlobReader = Callable[[str], bytes]
-
-
-@dataclass(frozen=True)
-class CheckSettings:
-    """How checks treat masters in this run (from the command line and the environment).
-
-    ``mode``: ``none`` never writes, ``new`` creates missing masters, ``all`` rewrites
-    every master checked. ``update`` rewrites masters whose value changed beyond
-    tolerance (and creates missing ones). With ``ci`` a missing master always fails.
-    """
-
-    mode: str = "none"
-    update: bool = False
-    ci: bool = False
-    reporter: str | None = None
-    allow: tuple[str, ...] = ()
-
-    @property
-    def may_create(self) -> bool:
-        return not self.ci and (self.mode in ("new", "all") or self.update)
-
-
-@dataclass
-class CheckEvent:
-    """What one check did to one master; ``report`` holds the differences, rendered."""
-
-    kind: str
-    master: str
-    report: str = ""
-
-
-def _safe(part: str) -> str:
-    """A path segment that is a valid, non-hidden file name on every platform."""
-    text = re.sub(r'[<>:"/\\|?*\x00-\x1f]', "_", part).strip()
-    text = "_" + text.lstrip(".") if text.startswith(".") or not text else text
-    if len(text) > 120:
-        digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:10]
-        text = f"{text[:100]}-{digest}"
-    return text
-
-
-def check_folder(store_root: Path, nodeid: str) -> Path:
-    """``<store>/__checks__/<test module path without .py>/<Class.test[params]>``."""
-    file_part, *names = nodeid.split("::")
-    if file_part.endswith(".py"):
-        file_part = file_part[:-3]
-    parts = [_safe(p) for p in file_part.replace("\\", "/").split("/") if p]
-    return Path(store_root, CHECKS_FOLDER, *parts, _safe(".".join(names) or "test"))
 
 
 def policy_with_tolerance(policy: Policy, tolerance: Any = None, **fields: Any) -> Policy:
@@ -167,8 +116,9 @@ class Golden:
     ) -> None:
         self.policy = policy or Policy()
         self.packages = frozenset(packages)
+        root = Path(os.path.abspath(store_root))
         self._shared = _shared or _Shared(
-            check_folder(Path(store_root), nodeid), Path(store_root), settings or CheckSettings()
+            check_folder(root, nodeid), root, settings or CheckSettings()
         )
         self.nodeid = nodeid
 
@@ -291,22 +241,23 @@ class Golden:
         policy = policy_with_tolerance(self.policy, None, **tolerance)
         label = self._name(name)
         namer = approvals.StoreNamer(self.folder, label)
-        approved = Path(namer.get_approved_filename())
-        received = Path(namer.get_received_filename())
+        root = self._shared.store_root
+        approved = confined(root, Path(namer.get_approved_filename()))
+        received = confined(root, Path(namer.get_received_filename()))
         master = self._relative(approved)
         wanted = approvals.approved_text(text)
         settings = self._shared.settings
         old = approved.read_text(encoding="utf-8") if approved.is_file() else None
         if old is None:
-            self._missing(master, lambda: _atomic_write(approved, wanted.encode("utf-8")))
+            self._missing(master, lambda: write_file(root, approved, wanted.encode("utf-8")))
             return
         diffs = approvals.text_differences(old, wanted, policy)
-        if settings.mode == "all" and old.replace("\r\n", "\n") != wanted:
+        if settings.rewrites_all and old.replace("\r\n", "\n") != wanted:
             self._rewrite(approved, received, wanted, master, diffs, policy)
             return
         if not diffs:
-            self._event(PASSED, master)
-            received.unlink(missing_ok=True)
+            self._event(MasterStatus.PASSED, master)
+            remove_file(root, received)
             return
         if settings.update:
             self._rewrite(approved, received, wanted, master, diffs, policy)
@@ -317,12 +268,12 @@ class Golden:
             approvals.verify_text(text, namer, comparator=comparator, reporter=reporter)
         except approvals.ApprovalException:
             shown = _render(comparator.last_differences or diffs, policy, master)
-            self._event(CHANGED, master, shown)
+            self._event(MasterStatus.CHANGED, master, shown)
             raise GoldenMismatch(
                 f"{shown}\nreceived: {self._relative(received)}"
                 f"\napprove it with --golden-update, or move the received file over the approved one"
             ) from None
-        self._event(PASSED, master)
+        self._event(MasterStatus.PASSED, master)
 
     # -- internals -------------------------------------------------------------------
 
@@ -333,7 +284,7 @@ class Golden:
                 shared.counter += 1
             name = str(shared.counter)
             shared.counter += 1
-        safe = _safe(name)
+        safe = safe_segment(name)
         if safe in shared.names:
             raise ValueError(
                 f"golden: {name!r} is checked twice in {self.nodeid}; give each check its own name"
@@ -344,7 +295,7 @@ class Golden:
     def _relative(self, path: Path) -> str:
         return path.relative_to(self._shared.store_root).as_posix()
 
-    def _event(self, kind: str, master: str, report: str = "") -> None:
+    def _event(self, kind: MasterStatus, master: str, report: str = "") -> None:
         self._shared.events.append(CheckEvent(kind, master, report))
 
     def _class_policy(self, tree: Any) -> codec.ClassPolicy:
@@ -403,7 +354,7 @@ class Golden:
     ) -> None:
         """Compare with the master at ``name`` and create, rewrite, pass or fail."""
         __tracebackhide__ = True
-        path = self.folder / f"{name}.json"
+        path = confined(self._shared.store_root, self.folder / f"{name}.json")
         master = self._relative(path)
         data = codec.dumps(document).encode("utf-8")
         try:
@@ -412,7 +363,7 @@ class Golden:
             self._missing(master, lambda: self._write(path, data, blobs))
             return
         if existing == data:
-            self._event(PASSED, master)
+            self._event(MasterStatus.PASSED, master)
             return
         try:
             old = codec.loads(existing.decode("utf-8"))
@@ -420,24 +371,26 @@ class Golden:
                 raise CodecError("a master must hold a JSON object")
             diffs = differ(old, self._blob_reader())
         except (CodecError, UnicodeDecodeError) as error:
-            if self._shared.settings.mode == "all" or self._shared.settings.update:
+            if self._shared.settings.rewrites_all or self._shared.settings.update:
                 self._write(path, data, blobs)
-                self._event(UPDATED, master, f"unreadable master replaced ({error})")
+                self._event(MasterStatus.UPDATED, master, f"unreadable master replaced ({error})")
                 return
             raise GoldenMismatch(
                 f"{master}: cannot be read ({error}); restore it from version control"
                 " or rewrite it with --golden-update"
             ) from None
         settings = self._shared.settings
-        if settings.mode == "all" or (diffs and settings.update):
+        if settings.rewrites_all or (diffs and settings.update):
             self._write(path, data, blobs)
-            self._event(UPDATED, master, _render(diffs, policy, master) if diffs else "")
+            self._event(
+                MasterStatus.UPDATED, master, _render(diffs, policy, master) if diffs else ""
+            )
             return
         if not diffs:
-            self._event(PASSED, master)
+            self._event(MasterStatus.PASSED, master)
             return
         shown = _render(diffs, policy, master)
-        self._event(CHANGED, master, shown)
+        self._event(MasterStatus.CHANGED, master, shown)
         raise GoldenMismatch(shown + "\naccept the new behaviour with --golden-update")
 
     def _missing(self, master: str, write: Callable[[], object]) -> None:
@@ -445,9 +398,9 @@ class Golden:
         settings = self._shared.settings
         if settings.may_create:
             write()
-            self._event(CREATED, master)
+            self._event(MasterStatus.CREATED, master)
             return
-        self._event(MISSING, master)
+        self._event(MasterStatus.MISSING, master)
         if settings.ci:
             raise GoldenMismatch(
                 f"no master {master}: CI=true, so masters are never created here;"
@@ -466,25 +419,28 @@ class Golden:
         diffs: list[Difference],
         policy: Policy,
     ) -> None:
-        _atomic_write(approved, text.encode("utf-8"))
-        received.unlink(missing_ok=True)
-        self._event(UPDATED, master, _render(diffs, policy, master) if diffs else "")
+        root = self._shared.store_root
+        write_file(root, approved, text.encode("utf-8"))
+        remove_file(root, received)
+        self._event(MasterStatus.UPDATED, master, _render(diffs, policy, master) if diffs else "")
 
     def _write(self, path: Path, data: bytes, blobs: dict[str, bytes]) -> None:
+        root = self._shared.store_root
         for blob_name, payload in blobs.items():
-            blob_path = self.folder / BLOB_FOLDER / blob_name
+            blob_path = confined(root, self.folder / BLOB_FOLDER / blob_name)
             if not blob_path.exists():
-                _atomic_write(blob_path, payload)
-        _atomic_write(path, data)
+                write_file(root, blob_path, payload)
+        write_file(root, path, data)
 
     def _blob_reader(self) -> BlobReader:
         folder = self.folder / BLOB_FOLDER
+        root = self._shared.store_root
 
         def read(name: str) -> bytes:
             if "/" in name or "\\" in name or name.startswith("."):
                 raise CodecError(f"blob name {name!r} is not a plain file name")
             try:
-                return (folder / name).read_bytes()
+                return confined(root, folder / name).read_bytes()
             except FileNotFoundError:
                 raise CodecError(
                     f"blob {name} is missing under {folder}; restore it from version control"

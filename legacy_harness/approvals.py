@@ -8,8 +8,10 @@ tool the user configured for approvaltests opens on a mismatch. The other way ro
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import pkgutil
 import re
 import shutil
 from pathlib import Path
@@ -37,7 +39,9 @@ __all__ = [
     "StoreNamer",
     "TolerantComparator",
     "approved_text",
+    "configured_reporter",
     "reporter_by_name",
+    "reporter_classes",
     "text_differences",
     "verify_text",
 ]
@@ -167,13 +171,32 @@ def verify_text(
     comparator: Comparator | None = None,
     reporter: Reporter | None = None,
 ) -> None:
-    """approvaltests.verify with our namer; raises ApprovalException on a mismatch."""
-    options = Options().with_namer(namer).with_reporter(reporter or ReportQuietly())
+    """approvaltests.verify with our namer; raises ApprovalException on a mismatch.
+
+    Without ``reporter``, the default reporter the user configured for approvaltests
+    runs (see :func:`configured_reporter`); without one either, none does: the caller
+    shows the differences itself, and a test run opens no diff tool uninvited.
+    """
+    chosen = reporter or configured_reporter() or ReportQuietly()
+    options = Options().with_namer(namer).with_reporter(chosen)
     if comparator is not None:
         options = options.with_comparator(comparator)
     approvaltests.verify(text, options=options)
 
 
+def configured_reporter() -> Reporter | None:
+    """The reporter the user chose for approvaltests, if any: the one given to
+    ``approvaltests.set_default_reporter`` (e.g. in conftest.py), else the class named by
+    the ``APPROVAL_TESTS_USE_REPORTER`` environment variable."""
+    chosen: Reporter | None = getattr(_reporters.DEFAULT_REPORTER, "instance", None)
+    if chosen is not None:
+        return chosen
+    if os.environ.get(_reporters.EnvironmentVariableReporter.ENVIRONMENT_VARIABLE_NAME):
+        return _reporters.EnvironmentVariableReporter()
+    return None
+
+
+#: Short names, as on the command line; any approvaltests reporter class name works too.
 _ALIASES: dict[str, str] = {
     "quiet": "ReportQuietly",
     "native": "PythonNativeReporter",
@@ -187,44 +210,83 @@ _ALIASES: dict[str, str] = {
     "files": "ReportByOpeningFiles",
 }
 
-_NO_ARGUMENTS = {
-    "ReportQuietly": ReportQuietly,
-    **{
-        name: getattr(_reporters, name)
-        for name in (
-            "PythonNativeReporter",
-            "DiffReporter",
-            "ReporterThatAutomaticallyApproves",
-            "ClipboardReporter",
-            "EnvironmentVariableReporter",
-            "ReportByOpeningFiles",
-            "ReportWithDiffToolOnLinux",
-            "ReportWithDiffToolOnMac",
-            "ReportWithDiffToolOnWindows",
-            "ReportWithIntellijTools",
-            "ReceivedFileLauncherReporter",
-        )
-        if hasattr(_reporters, name)
-    },
-}
+#: Reporters that exist to build others, or to test approvaltests itself.
+_NOT_REPORTERS = frozenset({"NoConfigReporter", "ReporterForTesting"})
+
+
+def reporter_classes() -> dict[str, type[Reporter]]:
+    """Every reporter class approvaltests ships, by class name (``PythonNativeReporter``,
+    ``ReportWithMeldMergeLinux``, ``DiffReporter``...)."""
+    for module in pkgutil.iter_modules(_reporters.__path__):
+        importlib.import_module(f"{_reporters.__name__}.{module.name}")
+    found: dict[str, type[Reporter]] = {"ReportQuietly": ReportQuietly}
+    stack: list[type[Any]] = [Reporter]
+    while stack:
+        cls = stack.pop()
+        sub: type[Any]
+        for sub in cls.__subclasses__():
+            stack.append(sub)
+            if sub.__module__.startswith("approvaltests.") and sub.__name__ not in _NOT_REPORTERS:
+                found.setdefault(sub.__name__, sub)
+    return found
+
+
+def _short(name: str) -> str:
+    """A class name without the words every reporter's name carries, lower case:
+    ``PythonNativeReporter`` -> ``pythonnative``, ``ReportWithMeldMergeLinux`` ->
+    ``meldmergelinux``, ``ReportQuietly`` -> ``quietly``."""
+    text = name.lower().replace("-", "").replace("_", "")
+    for prefix in ("reportwith", "reporter", "report"):
+        if text.startswith(prefix) and len(text) > len(prefix):
+            text = text[len(prefix) :]
+            break
+    return text.removesuffix("reporter") or text
 
 
 def reporter_by_name(name: str) -> Reporter:
-    """An approvaltests reporter from a short name, a class name, a configured diff tool
-    (approvaltests' reporters.json) or the name or path of a diff program."""
+    """An approvaltests reporter from a short name (``native``, ``diff``, ``quiet``...),
+    any approvaltests reporter class name with or without its ``Reporter``/``ReportWith``
+    words (``PythonNativeReporter``, ``PythonNative``, ``MeldMergeLinux``), a dotted
+    path to a reporter class (``mypackage.reporters.Mine``), a diff tool from
+    approvaltests' reporters.json, or the name or path of a diff program."""
     wanted = _ALIASES.get(name.lower(), name)
-    for class_name, factory in _NO_ARGUMENTS.items():
-        if class_name.lower() == wanted.lower():
-            reporter: Reporter = factory()
-            return reporter
+    classes = reporter_classes()
+    by_short = {_short(class_name): cls for class_name, cls in sorted(classes.items())}
+    cls = next((c for n, c in classes.items() if n.lower() == wanted.lower()), None)
+    cls = cls or by_short.get(_short(wanted))
+    if cls is None and "." in name and not Path(name).exists():
+        cls = _dotted_reporter(name)
+    if cls is not None:
+        try:
+            reporter: Reporter = cls()
+        except TypeError:
+            raise ConfigError(
+                f"--golden-reporter {name!r}: {cls.__name__} needs arguments; build it in"
+                " conftest.py and pass it to approvaltests.set_default_reporter(...)"
+            ) from None
+        return reporter
     configured = _reporters.GenericDiffReporterFactory()
     if name in configured.list():
         return configured.get(name)
     program = shutil.which(name) or (name if Path(name).is_file() else None)
     if program:
         return _reporters.GenericDiffReporter.create(program)
-    known = ", ".join(sorted(set(_ALIASES) | set(_NO_ARGUMENTS)))
     raise ConfigError(
-        f"--golden-reporter {name!r} is not a reporter; use one of {known},"
-        " a diff tool from approvaltests' reporters.json, or a diff program on PATH"
+        f"--golden-reporter {name!r} is not a reporter; use one of"
+        f" {', '.join(sorted(_ALIASES))}, an approvaltests reporter class name"
+        " (e.g. PythonNative, DiffReporter), a diff tool from approvaltests'"
+        " reporters.json, or a diff program on PATH"
     )
+
+
+def _dotted_reporter(name: str) -> type[Reporter] | None:
+    """``package.module.Class`` named by the user, as approvaltests' environment variable
+    names reporters; None unless it is a Reporter class."""
+    module_name, _, attribute = name.rpartition(".")
+    try:
+        value = getattr(importlib.import_module(module_name), attribute, None)
+    except ImportError:
+        return None
+    if isinstance(value, type) and issubclass(value, Reporter):
+        return value
+    return None

@@ -10,7 +10,9 @@ from legacy_harness.approvals import (
     ApprovalException,
     StoreNamer,
     TolerantComparator,
+    configured_reporter,
     reporter_by_name,
+    reporter_classes,
     text_differences,
     verify_text,
 )
@@ -97,3 +99,105 @@ def test_check_text_through_pytest_with_a_reporter(
     assert not (approved / "0.received.txt").exists()
     result = pytester.runpytest("-q", "--golden-reporter=no-such-diff-tool-anywhere")
     result.stderr.fnmatch_lines(["*not a reporter*"])
+
+
+def test_every_approvaltests_reporter_name_works() -> None:
+    classes = reporter_classes()
+    assert {"PythonNativeReporter", "DiffReporter", "ReportWithMeldMergeLinux"} <= classes.keys()
+    for name, cls in classes.items():
+        try:
+            cls()
+        except TypeError:
+            with pytest.raises(ConfigError, match="needs arguments"):
+                reporter_by_name(name)
+            continue
+        assert type(reporter_by_name(name)) is cls, name
+    short = {
+        "PythonNative": "PythonNativeReporter",
+        "pythonnative": "PythonNativeReporter",
+        "MeldMergeLinux": "ReportWithMeldMergeLinux",
+        "BeyondCompare": "ReportWithBeyondCompare",
+        "Quietly": "ReportQuietly",
+        "ThatAutomaticallyApproves": "ReporterThatAutomaticallyApproves",
+        "approvaltests.reporters.PythonNativeReporter": "PythonNativeReporter",
+    }
+    for name, class_name in short.items():
+        assert type(reporter_by_name(name)).__name__ == class_name, name
+
+
+def test_the_users_default_reporter_is_respected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # imported here, after legacy_harness.approvals switched off approvaltests' downloads
+    import approvaltests
+    from approvaltests.core.reporter import Reporter
+
+    class Recording(Reporter):
+        """A reporter a user could set as approvaltests' default."""
+
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, str]] = []
+
+        def report(self, received_path: str, approved_path: str) -> bool:
+            self.calls.append((received_path, approved_path))
+            return True
+
+    monkeypatch.delenv("APPROVAL_TESTS_USE_REPORTER", raising=False)
+    namer = StoreNamer(tmp_path, "report")
+    Path(namer.get_approved_filename()).write_text("total: 1\n")
+    assert configured_reporter() is None
+    with pytest.raises(ApprovalException):
+        verify_text("total: 2", namer)  # nobody configured one: none runs
+    mine = Recording()
+    approvaltests.set_default_reporter(mine)
+    try:
+        assert configured_reporter() is mine
+        with pytest.raises(ApprovalException):
+            verify_text("total: 2", namer)
+        assert mine.calls == [(namer.get_received_filename(), namer.get_approved_filename())]
+        chosen = Recording()
+        with pytest.raises(ApprovalException):
+            verify_text("total: 2", namer, reporter=chosen)  # an explicit one wins
+        assert len(chosen.calls) == 1 and len(mine.calls) == 1
+    finally:
+        approvaltests.set_default_reporter(None)
+    monkeypatch.setenv("APPROVAL_TESTS_USE_REPORTER", "approvaltests.reporters.ReportQuietly")
+    assert type(configured_reporter()).__name__ == "EnvironmentVariableReporter"
+
+
+def test_check_text_runs_the_default_reporter_set_in_conftest(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", pyproject='[tool.legacy_harness]\nstore = "golden"\n')
+    pytester.makeconftest(
+        """
+        import approvaltests
+        from approvaltests.core.reporter import Reporter
+
+        class Shout(Reporter):
+            def report(self, received_path, approved_path):
+                print("USER REPORTER RAN")
+                return True
+
+        approvaltests.set_default_reporter(Shout())
+
+        def pytest_unconfigure(config):
+            approvaltests.set_default_reporter(None)
+        """
+    )
+    pytester.makepyfile(
+        test_text="""
+        VALUE = 1
+
+        def test_report(golden):
+            golden.check_text(f"value: {VALUE}")
+        """
+    )
+    pytester.runpytest("-q", "--golden-record=new").assert_outcomes(passed=1)
+    source = (pytester.path / "test_text.py").read_text()
+    pytester.makepyfile(test_text=source.replace("VALUE = 1", "VALUE = 2"))
+    result = pytester.runpytest("-q")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*USER REPORTER RAN*"])
+    chosen = pytester.runpytest("-q", "--golden-reporter=PythonNative")
+    chosen.assert_outcomes(failed=1)
+    chosen.stdout.fnmatch_lines(["-value: 1", "+value: 2"])
+    assert "USER REPORTER RAN" not in chosen.stdout.str()

@@ -9,13 +9,9 @@ import numpy as np
 import pytest
 
 from legacy_harness.compare.engine import Policy, Tolerance
-from legacy_harness.pytest_plugin.fixture import (
-    CheckSettings,
-    Golden,
-    GoldenMismatch,
-    check_folder,
-    policy_with_tolerance,
-)
+from legacy_harness.errors import GoldenMismatch
+from legacy_harness.pytest_plugin.golden import Golden, policy_with_tolerance
+from legacy_harness.pytest_plugin.masters import CheckSettings, check_folder
 
 pytest_plugins = ["pytester"]
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import legacy_harness.verify  # noqa: F401 - numpy imported once, before pytester's runs
 from legacy_harness.record.recorder import Recorder
 from legacy_harness.store.disk import GoldenStore
 
@@ -124,7 +125,7 @@ def test_golden_no_items_and_golden_store(project: pytest.Pytester) -> None:
     project.runpytest("-q", "--golden-store", "elsewhere").assert_outcomes(passed=3)
 
 
-def test_unused_cases_of_a_removed_target_are_listed_then_pruned(
+def test_unused_cases_of_a_removed_target_fail_the_run_then_are_pruned(
     project: pytest.Pytester,
 ) -> None:
     change_billing(project, "def renamed(amount):\n    return amount\n")
@@ -132,14 +133,20 @@ def test_unused_cases_of_a_removed_target_are_listed_then_pruned(
     result.stdout.fnmatch_lines(
         [
             "*0 checked*3 unused*",
-            "unused (remove with --golden-prune):",
+            "unused masters fail the run (remove them with --golden-prune*",
             "*tests/golden/billing/compute_invoice/case-*.json: billing has no compute_invoice",
         ]
     )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert len(case_files(project)) == 3
+    warned = project.runpytest("-q", "--golden-warn-unused")
+    warned.stdout.fnmatch_lines(["*3 unused*", "unused (not failing: --golden-warn-unused*"])
+    assert warned.ret == pytest.ExitCode.NO_TESTS_COLLECTED  # nothing ran, nothing failed
     result = project.runpytest("-q", "--golden-prune")
-    result.stdout.fnmatch_lines(["removed:"])
+    result.stdout.fnmatch_lines(["removed:", "*case-*.json: billing has no compute_invoice"])
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
     assert case_files(project) == []
+    assert not (project.path / "tests" / "golden" / "billing" / "compute_invoice").exists()
 
 
 def test_a_broken_case_file_is_an_error_not_a_crash(project: pytest.Pytester) -> None:
@@ -285,3 +292,70 @@ def test_pythonpath_and_config_errors(pytester: pytest.Pytester) -> None:
     pytester.makefile(".toml", pyproject="[tool.legacy_harness]\nstroe = 1\n")
     result = pytester.runpytest("-q")
     result.stderr.fnmatch_lines(["*legacy-harness*unknown key 'stroe'*"])
+
+
+def test_the_fixture_is_also_legacy_golden(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_names="""
+        def test_same(golden, legacy_golden):
+            assert golden is legacy_golden
+            legacy_golden.check({"a": 1})
+        """
+    )
+    project.runpytest("-q", "--golden-record=new", "--golden-no-items").assert_outcomes(passed=1)
+    assert (project.path / "tests/golden/__checks__/test_names/test_same/0.json").is_file()
+
+
+def test_a_golden_fixture_of_another_plugin_is_reported_not_shadowed(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(
+        other_golden="""
+        import pytest
+
+        @pytest.fixture
+        def golden():
+            return "theirs"
+        """,
+        test_clash="""
+        def test_theirs(golden):
+            assert golden == "theirs"
+
+        def test_ours(legacy_golden):
+            legacy_golden.check({"a": 1})
+        """,
+    )
+    result = project.runpytest("-p", "other_golden", "--golden-record=new", "--golden-no-items")
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "legacy-harness: the fixture 'golden' belongs to plugin 'other_golden'"
+            " (other_golden)*ask for 'legacy_golden'*-p no:other_golden*",
+            "*PytestConfigWarning: the fixture 'golden' belongs to plugin 'other_golden'*",
+        ]
+    )
+    # without the other plugin, `golden` is legacy-harness's fixture again
+    alone = project.runpytest("-q", "--golden-no-items", "-k", "ours")
+    alone.assert_outcomes(passed=1, deselected=1)
+    assert "belongs to plugin" not in alone.stdout.str()
+    clash = project.runpytest("-q", "--golden-no-items", "-k", "theirs")
+    clash.assert_outcomes(failed=1, deselected=1)  # now `golden` is ours, not "theirs"
+
+
+def test_loading_the_plugin_imports_no_module_of_the_project_or_numpy(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(
+        test_modules="""
+        import sys
+
+        def test_nothing_heavy_was_loaded():
+            assert "numpy" not in sys.modules
+            assert "billing" not in sys.modules
+        """
+    )
+    # the module's test runs first, after the store was collected: collecting imported
+    # neither the code under test nor numpy (replaying the cases then does)
+    result = project.runpytest_subprocess("-v", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["test_modules.py::test_nothing_heavy_was_loaded PASSED*"])
+    result.assert_outcomes(passed=4)

@@ -1,0 +1,163 @@
+"""One stored case run as a test: replay, compare, maybe rewrite, and a verdict.
+
+The item only raises or skips by the verdict; everything that decides lives here, on
+plain values, so it can be tested without pytest collecting anything. A case passes
+only when it was replayed and behaved as recorded (or was rewritten on request): a file
+that cannot be read, a case that cannot be replayed, a case whose fields do not match
+the file it is in, are errors, never passes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from legacy_harness.errors import HarnessError
+from legacy_harness.outcomes import CaseStatus, MasterStatus, WriteStatus
+from legacy_harness.pytest_plugin.confine import confined
+from legacy_harness.pytest_plugin.masters import CheckEvent, CheckSettings
+from legacy_harness.report.render import render_text
+from legacy_harness.store.disk import StoredCase
+from legacy_harness.store.layout import BLOB_FOLDER, CASE_PREFIX, CASE_SUFFIX, TargetSpec
+from legacy_harness.verify import VerifySession, update_case, verify_case
+
+__all__ = ["CaseRun", "CaseVerdict", "run_case", "vanished"]
+
+
+@dataclass(frozen=True)
+class CaseVerdict:
+    """What one stored case came to: the event for the summary and how the item ends.
+
+    ``failure`` is the whole report the item fails with; ``skipped`` says why the item
+    is skipped (only when its target vanished: then the event marks the master unused
+    and the session fails the run for it, unless asked to only warn).
+    """
+
+    event: CheckEvent
+    failure: str | None = None
+    skipped: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseRun:
+    """Where one case is and how to show it: the item's facts, without pytest."""
+
+    path: Path
+    target: str  # from the folder names
+    master: str  # relative to the store, as fixture masters are
+    shown: str  # the path as the user reads it
+    color: bool = False
+
+
+def _error(run: CaseRun, message: str) -> CaseVerdict:
+    return CaseVerdict(CheckEvent(CaseStatus.ERROR, run.master), failure=message)
+
+
+def run_case(session: VerifySession, settings: CheckSettings, run: CaseRun) -> CaseVerdict:
+    """Replay the case at ``run.path`` and judge it; rewrite it when the run asks to."""
+    try:
+        stored = session.store.load(run.path)
+    except HarnessError as error:
+        return _error(run, str(error))
+    problem = _mismatch(stored, run)
+    if problem:
+        return _error(run, problem)
+    case = stored.case
+    if not case.replayable:
+        reasons = "; ".join(map(str, case.meta.get("unencodable", []))) or "unknown values"
+        return _error(
+            run,
+            f"{run.shown}: cannot be replayed: it holds values that could not be recorded"
+            f" ({reasons}); register a codec for them and record the case again",
+        )
+    why = vanished(case.target)
+    if why:
+        event = CheckEvent(CaseStatus.SKIPPED, run.master, unused=why)
+        return CaseVerdict(event, skipped=f"unused master: {why}")
+    if settings.rewrites_all:
+        return _rewrite(session, stored, run)
+    result = verify_case(session, stored)
+    if result.status == CaseStatus.PASSED:
+        return CaseVerdict(CheckEvent(MasterStatus.PASSED, run.master))
+    if result.status != CaseStatus.CHANGED:
+        return _error(run, result.error or f"{run.shown}: {result.status}")
+    if settings.update:
+        return _rewrite(session, stored, run)
+    count = len(result.differences)
+    report = render_text(
+        result.differences,
+        limit=session.policy.max_differences,
+        color=run.color,
+        title=f"{run.target} case {case.id}: behaviour changed"
+        f" ({count} difference{'s' if count != 1 else ''})",
+    )
+    return CaseVerdict(
+        CheckEvent(MasterStatus.CHANGED, run.master, report),
+        failure=f"{report}\nmaster: {run.shown}\naccept today's behaviour with --golden-update",
+    )
+
+
+def _mismatch(stored: StoredCase, run: CaseRun) -> str | None:
+    """Why the case's own fields disagree with the file holding it, or None.
+
+    The file's place decided which test item this is and is where an update writes, so
+    a case may not claim another target or an id that names another file (``"id":
+    "../../../tmp/x"`` would move the write out of the store).
+    """
+    case = stored.case
+    if case.target != run.target:
+        return (
+            f"{run.shown}: field 'target' is {case.target!r} but the file is in the folder"
+            f" of {run.target!r}; move the file to its target's folder or re-record it"
+        )
+    expected = f"{CASE_PREFIX}{case.id}{CASE_SUFFIX}"
+    if not isinstance(case.id, str) or run.path.name != expected:
+        return (
+            f"{run.shown}: field 'id' is {case.id!r}, which does not name this file;"
+            " restore the file from version control or re-record the case"
+        )
+    return None
+
+
+def _rewrite(session: VerifySession, stored: StoredCase, run: CaseRun) -> CaseVerdict:
+    """Replace the master with today's behaviour, inside the store and through no link."""
+    root = session.store.root
+    try:
+        confined(root, run.path)
+        confined(root, run.path.parent / BLOB_FOLDER)
+        if confined(root, session.store.case_path(stored.case)) != confined(root, run.path):
+            return _error(run, f"{run.shown}: the case would be written elsewhere; not updated")
+        written, differences = update_case(session, stored)
+    except HarnessError as error:
+        return _error(run, f"{run.shown}: cannot be updated: {error}")
+    shown = ""
+    if differences:
+        shown = render_text(
+            differences,
+            limit=session.policy.max_differences,
+            title=f"{run.master}: {len(differences)} difference(s) accepted",
+        )
+    kind = MasterStatus.UPDATED if written == WriteStatus.UPDATED else MasterStatus.PASSED
+    return CaseVerdict(CheckEvent(kind, run.master, shown))
+
+
+def vanished(target: str) -> str | None:
+    """Why ``target`` no longer exists in today's code, or None if it does.
+
+    Called once collection found the module in the project; importing it here is what
+    replay does next anyway. A module that fails to import is not vanished: replay
+    reports its error.
+    """
+    try:
+        spec = TargetSpec.parse(target)
+        owner: Any = importlib.import_module(spec.module)
+    except Exception:  # noqa: BLE001 - replay reports a broken module as the case's error
+        return None
+    for part in spec.qualname.split("."):
+        namespace = getattr(owner, "__dict__", {})
+        if part not in namespace:
+            return f"{spec.module} has no {spec.qualname}"
+        owner = namespace[part]
+    return None

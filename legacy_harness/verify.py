@@ -17,6 +17,7 @@ from legacy_harness.errors import GoldenFileError, HarnessError
 from legacy_harness.record.redact import Redactor
 from legacy_harness.record.targets import resolve
 from legacy_harness.replay import observed_view, replay
+from legacy_harness.report.inputs import compact_call
 from legacy_harness.store import codec
 from legacy_harness.store.disk import GoldenStore, StoredCase
 from legacy_harness.store.layout import TargetSpec
@@ -39,6 +40,8 @@ class CaseResult:
     explanation: str | None = None
     #: Said about a verdict without changing it (e.g. inputs redacted at record time).
     note: str | None = None
+    #: The recorded call in one line, for cases that did not behave the same.
+    inputs: str | None = None
 
 
 @dataclass
@@ -122,10 +125,12 @@ def verify_case(session: VerifySession, stored: StoredCase, *, runs: int = 1) ->
             result.status = UNSTABLE
             result.differences = unstable
             result.suggestion = suggest_config(unstable, target=case.target)
+            result.inputs = compact_call(case.target, case.inputs)
             return result
     result.differences = compare_observed(expected, views[0], session.policy, target=case.target)
     if result.differences:
         result.status = CHANGED
+        result.inputs = compact_call(case.target, case.inputs)
     return result
 
 

@@ -65,6 +65,7 @@ def check_path(session: VerifySession, options: CheckOptions, path: Path) -> Cas
         CaseStatus(result.status),
         error=result.error,
         note=result.note,
+        inputs=result.inputs,
         reviewed="reviewed" in case.meta,
     )
     if checked.status == CaseStatus.SKIPPED:

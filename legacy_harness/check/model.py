@@ -117,6 +117,8 @@ class CaseCheck:
     #: Every difference as JSON-ready data, for tools.
     differences: list[dict[str, Any]] = field(default_factory=list)
     note: str | None = None
+    #: The recorded call in one line, for cases that did not behave the same.
+    inputs: str | None = None
     reviewed: bool = True
     secrets: list[Finding] = field(default_factory=list)
     #: Line in the file of each finding (same order), for annotations.

@@ -140,7 +140,7 @@ class VerifyCommand:
                     {
                         "target": r.target, "id": r.case_id, "path": str(r.path), "status": r.status,
                         "error": r.error, "differences": to_data(r.differences), "suggestion": r.suggestion,
-                        "explanation": r.explanation,
+                        "explanation": r.explanation, "inputs": r.inputs,
                     }
                     for r in results
                 ],
@@ -170,6 +170,8 @@ def render_text(
     for result in results:
         if result.status == CaseStatus.CHANGED:
             lines.append(f"\nCHANGED {result.target} case-{result.case_id} ({shown(result.path)})")
+            if result.inputs:
+                lines.append(f"  inputs: {result.inputs}")
             if result.explanation:
                 lines.append(indent(result.explanation))
             else:

@@ -95,7 +95,8 @@ def run_case(session: VerifySession, settings: CheckSettings, run: CaseRun) -> C
     )
     return CaseVerdict(
         CheckEvent(MasterStatus.CHANGED, run.master, report),
-        failure=f"{report}\nmaster: {run.shown}\naccept today's behaviour with --golden-update",
+        failure=f"{report}\ninputs: {result.inputs}\nmaster: {run.shown}"
+        "\naccept today's behaviour with --golden-update",
     )
 
 

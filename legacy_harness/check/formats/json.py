@@ -21,6 +21,7 @@ def case_data(case: CaseCheck) -> dict[str, Any]:
         "error_kind": case.error_kind.value if case.error_kind else None,
         "differences": case.differences,
         "note": case.note,
+        "inputs": case.inputs,
         "reviewed": case.reviewed,
         "secrets": [
             {"path": f.path, "kind": f.kind, "excerpt": f.excerpt, "line": line}

@@ -29,6 +29,8 @@ def _case_lines(case: CaseCheck) -> list[str]:
     lines: list[str] = []
     if case.status in (CaseStatus.CHANGED, CaseStatus.UNSTABLE):
         lines += ["", f"{case.status.value.upper()} {case.name} ({shown(case.path)})"]
+        if case.inputs:
+            lines.append(f"  inputs: {case.inputs}")
         lines.append(indent(case.diff))
     elif case.status == CaseStatus.ERROR:
         lines += ["", f"{error_label(case)} {case.error}"]

@@ -155,6 +155,67 @@ def module_function(x: int) -> int:
     return x + 1
 
 
+class Opaque:
+    """Registered with a custom codec by the every-tag test."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+
+def _unimportable() -> Any:
+    class Hidden:
+        def __repr__(self) -> str:
+            return "<Hidden>"
+
+    return Hidden()
+
+
+def every_tag_value() -> dict[str, Any]:
+    """One value of every tag the codec writes (``$str`` aside: it is newer than the
+    fixture), built the same way in every run."""
+    import pandas as pd
+
+    shared = [1, 2]
+    cyclic: list[Any] = ["self"]
+    cyclic.append(cyclic)
+    return {
+        "int": 2**70,
+        "float": [math.nan, math.inf, -0.0, 0.1],
+        "complex": complex(1.5, -2.0),
+        "bytes": b"\x00\xff",
+        "bytearray": bytearray(b"ab"),
+        "tuple": (1, "a"),
+        "shared": [shared, shared],
+        "cyclic": cyclic,
+        "dict": {1: "one", (2, 3): "pair"},
+        "ordered": {"z": 1, "a": 2},
+        "set": {3, 1, 2},
+        "frozenset": frozenset({"x", "y"}),
+        "datetime": dt.datetime(
+            2024, 10, 27, 2, 30, tzinfo=zoneinfo.ZoneInfo("Europe/Paris"), fold=1
+        ),
+        "date": dt.date(2024, 3, 1),
+        "time": dt.time(8, 0, 1, 5),
+        "timedelta": dt.timedelta(days=-1, seconds=5),
+        "decimal": Decimal("1.10"),
+        "fraction": Fraction(1, 3),
+        "uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        "path": pathlib.PurePosixPath("a/b"),
+        "enum": [Color.GREEN, Perm.R | Perm.W],
+        "namedtuple": Point(1, 2),
+        "object": [Cart(["apple"], 2.5), WithState(), MyList([1]), MyError("bad")],
+        "class": Temperature,
+        "function": [module_function, len],
+        "npscalar": [np.float32(0.5), np.datetime64("2024-01-02", "D"), np.str_("s")],
+        "ndarray": [np.arange(6.0).reshape(2, 3), np.arange(100), np.array(["a", "b"])],
+        "series": pd.Series([1.5, 2.5], index=pd.Index(["a", "b"], name="k"), name="price"),
+        "dataframe": pd.DataFrame({"n": [1, 2], "c": pd.Categorical(["u", "v"])}),
+        "pdscalar": [pd.Timestamp("2024-01-01", tz="UTC"), pd.Timedelta(5), pd.NaT],
+        "custom": Opaque("X1"),
+        "unencodable": _unimportable(),
+    }
+
+
 # -------------------------------------------------------------------- helpers
 
 
@@ -423,7 +484,7 @@ def test_deep_nesting_does_not_raise() -> None:
     tree: Any = []
     for _ in range(100_000):
         tree = {"$tuple": [tree]}
-    with pytest.raises(CodecError, match="nested too deeply"):
+    with pytest.raises(CodecError, match=r"levels\).*nested deeper than max_depth = 200"):
         decode(tree)
 
 
@@ -764,6 +825,35 @@ def test_object_dtype_blob_is_refused() -> None:
     tree = {"$ndarray": {"dtype": "|O", "shape": [2], "blob": name}}
     with pytest.raises(CodecError, match="not a valid .npy"):
         decode(tree, blobs={name: buf.getvalue()})
+
+
+# ---------------------------------------------------------------- stable bytes
+
+EVERY_TAG = pathlib.Path(__file__).parent / "data" / "codec_every_tag.json"
+
+
+def test_every_tag_is_written_as_it_always_was() -> None:
+    """The fixture was written by the codec before it was split by concern: a value of
+    every tag family must still give the very same bytes, blob names included."""
+    pytest.importorskip("pandas")
+    register_codec(
+        Opaque, name="opaque", encode=lambda o: {"code": o.code}, decode=lambda v: Opaque(v["code"])
+    )
+    try:
+        blobs: dict[str, bytes] = {}
+        problems: list[str] = []
+        text = dumps(encode(every_tag_value(), blobs=blobs, problems=problems))
+        assert text == EVERY_TAG.read_text(encoding="utf-8")
+        assert len(problems) == 1 and "Hidden" in problems[0]
+        (name,) = blobs
+        assert name == hashlib.sha256(blobs[name]).hexdigest()[:32] + ".npy"
+        back = decode(loads(text), blobs=blobs, policy=POLICY)
+    finally:
+        unregister_codec("opaque")
+    assert back["custom"].code == "X1" and back["shared"][0] is back["shared"][1]
+    assert back["cyclic"][1] is back["cyclic"] and list(back["ordered"]) == ["z", "a"]
+    assert np.array_equal(back["ndarray"][1], np.arange(100))
+    assert back["unencodable"] == Unencodable(f"{MOD}:_unimportable.<locals>.Hidden", "<Hidden>")
 
 
 # -------------------------------------------------------------- json layer

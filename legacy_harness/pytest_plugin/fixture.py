@@ -25,7 +25,7 @@ from legacy_harness.replay import observed_view
 from legacy_harness.report.render import render_text
 from legacy_harness.store import codec
 from legacy_harness.store.case import Observation
-from legacy_harness.store.disk import BLOB_FOLDER, _atomic_write
+from legacy_harness.store.disk import BLOB_FOLDER, atomic_write
 from legacy_harness.store.layout import (
     CHANGED,
     CHECKS_FOLDER,
@@ -298,7 +298,7 @@ class Golden:
         settings = self._shared.settings
         old = approved.read_text(encoding="utf-8") if approved.is_file() else None
         if old is None:
-            self._missing(master, lambda: _atomic_write(approved, wanted.encode("utf-8")))
+            self._missing(master, lambda: atomic_write(approved, wanted.encode("utf-8")))
             return
         diffs = approvals.text_differences(old, wanted, policy)
         if settings.mode == "all" and old.replace("\r\n", "\n") != wanted:
@@ -466,7 +466,7 @@ class Golden:
         diffs: list[Difference],
         policy: Policy,
     ) -> None:
-        _atomic_write(approved, text.encode("utf-8"))
+        atomic_write(approved, text.encode("utf-8"))
         received.unlink(missing_ok=True)
         self._event(UPDATED, master, _render(diffs, policy, master) if diffs else "")
 
@@ -474,8 +474,8 @@ class Golden:
         for blob_name, payload in blobs.items():
             blob_path = self.folder / BLOB_FOLDER / blob_name
             if not blob_path.exists():
-                _atomic_write(blob_path, payload)
-        _atomic_write(path, data)
+                atomic_write(blob_path, payload)
+        atomic_write(path, data)
 
     def _blob_reader(self) -> BlobReader:
         folder = self.folder / BLOB_FOLDER

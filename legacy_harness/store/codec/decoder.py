@@ -9,6 +9,7 @@ module resolves ``$ref`` (also forward ones), classes and blobs for all of them.
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -16,15 +17,22 @@ from typing import Any
 from legacy_harness.errors import CodecError
 from legacy_harness.store.codec.policy import DENY_ALL, ClassPolicy
 from legacy_harness.store.codec.registry import JsonPath, Tree, decoder_for
-from legacy_harness.store.codec.walk import BLOB_NAME, MARKER_KEYS, format_path, short_path, walk
+from legacy_harness.store.codec.walk import (
+    BLOB_NAME,
+    MARKER_KEYS,
+    Visit,
+    format_path,
+    short_path,
+    walk,
+)
 
 __all__ = ["BlobSource", "Decoder", "decode"]
 
 _SCALAR_TYPES = (str, int, float, bool, type(None))
 #: Python frames one level of JSON nesting may take while decoding (tag handlers,
-#: comprehensions), used to make room on the stack for ``max_depth`` levels.
+#: comprehensions: 2.5 at most, measured), used to make room for ``max_depth`` levels.
 _FRAMES_PER_LEVEL = 3
-_STACK_MARGIN = 400
+_STACK_MARGIN = 50
 
 #: Blobs by name, or a function that reads one.
 BlobSource = Mapping[str, bytes] | Callable[[str], bytes]
@@ -42,7 +50,7 @@ class Decoder:
         self.refs: dict[int, Any] = {}
         self.owner: dict[int, int] = {}  # ref number -> id() of the node defining it
         self.busy: set[int] = set()
-        self.index: dict[int, tuple[dict[str, Any], JsonPath]] | None = None
+        self.index: dict[int, Visit] | None = None
         self.tree: Tree = None
         self.spent = 0  # bytes of arrays declared so far
 
@@ -165,12 +173,11 @@ class Decoder:
                 if visit.tag is not None:
                     ident = visit.node.get("$id")
                     if type(ident) is int and ident not in self.index:
-                        self.index[ident] = (visit.node, visit.path)
+                        self.index[ident] = visit
         target = self.index.get(n)
         if target is None:
             raise self.fail(path, f"$ref {n} has no matching $id")
-        node, node_path = target
-        return self.dec(node, node_path)
+        return self.dec(target.node, target.path)
 
     # -- classes --------------------------------------------------------------------
 
@@ -209,6 +216,16 @@ class Decoder:
         return bytes(data)
 
 
+def _stack_depth() -> int:
+    """Frames on the stack now: a tree within max_depth must decode however deep we are."""
+    frame = inspect.currentframe()
+    depth = 0
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth
+
+
 def decode(
     tree: Tree,
     *,
@@ -225,7 +242,7 @@ def decode(
     """
     decoder = Decoder(blobs, policy or DENY_ALL, root)
     decoder.tree = tree
-    needed = _FRAMES_PER_LEVEL * decoder.max_depth + _STACK_MARGIN
+    needed = _stack_depth() + _FRAMES_PER_LEVEL * decoder.max_depth + _STACK_MARGIN
     found = sys.getrecursionlimit()
     if found < needed:
         sys.setrecursionlimit(needed)

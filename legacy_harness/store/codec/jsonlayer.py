@@ -25,6 +25,7 @@ __all__ = ["canonical", "check_nesting", "dumps", "loads", "nesting_depth", "tre
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},:]', re.DOTALL)
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 #: The repr beside an $unencodable tag in canonical text (keys sorted, no spaces).
 _UNENCODABLE_REPR = re.compile(
     r'(?<=[{,])("\$unencodable":"[^"\\]*(?:\\.[^"\\]*)*"),"repr":"[^"\\]*(?:\\.[^"\\]*)*"'
@@ -75,18 +76,18 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def nesting_depth(text: str) -> int:
     """How deeply the objects and arrays of JSON ``text`` nest, without parsing it.
 
-    String literals are cut out first (a bracket inside a string is text), then the
-    depth is the running sum of opening minus closing brackets, computed by numpy.
+    String literals are cut out (a bracket inside a string is text) and everything but
+    brackets is dropped, both in C; the depth is then the running sum of +1 for an
+    opening and -1 for a closing bracket, computed by numpy.
     """
+    skeleton = _STRING.sub("", text).encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKET)
+    if not skeleton:
+        return 0
     import numpy as np
 
-    skeleton = _STRING.sub("", text).encode("utf-8", "surrogatepass")
     codes = np.frombuffer(skeleton, dtype=np.uint8)
-    opens = (codes == ord("[")) | (codes == ord("{"))
-    closes = (codes == ord("]")) | (codes == ord("}"))
-    if not opens.any():
-        return 0
-    steps = opens.astype(np.int64) - closes.astype(np.int64)
+    # "[" 0x5B and "{" 0x7B have bit 1 set, "]" 0x5D and "}" 0x7D do not
+    steps = ((codes >> 1) & 1).astype(np.int32) * 2 - 1
     return int(np.cumsum(steps).max())
 
 
@@ -128,9 +129,13 @@ def check_nesting(text: str, max_depth: int = DEFAULT_LIMITS.max_depth, root: st
         )
 
 
-def loads(text: str, *, max_depth: int = DEFAULT_LIMITS.max_depth) -> Tree:
-    """Parse golden JSON, refusing NaN/Infinity literals, duplicate keys and deep nesting."""
-    check_nesting(text, max_depth)
+def loads(text: str, *, max_depth: int | None = DEFAULT_LIMITS.max_depth) -> Tree:
+    """Parse golden JSON, refusing NaN/Infinity literals, duplicate keys and deep nesting.
+
+    ``max_depth=None`` skips the nesting check, for a caller that made it already.
+    """
+    if max_depth is not None:
+        check_nesting(text, max_depth)
     try:
         return json.loads(
             text,
@@ -141,9 +146,7 @@ def loads(text: str, *, max_depth: int = DEFAULT_LIMITS.max_depth) -> Tree:
     except json.JSONDecodeError as exc:
         raise CodecError(f"invalid JSON: {exc}") from exc
     except RecursionError:  # max_depth raised beyond what the parser's stack allows
-        raise CodecError(
-            f"invalid JSON: nested too deeply for the parser (max_depth = {max_depth})"
-        ) from None
+        raise CodecError("invalid JSON: nested too deeply for the parser") from None
 
 
 def canonical(tree: Tree) -> str:

@@ -226,8 +226,9 @@ def array_node(enc: Encoder, arr: np.ndarray) -> Tree:
 
 def _blob_node(blobs: dict[str, bytes], arr: np.ndarray, head: dict[str, Any]) -> Tree:
     buf = io.BytesIO()
-    # C order always, so equal arrays get equal bytes (and equal blob names).
-    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+    # C order always, so equal arrays get equal bytes (and equal blob names); not
+    # ascontiguousarray, which turns a 0-d array into a 1-d one.
+    np.save(buf, arr if arr.flags.c_contiguous else arr.copy(order="C"), allow_pickle=False)
     payload = buf.getvalue()
     name = hashlib.sha256(payload).hexdigest()[:32] + ".npy"
     blobs[name] = payload
@@ -484,14 +485,15 @@ def check_sizes(tree: Tree, limits: Limits, root: str = "", spent: int = 0) -> i
         if declared is None:
             continue
         nbytes, what = declared
-        where = format_path(root, (*visit.path, visit.tag))
         if nbytes > limits.max_array_bytes:
+            where = format_path(root, (*visit.path, visit.tag))
             raise CodecError(
                 f"{where}: {what} declares {nbytes} bytes, beyond max_array_bytes ="
                 f" {limits.max_array_bytes}; {limits.hint('max_array_bytes')}"
             )
         spent += nbytes
         if spent > limits.max_case_bytes:
+            where = format_path(root, (*visit.path, visit.tag))
             raise CodecError(
                 f"{where}: the case declares {spent} bytes so far, beyond max_case_bytes ="
                 f" {limits.max_case_bytes}; {limits.hint('max_case_bytes')}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 from legacy_harness.store.codec.registry import JsonPath, Tree
 
@@ -38,12 +38,35 @@ _REF = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(?:\.[A-Za-z_]\
 _REF_TAGS = frozenset({"$object", "$enum", "$namedtuple", "$class", "$function"})
 
 
-class Visit(NamedTuple):
-    """One container of a tree: where it is, the node itself, and its tag (or None)."""
+class Visit:
+    """One container of a tree: the node, its tag (or None), its depth and its path.
 
-    path: JsonPath
-    node: Any
-    tag: str | None
+    The path is kept as a chain of steps and spelled out only when asked for, so a
+    walk over a very deep tree stays linear.
+    """
+
+    __slots__ = ("node", "tag", "depth", "_prefix", "_trail")
+
+    def __init__(self, node: Any, tag: str | None, depth: int, prefix: JsonPath, trail: Any):
+        self.node = node
+        self.tag = tag
+        self.depth = depth
+        self._prefix = prefix
+        self._trail = trail  # None at the start, else (parent trail, key or index)
+
+    @property
+    def path(self) -> JsonPath:
+        """Keys and indices from the root to the node (after the walk's start path)."""
+        steps: list[Any] = []
+        trail = self._trail
+        while trail is not None:
+            trail, step = trail
+            steps.append(step)
+        steps.reverse()
+        return (*self._prefix, *steps)
+
+    def __repr__(self) -> str:
+        return f"Visit(path={self.path!r}, tag={self.tag!r})"
 
 
 def tag_of(node: dict[str, Any]) -> str | None:
@@ -58,21 +81,23 @@ def walk(tree: Tree, path: JsonPath = ()) -> Iterator[Visit]:
     """Every dict and list of ``tree``, parents first, in document order.
 
     Scalars are not visited (their container is). A consumer that only needs some
-    tags filters on :attr:`Visit.tag`; ``len(visit.path)`` is the node's depth.
+    tags filters on :attr:`Visit.tag`; :attr:`Visit.depth` counts from ``path``.
     """
-    stack: list[tuple[JsonPath, Any]] = [(path, tree)]
+    start = len(path)
+    stack: list[tuple[Any, int, Any]] = [(tree, start, None)]
     containers = (dict, list)
     while stack:
-        where, node = stack.pop()
+        node, depth, trail = stack.pop()
         kind = type(node)
         if kind is dict:
-            yield Visit(where, node, tag_of(node))
-            children = [((*where, k), v) for k, v in node.items() if type(v) in containers]
+            yield Visit(node, tag_of(node), depth, path, trail)
+            items: Any = node.items()
         elif kind is list:
-            yield Visit(where, node, None)
-            children = [((*where, i), v) for i, v in enumerate(node) if type(v) in containers]
+            yield Visit(node, None, depth, path, trail)
+            items = enumerate(node)
         else:
             continue
+        children = [(v, depth + 1, (trail, k)) for k, v in items if type(v) in containers]
         children.reverse()
         stack.extend(children)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from legacy_harness.config import config_from_table
 from legacy_harness.errors import GoldenFileError
 from legacy_harness.store.case import GoldenCase, Observation
 from legacy_harness.store.disk import (
@@ -196,3 +197,17 @@ def test_case_blob_names_cover_every_tree_of_a_case() -> None:
     case.meta = {"note": array(names[4])}  # meta is not a value tree: never a blob
     case.observation.output = {"stdout": names[4]}
     assert case_blob_names(case) == set(names[:4])
+
+
+def test_the_store_of_a_project_takes_its_limits(tmp_path: Path) -> None:
+    table = {"store": "golden", "limits": {"max_case_bytes": "4 KiB", "max_depth": 10}}
+    store = GoldenStore.from_config(config_from_table(table, root=tmp_path))
+    assert store.root == tmp_path / "golden"
+    assert (store.limits.max_case_bytes, store.limits.max_depth) == (4096, 10)
+    deep: object = 1
+    for _ in range(12):
+        deep = [deep]
+    store.write(make_case(deep))
+    (path,) = store.iter_paths()
+    with pytest.raises(GoldenFileError, match=r"inputs\.args\[0\].*beyond max_depth = 10"):
+        store.load(path)

@@ -148,10 +148,11 @@ def atomic_write(
                 pass
 
 
-def read_regular(path: Path, limit: int, what: str) -> bytes:
+def read_regular(path: Path, limit: int, what: str, limit_name: str) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes; GoldenFileError otherwise.
 
-    FileNotFoundError passes through, so callers can say what a missing file means.
+    ``limit_name`` is the setting that raises the limit. FileNotFoundError passes
+    through, so callers can say what a missing file means.
     """
     handle = os.open(path, os.O_RDONLY | _NONBLOCK | _BINARY)
     with os.fdopen(handle, "rb") as stream:
@@ -162,7 +163,8 @@ def read_regular(path: Path, limit: int, what: str) -> bytes:
             raise GoldenFileError(
                 shown(path),
                 f"holds {info.st_size} bytes, beyond the {limit} a {what} may have"
-                " (max_case_bytes, max_array_bytes in [tool.legacy_harness.limits])",
+                f" ({limit_name}); raise {limit_name} in [tool.legacy_harness.limits]"
+                " if this file is trusted",
             )
         # read() sizes its buffer by the request: ask for what the file holds, not the limit
         data = stream.read(info.st_size + 1)

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from legacy_harness.config import Config
 from legacy_harness.display import shown
 from legacy_harness.errors import CodecError, GoldenFileError
 from legacy_harness.outcomes import WriteStatus
@@ -83,6 +84,11 @@ class GoldenStore:
     def __init__(self, root: Path | str, *, limits: codec.Limits | None = None) -> None:
         self.root = Path(root)
         self.limits = limits or codec.DEFAULT_LIMITS
+
+    @classmethod
+    def from_config(cls, config: Config) -> GoldenStore:
+        """The project's store, with the limits of its ``[tool.legacy_harness.limits]``."""
+        return cls(config.store, limits=codec.Limits.from_table(config.table))
 
     def target_dir(self, target: str | TargetSpec) -> Path:
         spec = TargetSpec.parse(target) if isinstance(target, str) else target
@@ -203,7 +209,7 @@ class GoldenStore:
 
     def _text(self, path: Path) -> str:
         try:
-            data = read_regular(path, self.limits.max_case_bytes, "case file")
+            data = read_regular(path, self.limits.max_case_bytes, "case file", "max_case_bytes")
             return data.decode("utf-8")
         except (OSError, UnicodeDecodeError) as error:
             raise GoldenFileError(shown(path), f"cannot be read ({error})") from None
@@ -281,7 +287,8 @@ class GoldenStore:
         """The bytes of one blob, read only from a regular file of bounded size."""
         path = self.blob_path(target, name)
         try:
-            return read_regular(path, self.limits.max_array_bytes + _HEADER_ROOM, "blob")
+            limit = self.limits.max_array_bytes + _HEADER_ROOM
+            return read_regular(path, limit, "blob", "max_array_bytes")
         except FileNotFoundError:
             raise GoldenFileError(
                 shown(path),

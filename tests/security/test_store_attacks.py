@@ -158,7 +158,9 @@ def test_oversized_files_are_refused_before_reading(tmp_path: Path) -> None:
     store = GoldenStore(tmp_path / "golden", limits=codec.Limits(max_case_bytes=100))
     store.write(make_case())
     (path,) = store.iter_paths()
-    with pytest.raises(GoldenFileError, match=r"bytes, beyond the 100 a case file may have"):
+    with pytest.raises(
+        GoldenFileError, match=r"bytes, beyond the 100 a case file may have \(max_case_bytes\)"
+    ):
         store.load(path)
 
 

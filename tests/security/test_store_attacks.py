@@ -257,8 +257,9 @@ def test_an_unencodable_input_gets_the_same_case_id_in_every_process(tmp_path: P
 def test_case_ids_ignore_the_repr_of_unencodable_values() -> None:
     import threading
 
-    first = codec.encode({"args": [threading.Lock()]}, problems=[])
-    second = codec.encode({"args": [threading.Lock()]}, problems=[])
+    locks = [threading.Lock(), threading.Lock()]  # both alive: two addresses
+    first = codec.encode({"args": [locks[0]]}, problems=[])
+    second = codec.encode({"args": [locks[1]]}, problems=[])
     assert first != second  # the reprs hold different addresses
     assert codec.tree_hash(first) == codec.tree_hash(second)
     assert codec.tree_hash(first) != codec.tree_hash(codec.encode({"args": [1]}))

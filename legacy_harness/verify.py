@@ -19,7 +19,7 @@ from legacy_harness.record.targets import resolve
 from legacy_harness.replay import observed_view, replay
 from legacy_harness.report.inputs import compact_call
 from legacy_harness.store import codec
-from legacy_harness.store.disk import GoldenStore, StoredCase
+from legacy_harness.store.disk import GoldenStore, StoredCase, case_blob_names
 from legacy_harness.store.layout import TargetSpec
 
 PASSED, CHANGED, UNSTABLE, ERROR, SKIPPED = "passed", "changed", "unstable", "error", "skipped"
@@ -172,29 +172,7 @@ def update_case(session: VerifySession, stored: StoredCase) -> tuple[str, list[D
         session.policy,
         target=case.target,
     )
-    blobs = {
-        name: read_new(name) for name in _blob_names(case.inputs, case.rng, replayed.observation)
-    }
-    updated = dataclass_replace(
-        case, observation=replayed.observation, blobs=blobs, meta=dict(case.meta)
-    )
+    updated = dataclass_replace(case, observation=replayed.observation, meta=dict(case.meta))
+    updated.blobs = {name: read_new(name) for name in case_blob_names(updated)}
     updated.meta.pop("reviewed", None)
     return session.store.write(updated, overwrite=True), differences
-
-
-def _blob_names(*trees: Any) -> set[str]:
-    """Every blob a case's trees refer to, so a rewritten case carries all of them."""
-    names: set[str] = set()
-    stack: list[Any] = list(trees)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            blob = node.get("blob")
-            if isinstance(blob, str) and "dtype" in node:
-                names.add(blob)
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-        elif hasattr(node, "__dataclass_fields__"):
-            stack.extend(vars(node).values())
-    return names

@@ -13,15 +13,28 @@ from pathlib import Path
 
 import pytest
 
+from legacy_harness.config import config_from_table
 from legacy_harness.errors import GoldenFileError
 from legacy_harness.store.case import GoldenCase, Observation
-from legacy_harness.store.disk import CREATED, KEPT, UNCHANGED, UPDATED, GoldenStore
+from legacy_harness.store.disk import (
+    CREATED,
+    KEPT,
+    UNCHANGED,
+    UPDATED,
+    GoldenStore,
+    case_blob_names,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 
 
+def hex_id(n: int) -> str:
+    """A case id of the form record writes (16 hex digits)."""
+    return f"{n:016x}"
+
+
 def make_case(
-    value: object = 1, case_id: str = "abc", target: str = "pkg.mod:Cls.meth"
+    value: object = 1, case_id: str = hex_id(0xABC), target: str = "pkg.mod:Cls.meth"
 ) -> GoldenCase:
     return GoldenCase(
         target,
@@ -36,7 +49,7 @@ def make_case(
 def test_layout_is_module_then_qualname(tmp_path: Path) -> None:
     store = GoldenStore(tmp_path)
     assert store.write(make_case()) == CREATED
-    assert (tmp_path / "pkg.mod" / "Cls.meth" / "case-abc.json").is_file()
+    assert (tmp_path / "pkg.mod" / "Cls.meth" / f"case-{hex_id(0xABC)}.json").is_file()
     assert store.targets() == ["pkg.mod:Cls.meth"]
 
 
@@ -87,15 +100,15 @@ def test_bad_files_name_the_file_and_the_field(tmp_path: Path, content: str, mes
 
 def test_iter_cases_yields_errors_in_place_and_keeps_going(tmp_path: Path) -> None:
     store = GoldenStore(tmp_path)
-    store.write(make_case(1, "good1"))
-    store.write(make_case(2, "good2"))
-    bad = store.target_dir("pkg.mod:Cls.meth") / "case-bad.json"
+    store.write(make_case(1, hex_id(1)))
+    store.write(make_case(2, hex_id(2)))
+    bad = store.target_dir("pkg.mod:Cls.meth") / f"case-{hex_id(0xBAD)}.json"
     bad.write_text("[]")
     items = list(store.iter_cases())
     assert sum(isinstance(i, GoldenFileError) for i in items) == 1
     assert sorted(i.case.id for i in items if not isinstance(i, GoldenFileError)) == [
-        "good1",
-        "good2",
+        hex_id(1),
+        hex_id(2),
     ]
 
 
@@ -109,12 +122,13 @@ def test_missing_blob_and_unsafe_blob_names(tmp_path: Path) -> None:
 
 def test_rename_target_moves_cases_and_blobs(tmp_path: Path) -> None:
     store = GoldenStore(tmp_path)
-    case = make_case({"$ndarray": {"dtype": "<f8", "shape": [100], "blob": "b1.npy"}})
-    case.blobs = {"b1.npy": b"payload"}
+    blob = "b1" * 16 + ".npy"
+    case = make_case({"$ndarray": {"dtype": "<f8", "shape": [100], "blob": blob}})
+    case.blobs = {blob: b"payload"}
     store.write(case)
     assert store.rename_target("pkg.mod:Cls.meth", "pkg.mod:Cls.renamed") == 1
     assert store.targets() == ["pkg.mod:Cls.renamed"]
-    assert store.read_blob("pkg.mod:Cls.renamed", "b1.npy") == b"payload"
+    assert store.read_blob("pkg.mod:Cls.renamed", blob) == b"payload"
     loaded = next(iter(store.iter_cases()))
     assert not isinstance(loaded, GoldenFileError) and loaded.case.target == "pkg.mod:Cls.renamed"
 
@@ -129,7 +143,7 @@ WRITER = textwrap.dedent(
     start, stop = int(sys.argv[1]), int(sys.argv[2])
     big = list(range(20000))
     for i in range(start, stop):
-        case = GoldenCase("m:f", f"c{{i:05d}}", {{"args": [i], "kwargs": {{}}}},
+        case = GoldenCase("m:f", f"{{i:016x}}", {{"args": [i], "kwargs": {{}}}},
                           Observation({{"returned": big}}), None, {{}})
         store.write(case)
         if i == start:
@@ -168,3 +182,32 @@ def test_sigkill_leaves_no_half_written_case(tmp_path: Path) -> None:
     store = GoldenStore(tmp_path / "store")
     loaded = list(store.iter_cases())
     assert loaded and not [item for item in loaded if isinstance(item, GoldenFileError)]
+
+
+def test_case_blob_names_cover_every_tree_of_a_case() -> None:
+    names = [f"{n:032x}.npy" for n in range(5)]
+
+    def array(name: str) -> dict[str, object]:
+        return {"$ndarray": {"dtype": "<f8", "shape": [100], "blob": name}}
+
+    case = make_case(array(names[0]))  # inputs.args[0] and outcome.returned
+    case.observation.effects = {"x": array(names[1])}
+    case.rng = {"numpy": array(names[2])}
+    case.distribution = {"seeds": [1], "numeric": array(names[3]), "categorical": {}}
+    case.meta = {"note": array(names[4])}  # meta is not a value tree: never a blob
+    case.observation.output = {"stdout": names[4]}
+    assert case_blob_names(case) == set(names[:4])
+
+
+def test_the_store_of_a_project_takes_its_limits(tmp_path: Path) -> None:
+    table = {"store": "golden", "limits": {"max_case_bytes": "4 KiB", "max_depth": 10}}
+    store = GoldenStore.from_config(config_from_table(table, root=tmp_path))
+    assert store.root == tmp_path / "golden"
+    assert (store.limits.max_case_bytes, store.limits.max_depth) == (4096, 10)
+    deep: object = 1
+    for _ in range(12):
+        deep = [deep]
+    store.write(make_case(deep))
+    (path,) = store.iter_paths()
+    with pytest.raises(GoldenFileError, match=r"inputs\.args\[0\].*beyond max_depth = 10"):
+        store.load(path)

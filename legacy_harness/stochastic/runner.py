@@ -22,8 +22,8 @@ from legacy_harness.stochastic.masters import (
     test_case,
 )
 from legacy_harness.stochastic.seeds import seeds_for
-from legacy_harness.store.disk import StoredCase
-from legacy_harness.verify import VerifySession, _blob_names
+from legacy_harness.store.disk import StoredCase, case_blob_names
+from legacy_harness.verify import VerifySession
 
 
 def replayer(session: VerifySession, stored: StoredCase) -> Replayer:
@@ -90,8 +90,7 @@ def record_distributions(
             tree = distribution.to_tree(blobs)
             case = stored.case
             old = {
-                name: session.store.read_blob(case.target, name)
-                for name in _blob_names(case.inputs, case.rng, case.observation)
+                name: session.store.read_blob(case.target, name) for name in case_blob_names(case)
             }
             session.store.write(
                 replace(case, distribution=tree, blobs={**old, **blobs}), overwrite=True

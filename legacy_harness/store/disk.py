@@ -3,25 +3,63 @@
 Every write goes to a temporary file that is then moved into place, blobs before the
 case that names them, so a recording killed at any point leaves only whole files, and
 processes recording into one store at once never corrupt each other's cases.
+
+The files are untrusted input (they arrive in pull requests): every write and delete
+stays below the store root and follows no symbolic link (:mod:`.confine`), case ids and
+blob names are checked before they become part of a path, and a case is measured
+against the :class:`~legacy_harness.store.codec.Limits` before it is decoded.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import tempfile
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from legacy_harness.config import Config
 from legacy_harness.display import shown
-from legacy_harness.errors import GoldenFileError
+from legacy_harness.errors import CodecError, GoldenFileError
+from legacy_harness.outcomes import WriteStatus
 from legacy_harness.store import codec
 from legacy_harness.store.case import GoldenCase, case_from_tree, case_to_tree
-from legacy_harness.store.layout import BLOB_FOLDER, CASE_PREFIX, CASE_SUFFIX, TargetSpec
+from legacy_harness.store.confine import (
+    atomic_write,
+    check_no_links,
+    ensure_folder,
+    inside,
+    read_regular,
+    refuse_link,
+)
+from legacy_harness.store.layout import (
+    BLOB_FOLDER,
+    CASE_ID,
+    CASE_PREFIX,
+    CASE_SUFFIX,
+    TargetSpec,
+)
 
-CREATED, UPDATED, UNCHANGED, KEPT = "created", "updated", "unchanged", "kept"
+__all__ = [
+    "BLOB_FOLDER",
+    "CASE_PREFIX",
+    "CASE_SUFFIX",
+    "CREATED",
+    "KEPT",
+    "UNCHANGED",
+    "UPDATED",
+    "GoldenStore",
+    "StoredCase",
+    "atomic_write",
+    "case_blob_names",
+]
+
+CREATED, UPDATED = WriteStatus.CREATED, WriteStatus.UPDATED
+UNCHANGED, KEPT = WriteStatus.UNCHANGED, WriteStatus.KEPT
+
+#: Room for a .npy header beside the array bytes a blob may hold.
+_HEADER_ROOM = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -32,89 +70,110 @@ class StoredCase:
     case: GoldenCase
 
 
-def _atomic_write(path: Path, data: bytes, *, exclusive: bool = False) -> bool:
-    """Write ``data`` to ``path`` whole or not at all; with ``exclusive``, never replace.
-
-    The rename is what makes it atomic against a killed process; there is no fsync, as a
-    golden file lost to a power cut is re-recorded, and syncing every case would make
-    recording a batch job disk-bound. Returns False when ``exclusive`` found a file.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        if exclusive:
-            try:
-                os.link(temporary, path)
-            except FileExistsError:
-                return False
-            return True
-        os.replace(temporary, path)
-        temporary = ""
-        return True
-    finally:
-        if temporary:
-            try:
-                os.unlink(temporary)
-            except FileNotFoundError:
-                pass
+def case_blob_names(case: GoldenCase) -> set[str]:
+    """Every blob the case's trees name, so a rewritten case carries all of them."""
+    observation = case.observation
+    return codec.blob_names(
+        case.inputs, case.rng, observation.outcome, observation.effects, case.distribution
+    )
 
 
 class GoldenStore:
     """Cases under ``root/<module>/<qualname>/case-<id>.json``."""
 
-    def __init__(self, root: Path | str) -> None:
+    def __init__(self, root: Path | str, *, limits: codec.Limits | None = None) -> None:
         self.root = Path(root)
+        self.limits = limits or codec.DEFAULT_LIMITS
+
+    @classmethod
+    def from_config(cls, config: Config) -> GoldenStore:
+        """The project's store, with the limits of its ``[tool.legacy_harness.limits]``."""
+        return cls(config.store, limits=codec.Limits.from_table(config.table))
 
     def target_dir(self, target: str | TargetSpec) -> Path:
         spec = TargetSpec.parse(target) if isinstance(target, str) else target
         return self.root / spec.module / spec.qualname
 
     def case_path(self, case: GoldenCase) -> Path:
+        """Where ``case`` lives; its id must be the hex digest record writes."""
+        if not isinstance(case.id, str) or not CASE_ID.fullmatch(case.id):
+            raise GoldenFileError(
+                shown(self.target_dir(case.target)),
+                f"case id {case.id!r} is not a hex digest as record writes it; the store"
+                " names files only by such ids (re-record the case)",
+            )
         return self.target_dir(case.target) / f"{CASE_PREFIX}{case.id}{CASE_SUFFIX}"
 
     def blob_path(self, target: str, name: str) -> Path:
+        """Where blob ``name`` of ``target`` lives; the name must be a plain blob name."""
+        if not isinstance(name, str) or not codec.BLOB_NAME.fullmatch(name):
+            raise GoldenFileError(
+                shown(self.target_dir(target)),
+                f"blob name {name!r} is not a plain file name <hex digest>.npy",
+            )
         return self.target_dir(target) / BLOB_FOLDER / name
 
     # -- writing ---------------------------------------------------------------------
 
-    def write(self, case: GoldenCase, *, overwrite: bool = False) -> str:
+    def write(self, case: GoldenCase, *, overwrite: bool = False) -> WriteStatus:
         """Store ``case``; returns created, updated, unchanged, or kept (exists, not replaced)."""
         path = self.case_path(case)
         data = codec.dumps(case_to_tree(case)).encode("utf-8")
+        ensure_folder(self.root, path.parent)
+        refuse_link(path)
         existing = _read_bytes(path)
         if existing == data:
             return UNCHANGED
         if existing is not None and not overwrite:
             return KEPT
-        for name, blob in case.blobs.items():
+        for name in sorted(case.blobs):
             blob_path = self.blob_path(case.target, name)
-            if not blob_path.exists():
-                _atomic_write(blob_path, blob)
+            if not os.path.lexists(blob_path):
+                atomic_write(blob_path, case.blobs[name], root=self.root)
         if existing is None:
-            if _atomic_write(path, data, exclusive=not overwrite):
+            if atomic_write(path, data, exclusive=not overwrite, root=self.root):
                 return CREATED
             return KEPT if _read_bytes(path) != data else UNCHANGED
-        _atomic_write(path, data)
+        atomic_write(path, data, root=self.root)
         return UPDATED
 
     def remove(self, path: Path) -> None:
-        path.unlink(missing_ok=True)
+        """Delete one case file of the store (never a file elsewhere, never through a link)."""
+        parts = inside(self.root, path)
+        name = parts[-1] if parts else ""
+        case_id = name[len(CASE_PREFIX) : -len(CASE_SUFFIX)]
+        if not (name.startswith(CASE_PREFIX) and name.endswith(CASE_SUFFIX)) or not (
+            CASE_ID.fullmatch(case_id)
+        ):
+            raise GoldenFileError(shown(path), "is not a case file; the store deletes only those")
+        check_no_links(self.root, path)
+        Path(path).unlink(missing_ok=True)
 
     def remove_unused_blobs(self, target: str) -> int:
-        """Delete blobs no case of ``target`` names any more; returns how many."""
+        """Delete blobs no case of ``target`` names any more; returns how many.
+
+        Only regular files named like blobs are deleted (never a link, never another
+        writer's temporary file), and a blob folder that is a link is refused. A case
+        file that cannot be read stops the clean-up: its blobs are unknown.
+        """
         folder = self.target_dir(target) / BLOB_FOLDER
+        check_no_links(self.root, folder)
+        refuse_link(folder)
         if not folder.is_dir():
             return 0
         named: set[str] = set()
-        for case_path in self.target_dir(target).glob(f"{CASE_PREFIX}*{CASE_SUFFIX}"):
-            named.update(_blob_names(case_path.read_text(encoding="utf-8")))
+        for case_path in sorted(self.target_dir(target).glob(f"{CASE_PREFIX}*{CASE_SUFFIX}")):
+            named.update(self._names_in(case_path))
         removed = 0
-        for blob in folder.iterdir():
-            if blob.name not in named:
-                blob.unlink()
-                removed += 1
+        with os.scandir(folder) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if (
+                    entry.name not in named
+                    and codec.BLOB_NAME.fullmatch(entry.name)
+                    and entry.is_file(follow_symlinks=False)
+                ):
+                    os.unlink(entry.path)
+                    removed += 1
         return removed
 
     def rename_target(self, old: str, new: str) -> int:
@@ -124,16 +183,15 @@ class GoldenStore:
             if isinstance(stored, GoldenFileError):
                 raise stored
             case = stored.case
+            case.blobs = {name: self.read_blob(old, name) for name in case_blob_names(case)}
             case.target = new
-            case.blobs = {
-                name: self.read_blob(old, name)
-                for name in _blob_names(stored.path.read_text("utf-8"))
-            }
             self.write(case, overwrite=True)
-            stored.path.unlink()
+            self.remove(stored.path)
             moved += 1
         old_dir = self.target_dir(old)
         if old_dir.is_dir() and not any(old_dir.glob(f"{CASE_PREFIX}*{CASE_SUFFIX}")):
+            check_no_links(self.root, old_dir)
+            refuse_link(old_dir)
             shutil.rmtree(old_dir)
         return moved
 
@@ -149,18 +207,44 @@ class GoldenStore:
                 if name.startswith(CASE_PREFIX) and name.endswith(CASE_SUFFIX):
                     yield Path(folder) / name
 
-    def load(self, path: Path) -> StoredCase:
-        """Read one case file; a bad file raises GoldenFileError naming it and the field."""
+    def _text(self, path: Path) -> str:
         try:
-            text = path.read_text(encoding="utf-8")
+            data = read_regular(path, self.limits.max_case_bytes, "case file", "max_case_bytes")
+            return data.decode("utf-8")
         except (OSError, UnicodeDecodeError) as error:
             raise GoldenFileError(shown(path), f"cannot be read ({error})") from None
+
+    def _tree(self, path: Path) -> tuple[codec.Tree, str]:
+        """The parsed JSON of a case file and its text, its nesting bounded first."""
+        text = self._text(path)
+        limits = self.limits
         try:
-            tree = codec.loads(text)
+            codec.check_nesting(text, limits.max_depth)
+        except CodecError as error:
+            raise GoldenFileError(shown(path), str(error)) from None
+        try:
+            return codec.loads(text, max_depth=None), text
         except Exception as error:  # noqa: BLE001 - any parse failure names the file
             raise GoldenFileError(
                 shown(path), f"is not valid JSON ({error}); restore it from version control"
             ) from None
+
+    def _names_in(self, path: Path) -> set[str]:
+        tree, _ = self._tree(path)
+        names: set[str] = set()
+        for where, name in codec.blob_refs(tree):
+            if type(name) is not str or not codec.BLOB_NAME.fullmatch(name):
+                raise GoldenFileError(
+                    shown(path),
+                    f"field {codec.format_path('', where)} names blob {name!r}, which is not"
+                    " a plain file name <hex digest>.npy; restore the file from version control",
+                )
+            names.add(name)
+        return names
+
+    def load(self, path: Path) -> StoredCase:
+        """Read one case file; a bad file raises GoldenFileError naming it and the field."""
+        tree, text = self._tree(path)
         try:
             case = case_from_tree(tree)
             TargetSpec.parse(case.target)
@@ -168,6 +252,18 @@ class GoldenStore:
             raise GoldenFileError(
                 shown(path), f"{error}; restore it from version control or re-record it"
             ) from None
+        expected = f"{CASE_PREFIX}{case.id}{CASE_SUFFIX}"
+        if Path(path).name != expected:
+            raise GoldenFileError(
+                shown(path),
+                f"field 'id' is {case.id[:80]!r} but the file is named {Path(path).name};"
+                " a case lives in case-<id>.json: restore it from version control",
+            )
+        try:
+            if '"$ndarray"' in text or '"$npscalar"' in text:  # one C search spares the walk
+                codec.check_sizes(tree, self.limits, spent=len(text))
+        except CodecError as error:
+            raise GoldenFileError(shown(path), str(error)) from None
         return StoredCase(path, case)
 
     def iter_cases(
@@ -188,18 +284,18 @@ class GoldenStore:
                 yield stored
 
     def read_blob(self, target: str, name: str) -> bytes:
-        if "/" in name or "\\" in name or name.startswith("."):
-            raise GoldenFileError(
-                str(self.target_dir(target)), f"blob name {name!r} is not a plain file name"
-            )
+        """The bytes of one blob, read only from a regular file of bounded size."""
         path = self.blob_path(target, name)
         try:
-            return path.read_bytes()
+            limit = self.limits.max_array_bytes + _HEADER_ROOM
+            return read_regular(path, limit, "blob", "max_array_bytes")
         except FileNotFoundError:
             raise GoldenFileError(
                 shown(path),
                 "blob is missing; restore it from version control or re-record the case",
             ) from None
+        except OSError as error:
+            raise GoldenFileError(shown(path), f"blob cannot be read ({error})") from None
 
     def targets(self) -> list[str]:
         """Targets that have at least one case, read from the folder names."""
@@ -212,20 +308,11 @@ class GoldenStore:
 
 
 def _read_bytes(path: Path) -> bytes | None:
+    """The current bytes of a case file the store is about to replace (not a link)."""
     try:
-        return path.read_bytes()
+        mode = os.lstat(path).st_mode
     except FileNotFoundError:
         return None
-
-
-def _blob_names(text: str) -> set[str]:
-    names: set[str] = set()
-
-    def hook(pairs: list[tuple[str, object]]) -> dict[str, object]:
-        for key, value in pairs:
-            if key == "blob" and isinstance(value, str):
-                names.add(value)
-        return dict(pairs)
-
-    json.loads(text, object_pairs_hook=hook)
-    return names
+    if not stat.S_ISREG(mode):
+        raise GoldenFileError(shown(path), "is not a regular file; move it out of the store")
+    return Path(path).read_bytes()

@@ -7,12 +7,14 @@ live here rather than beside the code that reads and writes the files.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from legacy_harness.errors import TargetError
 
 __all__ = [
     "BLOB_FOLDER",
+    "CASE_ID",
     "CASE_PREFIX",
     "CASE_SUFFIX",
     "CHANGED",
@@ -29,6 +31,10 @@ __all__ = [
 CASE_PREFIX = "case-"
 CASE_SUFFIX = ".json"
 BLOB_FOLDER = "blobs"
+#: A case id as record writes it: a hex digest of the inputs (16 digits; up to 64 kept
+#: for longer digests). An id from a file or a user is checked against it before it
+#: becomes part of a path, so ``"../../x"`` never names a file outside the store.
+CASE_ID = re.compile(r"^[0-9a-f]{16,64}$")
 
 # Masters of the golden fixture's checks: <store>/__checks__/<test module path>/...
 CHECKS_FOLDER = "__checks__"

@@ -612,9 +612,9 @@ def _annotate(session: VerifySession, subject: Subject, kept: Sequence[Kept]) ->
 
 
 def _blob_refs(case: Any) -> set[str]:
-    from legacy_harness.verify import _blob_names
+    from legacy_harness.store.disk import case_blob_names
 
-    return _blob_names(case.inputs, case.rng, case.observation)
+    return case_blob_names(case)
 
 
 def characterize(

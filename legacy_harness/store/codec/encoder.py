@@ -1,0 +1,182 @@
+"""Encoding: one run over a live value, turning it into a JSON tree.
+
+The run is generic: it finds each value's family through the registry, keeps track of
+objects met twice (so shared and cyclic values become ``$id``/``$ref``), and turns
+anything no family takes into an ``$unencodable`` placeholder with a problem message,
+because recording must never fail on odd arguments. What a value looks like encoded
+is its family's business (``builtin_tags``, ``numpy_tags``, ``class_tags``, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from legacy_harness.store.codec.jsonlayer import canonical
+from legacy_harness.store.codec.registry import Tree, exact_encoders, fallbacks
+from legacy_harness.store.codec.walk import MARKER_KEYS
+
+__all__ = ["Encoder", "Unencodable", "encode", "type_ref"]
+
+
+@dataclass(frozen=True)
+class Unencodable:
+    """Stand-in for a value that could not be encoded, so a case can still be reviewed."""
+
+    type_name: str
+    repr: str
+
+
+def type_ref(obj: Any) -> str:
+    """``module:qualname`` of ``obj``'s class (or of ``obj`` if it is a class)."""
+    cls = obj if isinstance(obj, type) else type(obj)
+    return f"{getattr(cls, '__module__', '?')}:{getattr(cls, '__qualname__', cls.__name__)}"
+
+
+class Encoder:
+    """One encoding run: tracks shared objects so they become $id/$ref."""
+
+    def __init__(
+        self, blobs: dict[str, bytes] | None, problems: list[str] | None, inline_limit: int
+    ) -> None:
+        self.blobs = blobs
+        self.problems = problems
+        self.inline_limit = inline_limit
+        self.exact = exact_encoders()
+        self.fallbacks = fallbacks()
+        # id(obj) -> [obj, node, ref number (0: none yet), busy building an immutable]
+        self.seen: dict[int, list[Any]] = {}
+        self.shared: list[list[Any]] = []
+
+    def run(self, value: Any) -> Tree:
+        node = self.enc(value)
+        if self.shared:
+            node = self._attach_ids(node)
+        return node
+
+    def enc(self, obj: Any) -> Tree:
+        handler = self.exact.get(type(obj))
+        if handler is not None:
+            return handler(self, obj)
+        for recognise in self.fallbacks:
+            node = recognise(self, obj)
+            if node is not None:
+                return node
+        return self.unencodable(obj)
+
+    # -- identity -------------------------------------------------------------------
+
+    def track(self, obj: Any, fragile: bool = False) -> tuple[Tree | None, list[Any] | None]:
+        """Return (ref node, None) for an object seen before, else (None, new entry).
+
+        The caller stores its node in ``entry[1]``. ``fragile`` marks a value that
+        cannot exist before its contents (a tuple, a frozen subclass): a cycle back
+        into it cannot be rebuilt and becomes unencodable; clear ``entry[3]`` once
+        the value would exist on decoding.
+        """
+        entry = self.seen.get(id(obj))
+        if entry is None:
+            entry = [obj, None, 0, fragile]
+            self.seen[id(obj)] = entry
+            return None, entry
+        if entry[3]:
+            return (
+                self.unencodable(obj, "it is part of a cycle through an immutable value"),
+                None,
+            )
+        if not entry[2]:
+            entry[2] = len(self.shared) + 1
+            self.shared.append(entry)
+        return {"$ref": entry[2]}, None
+
+    def _attach_ids(self, root: Tree) -> Tree:
+        wrap: dict[int, int] = {}
+        for entry in self.shared:
+            node = entry[1]
+            if type(node) is dict and any(k[:1] == "$" and k not in MARKER_KEYS for k in node):
+                node["$id"] = entry[2]
+            else:
+                wrap[id(node)] = entry[2]
+        if not wrap:
+            return root
+
+        def fix(node: Tree) -> Tree:
+            if type(node) is list:
+                for i, child in enumerate(node):
+                    if type(child) in (list, dict):
+                        node[i] = fix(child)
+            elif type(node) is dict:
+                for key, child in node.items():
+                    if type(child) in (list, dict):
+                        node[key] = fix(child)
+            n = wrap.get(id(node))
+            if n is None:
+                return node
+            if type(node) is list:
+                return {"$list": node, "$id": n}
+            order = node.pop("$keys", None) or list(node)
+            return {"$dict": [[k, node[k]] for k in order], "$id": n}
+
+        return fix(root)
+
+    # -- shared helpers for families ------------------------------------------------
+
+    def unencodable(self, obj: Any, why: str | None = None) -> Tree:
+        ref = type_ref(obj)
+        try:
+            text = repr(obj)
+        except Exception:  # noqa: BLE001 - a broken __repr__ must not stop recording
+            text = f"<{ref} object>"
+        if self.problems is not None:
+            reason = why or "the codec has no rule for this type"
+            qual = ref.split(":", 1)[1]
+            self.problems.append(
+                f"cannot encode {ref} value {text[:60]}: {reason}; teach the codec with "
+                f"legacy_harness.store.codec.register_codec({qual}, name=..., encode=..., decode=...)"
+            )
+        return {"$unencodable": ref, "repr": text[:200]}
+
+    def sorted_elements(self, items: Any) -> list[Tree]:
+        """Encoded elements of a set, in an order that does not depend on hashing."""
+        nodes = [self.enc(x) for x in items]
+        nodes.sort(key=canonical)
+        return nodes
+
+    def enc_custom(self, obj: Any, name: str, encode: Callable[[Any], Any]) -> Tree:
+        """``{"$custom": name, "value": ...}`` through a user codec's ``encode``."""
+        ref, entry = self.track(obj, fragile=True)
+        if entry is None:
+            return ref
+        try:
+            raw = encode(obj)
+        except Exception as exc:  # noqa: BLE001 - user code; report, do not abort recording
+            entry[3] = False
+            entry[1] = self.unencodable(obj, f"codec {name!r} raised {exc!r}")
+            return entry[1]
+        node = {"$custom": name, "value": self.enc(raw)}
+        entry[1] = node
+        entry[3] = False
+        return node
+
+
+def encode(
+    value: Any,
+    *,
+    blobs: dict[str, bytes] | None = None,
+    problems: list[str] | None = None,
+    inline_limit: int = 64,
+) -> Tree:
+    """Turn ``value`` into a JSON-compatible tree (see docs/golden-format.md).
+
+    Arrays with more than ``inline_limit`` elements go into ``blobs`` as
+    content-addressed ``.npy`` payloads; with ``blobs=None`` every array is inlined.
+    Values the codec cannot represent become ``$unencodable`` placeholders and a
+    message is appended to ``problems``: recording must never fail on odd arguments.
+    """
+    encoder = Encoder(blobs, problems, inline_limit)
+    try:
+        return encoder.run(value)
+    except RecursionError:
+        encoder.seen.clear()
+        return encoder.unencodable(value, "it is nested too deeply for the Python stack")

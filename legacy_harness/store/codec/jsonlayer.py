@@ -1,0 +1,171 @@
+"""The JSON text of golden files: writing it byte-stable, reading it strictly and safely.
+
+Writing sorts keys, indents, and keeps floats exact, so re-recording unchanged
+behaviour changes no byte. Reading refuses what JSON tolerates but a golden file must
+not hold (NaN literals, duplicate keys), and measures the nesting of the text before
+the parser sees it, since the parser recurses once per level.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from typing import Any
+
+from legacy_harness.errors import CodecError
+from legacy_harness.store.codec.limits import DEFAULT_LIMITS
+from legacy_harness.store.codec.registry import JsonPath, Tree
+from legacy_harness.store.codec.walk import short_path
+
+__all__ = ["canonical", "check_nesting", "dumps", "loads", "nesting_depth", "tree_hash"]
+
+#: A JSON string literal (escapes included), found without backtracking.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},:]', re.DOTALL)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+#: The repr beside an $unencodable tag in canonical text (keys sorted, no spaces).
+_UNENCODABLE_REPR = re.compile(
+    r'(?<=[{,])("\$unencodable":"[^"\\]*(?:\\.[^"\\]*)*"),"repr":"[^"\\]*(?:\\.[^"\\]*)*"'
+)
+
+
+def _escape_surrogates(text: str) -> str:
+    """Lone surrogates (from text outside the codec, e.g. captured output) as ``\\uXXXX``.
+
+    Only string contents can hold them, so the escape keeps the JSON valid and the
+    file encodable as UTF-8. Encoded values never need it: they carry lone
+    surrogates in ``$str`` nodes, which also keep a high-low pair apart.
+    """
+    if text.isascii() or _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def dumps(tree: Tree) -> str:
+    """Serialise a tree the way golden files are written: sorted, indented, exact."""
+    try:
+        text = json.dumps(tree, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise CodecError(f"tree is not JSON-serialisable: {exc}") from exc
+    return _escape_surrogates(text) + "\n"
+
+
+def _reject_constant(name: str) -> Any:
+    raise CodecError(f"JSON literal {name} is not allowed; non-finite floats use $float tags")
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise CodecError(f"JSON number {text} overflows a float; use a $float tag")
+    return value
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise CodecError(f"duplicate key {key!r} in JSON object")
+        out[key] = value
+    return out
+
+
+def nesting_depth(text: str) -> int:
+    """How deeply the objects and arrays of JSON ``text`` nest, without parsing it.
+
+    String literals are cut out (a bracket inside a string is text) and everything but
+    brackets is dropped, both in C; the depth is then the running sum of +1 for an
+    opening and -1 for a closing bracket, computed by numpy.
+    """
+    skeleton = _STRING.sub("", text).encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKET)
+    if not skeleton:
+        return 0
+    import numpy as np
+
+    codes = np.frombuffer(skeleton, dtype=np.uint8)
+    # "[" 0x5B and "{" 0x7B have bit 1 set, "]" 0x5D and "}" 0x7D do not
+    steps = ((codes >> 1) & 1).astype(np.int32) * 2 - 1
+    return int(np.cumsum(steps).max())
+
+
+def _deep_path(text: str, limit: int) -> JsonPath:
+    """The path of the first object or array nested deeper than ``limit`` (error path only)."""
+    stack: list[list[Any]] = []  # [kind, current key or index]
+    pending: Any = None
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if token in "[{":
+            if len(stack) >= limit:
+                return tuple(entry[1] for entry in stack)
+            stack.append([token, 0 if token == "[" else None])
+        elif token in "]}":
+            if stack:
+                stack.pop()
+        elif token == ",":
+            if stack and stack[-1][0] == "[":
+                stack[-1][1] += 1
+        elif token == ":":
+            if stack:
+                stack[-1][1] = pending
+        else:
+            try:
+                pending = json.loads(token)
+            except ValueError:
+                pending = token
+    return tuple(entry[1] for entry in stack)
+
+
+def check_nesting(text: str, max_depth: int = DEFAULT_LIMITS.max_depth, root: str = "") -> None:
+    """Raise CodecError naming the path if ``text`` nests deeper than ``max_depth``."""
+    depth = nesting_depth(text)
+    if depth > max_depth:
+        where = short_path(root, _deep_path(text, max_depth))
+        raise CodecError(
+            f"{where}: nested {depth} levels deep, beyond max_depth = {max_depth};"
+            " raise max_depth in [tool.legacy_harness.limits] if this file is trusted"
+        )
+
+
+def loads(text: str, *, max_depth: int | None = DEFAULT_LIMITS.max_depth) -> Tree:
+    """Parse golden JSON, refusing NaN/Infinity literals, duplicate keys and deep nesting.
+
+    ``max_depth=None`` skips the nesting check, for a caller that made it already.
+    """
+    if max_depth is not None:
+        check_nesting(text, max_depth)
+    try:
+        return json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_parse_float,
+            object_pairs_hook=_no_duplicates,
+        )
+    except json.JSONDecodeError as exc:
+        raise CodecError(f"invalid JSON: {exc}") from exc
+    except RecursionError:  # max_depth raised beyond what the parser's stack allows
+        raise CodecError("invalid JSON: nested too deeply for the parser") from None
+
+
+def canonical(tree: Tree) -> str:
+    """Compact, key-sorted JSON: equal trees give equal strings (for hashing)."""
+    try:
+        return json.dumps(
+            tree, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+    except (TypeError, ValueError) as exc:
+        raise CodecError(f"tree is not JSON-serialisable: {exc}") from exc
+
+
+def tree_hash(tree: Tree, length: int = 16) -> str:
+    """Short sha256 of the canonical form, used to name cases by their inputs.
+
+    The ``repr`` of an unencodable value is left out: it often holds a memory address,
+    and a case id must be the same in every run, or each run would add a new file.
+    """
+    text = canonical(tree)
+    if '"$unencodable"' in text:
+        text = _UNENCODABLE_REPR.sub(r"\1", text)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:length]

@@ -242,7 +242,7 @@ def test_an_id_that_climbs_out_of_the_store_is_refused(
     assert snapshot(outside) == before
     assert victim.read_text() == json.dumps(document)
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*field 'id' is '../..*which does not name this file*"])
+    result.stdout.fnmatch_lines(["*field 'id' is '../..*but the file is named case-*"])
 
 
 def test_a_target_field_that_disagrees_with_its_folder_is_an_error(

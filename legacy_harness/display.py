@@ -6,15 +6,18 @@ store and the command line can name files without loading either.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
 def shown(path: str | Path, base: Path | None = None) -> str:
-    """A path as the user would type it: relative to ``base`` (the working folder)."""
+    """A path as the user would type it: relative to ``base`` (the working folder) when
+    inside it. Never resolved: a link is named as the link, not as where it points."""
+    absolute = os.path.abspath(path)
     try:
-        return str(Path(path).resolve().relative_to((base or Path.cwd()).resolve()))
+        return Path(absolute).relative_to(os.path.abspath(base or Path.cwd())).as_posix()
     except ValueError:
-        return str(path)
+        return absolute
 
 
 def indent(text: str, width: int = 2) -> str:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from legacy_harness.display import shown
 from legacy_harness.errors import GoldenFileError
 from legacy_harness.pytest_plugin.confine import (
     confined,
-    named,
     remove_file,
     remove_folder_if_unused,
     write_file,
@@ -55,7 +55,7 @@ def test_links_are_refused_by_name_and_never_followed(store: Path, tmp_path: Pat
     (store / "m").symlink_to(outside, target_is_directory=True)
     with pytest.raises(GoldenFileError) as refused:
         write_file(store, store / "m" / "q" / "case-1.json", b"x")
-    assert str(refused.value).startswith(named(store / "m"))
+    assert str(refused.value).startswith(shown(store / "m"))
     assert "is a symbolic link" in str(refused.value)
     with pytest.raises(GoldenFileError, match="is a symbolic link"):
         remove_file(store, store / "m" / "keep.json")
@@ -90,5 +90,5 @@ def test_a_folder_goes_with_its_last_master_and_blobs_only(store: Path, tmp_path
 
 def test_named_shows_a_link_as_the_link(store: Path, tmp_path: Path) -> None:
     (store / "link").symlink_to(tmp_path, target_is_directory=True)
-    assert named(store / "link", tmp_path) == "golden/link"
-    assert named(Path("/elsewhere/x"), tmp_path) == "/elsewhere/x"
+    assert shown(store / "link", tmp_path) == "golden/link"
+    assert shown(Path("/elsewhere/x"), tmp_path) == "/elsewhere/x"

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from legacy_harness.display import shown
 from legacy_harness.errors import CaseFailure
 from legacy_harness.outcomes import CaseStatus
-from legacy_harness.pytest_plugin.confine import named
 from legacy_harness.pytest_plugin.locate import Presence
 from legacy_harness.pytest_plugin.masters import CheckEvent
 from legacy_harness.pytest_plugin.session import EVENTS, SESSION, PluginSession
@@ -145,12 +145,12 @@ class _StoreItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def _shown(self) -> str:
-        return named(self.path, self.config.rootpath)
+        return shown(self.path, self.config.rootpath)
 
     def _master(self) -> str:
         """The path relative to the store, as masters are named in the summary."""
         store = self.config.stash[SESSION].store
-        return named(self.path, store)
+        return shown(self.path, store)
 
 
 class CaseItem(_StoreItem):

@@ -24,10 +24,12 @@ from legacy_harness.errors import GoldenFileError
 __all__ = [
     "atomic_write",
     "check_no_links",
+    "confined",
     "ensure_folder",
     "inside",
     "read_regular",
     "refuse_link",
+    "remove_inside",
 ]
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -96,6 +98,20 @@ def check_no_links(root: Path, path: Path) -> None:
         current = current / part
         if current.is_symlink():
             raise _link_error(current)
+
+
+def confined(root: Path, path: Path) -> Path:
+    """``path`` made absolute after checking it lies below ``root`` and that neither
+    it nor any folder on the way is a link (``root`` itself may be: it is configured)."""
+    inside(root, path)
+    check_no_links(Path(root), Path(path))
+    refuse_link(Path(path))
+    return Path(os.path.abspath(path))
+
+
+def remove_inside(root: Path, path: Path) -> None:
+    """Delete the file ``path`` below ``root`` (a missing one is already gone)."""
+    confined(root, path).unlink(missing_ok=True)
 
 
 def _temporary(folder: Path, suffix: str) -> tuple[int, Path]:

@@ -236,9 +236,11 @@ def check_path(session: VerifySession, options: CheckOptions, path: Path) -> Cas
     if result.status == ERROR:
         checked.error_kind = REPLAY_ERROR
         try:
-            from legacy_harness.record.targets import resolve
+            from legacy_harness.record.targets import resolve_stored
 
-            resolve(case.target)
+            resolve_stored(
+                case.target, session.config, case_path=path, store_root=session.store.root
+            )
         except TargetError:
             checked.error_kind = MISSING_TARGET
         except Exception:  # noqa: BLE001 - importing the module failed: a replay error
@@ -375,14 +377,14 @@ def measure(config: Config) -> dict[str, Any]:
             f"--min-coverage needs legacy_harness.widen.measure, which is not available ({error});"
             " drop --min-coverage or update legacy-harness"
         ) from None
-    from legacy_harness.record.targets import resolve
+    from legacy_harness.record.targets import resolve_stored
 
     session = VerifySession.open(config)
     present = []
     for target in session.store.targets():
         try:  # a target that disappeared is reported as a master error, not measured
-            resolve(target)
-        except TargetError:
+            resolve_stored(target, config)
+        except (TargetError, GoldenFileError):
             continue
         present.append(target)
     if not present:

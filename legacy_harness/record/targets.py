@@ -3,6 +3,10 @@
 Only the named targets are wrapped; nothing is traced globally. A target's function
 object stays where it is and only its code is swapped for a trampoline into the
 recorder, so calls are captured however the calling code reached the function.
+
+Targets named on the command line are the user's choice; targets named by a golden
+file are not, and go through :func:`resolve_stored`, which refuses anything but the
+project's own code (see :mod:`legacy_harness.record.project`).
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ import inspect
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from legacy_harness.config import Config
 from legacy_harness.errors import TargetError
+from legacy_harness.record.project import trusted_target
 from legacy_harness.store.layout import TargetSpec
 
 KIND_FUNCTION = "function"
@@ -125,6 +132,20 @@ def resolve(spec: TargetSpec | str) -> ResolvedTarget:
         inspect.unwrap(function) if getattr(function, "__legacy_harness__", False) else function
     )
     return ResolvedTarget(spec, owner, attribute, raw, function, kind, cls)
+
+
+def resolve_stored(
+    spec: TargetSpec | str,
+    config: Config,
+    *,
+    case_path: Path | None = None,
+    store_root: Path | None = None,
+) -> ResolvedTarget:
+    """:func:`resolve` for a target named by a golden file: the one way stored cases
+    reach today's code, so a case naming anything but the project's own code (or a
+    target other than its folder's) is a GoldenFileError before any module is imported.
+    """
+    return resolve(trusted_target(spec, config, case_path=case_path, store_root=store_root))
 
 
 def function_copy(function: types.FunctionType) -> types.FunctionType:

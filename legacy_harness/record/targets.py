@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
+import threading
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -193,6 +194,12 @@ class Patch:
     after, bound methods taken before recording started, callbacks held in registries,
     ``super()`` calls from subclasses. The wrapper runs the original code through a copy
     of the function (:func:`function_copy`).
+
+    A recursive target keeps the recursion depth it has unrecorded: while a call is
+    inside the wrapper the function runs its own code again, so the inner calls of a
+    recursive chain cost one frame each, as they do without the harness, and only the
+    outermost call pays for the trampoline and the recorder. Those inner calls are not
+    recorded either way (the recorder records one call of a target at a time).
     """
 
     target: ResolvedTarget
@@ -200,30 +207,52 @@ class Patch:
     saved: types.CodeType | None = field(default=None, repr=False)
     hook: str = ""
     signature_added: bool = False
+    trampoline: types.CodeType | None = field(default=None, repr=False)
+    active: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def apply(self) -> None:
         function = self.target.function
         if not isinstance(function, types.FunctionType) or self.saved is not None:
             return
         self.hook = f"__legacy_harness_hook_{id(self):x}__"
-        function.__globals__[self.hook] = self.wrapper
+        function.__globals__[self.hook] = self._enter
         if "__signature__" not in function.__dict__:
             # introspection during recording still sees the real parameters
             function.__signature__ = inspect.signature(function)  # type: ignore[attr-defined]
             self.signature_added = True
         self.saved = function.__code__
-        function.__code__ = _trampoline(len(self.saved.co_freevars), self.hook)
+        self.trampoline = _trampoline(len(self.saved.co_freevars), self.hook)
+        function.__code__ = self.trampoline
+
+    def _enter(self, *args: Any, **kwargs: Any) -> Any:
+        """The trampoline's hook: the original code runs directly until the outermost
+        call returns, then the trampoline goes back in (unless the patch was undone)."""
+        function = self.target.function
+        with self.lock:
+            self.active += 1
+            if self.active == 1 and self.saved is not None:
+                function.__code__ = self.saved
+        try:
+            return self.wrapper(*args, **kwargs)
+        finally:
+            with self.lock:
+                self.active -= 1
+                if self.active == 0 and self.saved is not None and self.trampoline is not None:
+                    function.__code__ = self.trampoline
 
     def undo(self) -> None:
         function = self.target.function
         if self.saved is None or not isinstance(function, types.FunctionType):
             return
-        function.__code__ = self.saved
+        with self.lock:
+            function.__code__ = self.saved
+            self.saved = None
+            self.trampoline = None
         function.__globals__.pop(self.hook, None)
         if self.signature_added:
             function.__dict__.pop("__signature__", None)
             self.signature_added = False
-        self.saved = None
 
 
 def source_hash(function: Callable[..., Any]) -> str:

@@ -28,6 +28,7 @@ from legacy_harness.cli.support import (
 from legacy_harness.config import Config, add_pythonpath, load_config
 from legacy_harness.display import indent
 from legacy_harness.errors import HarnessError, UsageError
+from legacy_harness.refactor.journal import recover
 
 if TYPE_CHECKING:
     from legacy_harness.verify import CaseResult
@@ -469,6 +470,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return EXIT_ERROR
         config = load_config().with_store(getattr(args, "store", None))
+        recover(config.root)  # roll back a refactoring killed half-way, before anything reads
         if args.command == "record":
             return cmd_record(args, program, config)
         if program:

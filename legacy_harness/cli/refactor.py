@@ -98,6 +98,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
         return 0
     sys.stdout.write(result.diff)
     if result.after is None:
+        for old, new in result.migrated.items():
+            print(f"masters of {old} moved to {new}")
         print(f"\n{'applied' if result.applied else 'not applied (pass --apply to write)'}: "
               f"{len(result.changes)} file(s)")  # fmt: skip
         return 0

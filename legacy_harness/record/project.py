@@ -22,13 +22,13 @@ import os
 import site
 import sys
 import sysconfig
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from legacy_harness.config import Config
 from legacy_harness.display import shown
-from legacy_harness.errors import GoldenFileError
+from legacy_harness.errors import GoldenFileError, TargetError
 from legacy_harness.store.layout import CASE_PREFIX, CASE_SUFFIX, TargetSpec
 
 __all__ = ["ProjectModules", "project_modules", "trusted_target"]
@@ -64,18 +64,26 @@ def _interpreter_folders() -> tuple[Path, ...]:
 
 @dataclass(frozen=True)
 class ProjectModules:
-    """The project's folders and trusted packages: which modules are its own code."""
+    """The project's folders and what its configuration trusts besides them.
+
+    ``allow`` lists packages trusted with everything below them; ``configured`` the
+    modules of targets named in ``[tool.legacy_harness.targets]`` (configuring a
+    target's tolerances says it is meant to be replayed), trusted exactly.
+    """
 
     folders: tuple[Path, ...]
     allow: tuple[str, ...] = ()
+    configured: frozenset[str] = frozenset()
 
     @classmethod
     def from_config(cls, config: Config) -> ProjectModules:
         folders = dict.fromkeys(_real(folder) for folder in (config.root, *config.pythonpath))
-        return cls(tuple(folders), tuple(config.allow))
+        return cls(tuple(folders), tuple(config.allow), frozenset(_configured(config)))
 
     def allowed(self, module: str) -> bool:
-        """True if ``allow`` names ``module`` or a package above it."""
+        """True if the configuration trusts ``module`` (see the class docstring)."""
+        if module in self.configured:
+            return True
         return any(module == entry or module.startswith(entry + ".") for entry in self.allow)
 
     def installed(self, path: Path) -> bool:
@@ -121,7 +129,7 @@ class ProjectModules:
         What the codec may rebuild classes from: a flat-layout project's ``model_objects.py``
         beside ``billing.py`` qualifies without being listed in ``allow``.
         """
-        found = set(self.allow)
+        found = set(self.allow) | self.configured
         for folder in self.folders:
             if self.installed(folder) or not folder.is_dir():
                 continue
@@ -130,6 +138,20 @@ class ProjectModules:
                 if name and name not in sys.stdlib_module_names:
                     found.add(name)
         return frozenset(found)
+
+
+def _configured(config: Config) -> list[str]:
+    """Modules of the targets named in ``[tool.legacy_harness.targets]`` (globs skipped)."""
+    table = config.table.get("targets")
+    if not isinstance(table, Mapping):
+        return []
+    modules = []
+    for key in table:
+        try:
+            modules.append(TargetSpec.parse(str(key)).module)
+        except TargetError:
+            continue
+    return modules
 
 
 def _module_name(entry: os.DirEntry[str]) -> str | None:

@@ -57,6 +57,14 @@ def test_allow_is_how_a_user_trusts_a_module_outside_the_project(tmp_path: Path)
         trusted_target("subprocess:getoutput", config_for(tmp_path, allow=["subproc"]))
 
 
+def test_a_target_configured_by_name_is_trusted_by_configuration(tmp_path: Path) -> None:
+    table = {"targets": {"json:dumps": {"rtol": 0.1}, "json.*:loads": {"rtol": 0.1}}}
+    assert str(trusted_target("json:dumps", config_for(tmp_path, **table))) == "json:dumps"
+    assert "json" in project_modules(config_for(tmp_path, **table))
+    with pytest.raises(GoldenFileError, match="standard library"):
+        trusted_target("json.decoder:scanstring", config_for(tmp_path, **table))
+
+
 @pytest.mark.parametrize("target", ["os:system", "builtins:eval", "sys:exit", "__main__:main"])
 def test_interpreter_modules_are_never_the_project(tmp_path: Path, target: str) -> None:
     with pytest.raises(GoldenFileError, match="outside the project"):

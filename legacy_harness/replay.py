@@ -13,7 +13,7 @@ from typing import Any
 
 from legacy_harness.errors import CodecError, GoldenFileError, HarnessError
 from legacy_harness.record.observe import Signature, encode_inputs, observe_call, restore_rng
-from legacy_harness.record.targets import KIND_CLASSMETHOD, KIND_METHOD, ResolvedTarget, resolve
+from legacy_harness.record.targets import KIND_CLASSMETHOD, KIND_METHOD, ResolvedTarget
 from legacy_harness.store import codec
 from legacy_harness.store.case import GoldenCase, Observation
 
@@ -45,11 +45,14 @@ def replay(
     blobs: BlobReader,
     policy: codec.ClassPolicy,
     *,
-    target: ResolvedTarget | None = None,
+    target: ResolvedTarget,
     restore_random: bool = True,
 ) -> Replayed:
     """Call today's code with the case's inputs; raises HarnessError if it cannot.
 
+    ``target`` is the case's target as the caller resolved it, through
+    :func:`legacy_harness.record.targets.resolve_stored` (or
+    ``VerifySession.target_of``): replay never imports what a golden file names.
     ``restore_random=False`` leaves the generators as the caller set them (statistical
     replays run inside ``seeded(seed)`` with fresh seeds).
     """
@@ -59,7 +62,6 @@ def replay(
             f" ({'; '.join(case.meta.get('unencodable', []))}); register a codec and re-record it"
         )
     inputs = decode_inputs(case, blobs, policy)
-    target = target or resolve(case.target)
     instance = inputs.get("self")
     if target.kind == KIND_METHOD and "self" not in inputs:
         raise GoldenFileError(

@@ -17,13 +17,16 @@ git user), when (UTC) and at which commit, in ``meta["reviewed"]`` of the case.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from legacy_harness.display import shown
 from legacy_harness.errors import GoldenFileError, HarnessError
+from legacy_harness.record.project import trusted_target
 from legacy_harness.store.disk import CASE_PREFIX, CASE_SUFFIX, StoredCase
 from legacy_harness.store.layout import TargetSpec
 from legacy_harness.verify import (
@@ -44,6 +47,7 @@ __all__ = [
     "Pending",
     "accept",
     "approve",
+    "check_in_place",
     "find_pending",
     "mark_reviewed",
     "reject",
@@ -96,10 +100,34 @@ def review_stamp(root: Path, *, now: _dt.datetime | None = None) -> dict[str, An
 
 
 def mark_reviewed(session: VerifySession, path: Path, stamp: dict[str, Any]) -> None:
-    """Record the approval in the case's meta; the file is rewritten atomically."""
+    """Record the approval in the case's meta; the file is rewritten atomically.
+
+    The store writes a case where its ``target`` and ``id`` fields say it belongs, so a
+    file whose fields name another place is refused: approving rewrites the file that
+    was reviewed, never another one.
+    """
     stored = session.store.load(path)
+    check_in_place(session, stored)
     stored.case.meta["reviewed"] = dict(stamp)
     session.store.write(stored.case, overwrite=True)
+
+
+def check_in_place(session: VerifySession, stored: StoredCase) -> None:
+    """Refuse a case whose ``target`` or ``id`` field names another file than its own.
+
+    The store writes a case where those fields say it belongs, so approving or updating
+    such a file would write somewhere the reviewer never looked.
+    """
+    path = stored.path
+    trusted_target(
+        stored.case.target, session.config, case_path=path, store_root=session.store.root
+    )
+    if os.path.abspath(session.store.case_path(stored.case)) != os.path.abspath(path):
+        raise GoldenFileError(
+            shown(path),
+            f"field 'id' is {stored.case.id!r} but the file is named {path.name};"
+            " restore the file from version control",
+        )
 
 
 def find_pending(
@@ -130,6 +158,7 @@ def accept(session: VerifySession, pending: Pending, stamp: dict[str, Any]) -> s
     """Take the case as the behaviour to keep; returns what was done, for the user."""
     path = pending.stored.path
     if pending.kind == CHANGED_CASE:
+        check_in_place(session, pending.stored)
         update_case(session, pending.stored)
         mark_reviewed(session, path, stamp)
         return f"{ACCEPTED}: {pending.name} now records today's behaviour"
@@ -219,6 +248,11 @@ def approve(
         result = verify_case(session, stored)
         if result.status == ERROR:
             done.append(Approval(name, stored.path, "error", result.error))
+            continue
+        try:
+            check_in_place(session, stored)
+        except GoldenFileError as error:
+            done.append(Approval(name, stored.path, "error", str(error)))
             continue
         if result.status in (CHANGED, UNSTABLE):
             update_case(session, stored)

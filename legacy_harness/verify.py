@@ -14,8 +14,9 @@ from typing import Any
 from legacy_harness.compare.engine import Difference, Policy, compare_observed
 from legacy_harness.config import Config, add_pythonpath
 from legacy_harness.errors import GoldenFileError, HarnessError
+from legacy_harness.record.project import project_modules
 from legacy_harness.record.redact import Redactor
-from legacy_harness.record.targets import resolve
+from legacy_harness.record.targets import ResolvedTarget, resolve_stored
 from legacy_harness.replay import observed_view, replay
 from legacy_harness.report.inputs import compact_call
 from legacy_harness.store import codec
@@ -58,8 +59,7 @@ class VerifySession:
     def open(cls, config: Config, *, policy: Policy | None = None) -> VerifySession:
         add_pythonpath(config)
         store = GoldenStore(config.store)
-        packages = {TargetSpec.parse(t).package for t in store.targets()}
-        class_policy = codec.ClassPolicy(frozenset(packages | set(config.allow)))
+        class_policy = codec.ClassPolicy(project_modules(config))
         return cls(
             config,
             store,
@@ -75,6 +75,12 @@ class VerifySession:
             return self.store.read_blob(target, name)
 
         return read
+
+    def target_of(self, stored: StoredCase) -> ResolvedTarget:
+        """The stored case's target in today's code, if the project may replay it."""
+        return resolve_stored(
+            stored.case.target, self.config, case_path=stored.path, store_root=self.store.root
+        )
 
     def class_policy_for(self, target: str) -> codec.ClassPolicy:
         package = TargetSpec.parse(target).package
@@ -99,7 +105,7 @@ def verify_case(session: VerifySession, stored: StoredCase, *, runs: int = 1) ->
             map(str, redacted_inputs)
         )
     try:
-        target = resolve(case.target)
+        target = session.target_of(stored)
         expected = observed_view(
             redact(case.observation)[0], session.blob_reader(case.target), class_policy
         )
@@ -163,7 +169,7 @@ def update_case(session: VerifySession, stored: StoredCase) -> tuple[str, list[D
     case = stored.case
     class_policy = session.class_policy_for(case.target)
     read_old = session.blob_reader(case.target)
-    replayed = replay(case, read_old, class_policy)
+    replayed = replay(case, read_old, class_policy, target=session.target_of(stored))
     replayed.observation = session.redactor.redact_observation(replayed.observation)[0]
     read_new = session.blob_reader(case.target, replayed.blobs)
     differences = compare_observed(

@@ -11,6 +11,7 @@ import pytest
 from legacy_harness.config import Config
 from legacy_harness.errors import CodecError
 from legacy_harness.record.recorder import recording
+from legacy_harness.record.targets import resolve
 from legacy_harness.replay import replay
 from legacy_harness.report.summary import summarize
 from legacy_harness.store import codec
@@ -78,7 +79,8 @@ def test_changed_behaviour_reports_the_field(make_module, tmp_path: Path) -> Non
     assert summarize([result]).exit_code == 1
 
 
-def test_classes_outside_the_allow_list_are_never_imported(tmp_path: Path) -> None:
+def test_classes_outside_the_allow_list_are_never_imported(make_module, tmp_path: Path) -> None:
+    mod = make_module("def f(x):\n    return x\n", name="shopx")
     store = GoldenStore(tmp_path / "golden")
     case_dir = store.target_dir("shopx:f")
     case_dir.mkdir(parents=True)
@@ -91,7 +93,7 @@ def test_classes_outside_the_allow_list_are_never_imported(tmp_path: Path) -> No
     stored = next(iter(store.iter_cases()))
     policy = codec.ClassPolicy(frozenset({"shopx"}))
     with pytest.raises(CodecError, match="subprocess:Popen is outside the allowed modules"):
-        replay(stored.case, lambda name: b"", policy)  # type: ignore[union-attr]
+        replay(stored.case, lambda name: b"", policy, target=resolve(f"{mod.__name__}:f"))  # type: ignore[union-attr]
 
 
 def test_bad_value_tree_fails_that_case_only(make_module, tmp_path: Path) -> None:

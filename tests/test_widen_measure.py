@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -131,6 +132,7 @@ def test_cli_coverage_fail_under_and_json(
     shutil.copytree(RULES, project, ignore=shutil.ignore_patterns("tests", "__pycache__"))
     monkeypatch.chdir(project)
     monkeypatch.syspath_prepend(str(project))
+    monkeypatch.delitem(sys.modules, "eligibility", raising=False)  # this copy, not a stale one
     assert main(["record", "-t", "eligibility:risk_band", "--", "run_daily.py"]) == 0
     capsys.readouterr()
     assert main(["coverage", "--fail-under", "100"]) == 0

@@ -74,7 +74,7 @@ def check_path(session: VerifySession, options: CheckOptions, path: Path) -> Cas
         checked.error_kind = ErrorKind.NOT_REPLAYABLE
         checked.error = f"{path}: not replayable, so nothing was checked: {reasons}"
     elif checked.status == CaseStatus.ERROR:
-        checked.error_kind = _error_kind(case.target)
+        checked.error_kind = _error_kind(session, case.target, path)
     if result.differences:
         from legacy_harness.report.render import render_text, to_data
 
@@ -86,13 +86,13 @@ def check_path(session: VerifySession, options: CheckOptions, path: Path) -> Cas
     return checked
 
 
-def _error_kind(target: str) -> ErrorKind:
+def _error_kind(session: VerifySession, target: str, path: Path) -> ErrorKind:
     """MISSING_TARGET when the target no longer resolves, else REPLAY."""
-    from legacy_harness.record.targets import resolve
+    from legacy_harness.record.targets import resolve_stored
 
     try:
-        resolve(target)
-    except TargetError:
+        resolve_stored(target, session.config, case_path=path, store_root=session.store.root)
+    except (TargetError, GoldenFileError):
         return ErrorKind.MISSING_TARGET
     except Exception:  # noqa: BLE001 - importing the module failed: a replay error
         pass

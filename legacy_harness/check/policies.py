@@ -12,7 +12,7 @@ from typing import Any
 
 from legacy_harness.check.model import CaseCheck, CheckOptions, PolicyFailure, PolicyKind
 from legacy_harness.config import Config
-from legacy_harness.errors import ConfigError, TargetError
+from legacy_harness.errors import ConfigError, GoldenFileError, TargetError
 from legacy_harness.outcomes import CaseStatus
 from legacy_harness.store.case import GoldenCase
 from legacy_harness.store.secret_scan import Finding, SecretScanner, locate_line
@@ -123,15 +123,15 @@ def measure(config: Config) -> dict[str, Any]:
             f"--min-coverage needs legacy_harness.widen.measure, which is not available ({error});"
             " drop --min-coverage or update legacy-harness"
         ) from None
-    from legacy_harness.record.targets import resolve
+    from legacy_harness.record.targets import resolve_stored
     from legacy_harness.verify import VerifySession
 
     session = VerifySession.open(config)
     present = []
     for target in session.store.targets():
         try:  # a target that disappeared is reported as a master error, not measured
-            resolve(target)
-        except TargetError:
+            resolve_stored(target, config)
+        except (TargetError, GoldenFileError):
             continue
         present.append(target)
     if not present:

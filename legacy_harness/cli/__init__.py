@@ -150,6 +150,9 @@ def _run(parser: argparse.ArgumentParser, options: list[str], program: list[str]
         from legacy_harness.config import load_config
 
         config = load_config().with_store(getattr(args, "store", None))
+        from legacy_harness.refactor.journal import recover
+
+        recover(config.root)  # roll back a refactoring killed half-way, before anything reads
         if program and not COMMANDS[args.command].program:
             raise UsageError(f"legacy-harness {args.command}: unexpected '-- {' '.join(program)}'")
         return load_command(args.command).run(args, config)

@@ -75,6 +75,8 @@ class RefactorCommand:
             return ExitCode.SAME
         sys.stdout.write(result.diff)
         if result.after is None:
+            for old, new in result.migrated.items():
+                print(f"masters of {old} moved to {new}")
             print(f"\n{'applied' if result.applied else 'not applied (pass --apply to write)'}: "
                   f"{len(result.changes)} file(s)")  # fmt: skip
             return ExitCode.SAME
@@ -114,7 +116,7 @@ def observed_types(config: Config) -> dict[str, dict[str, list[str]]]:
     """Types seen in the masters, per target, for ``annotate``."""
     import inspect
 
-    from legacy_harness.record.targets import resolve
+    from legacy_harness.record.targets import resolve_stored
     from legacy_harness.refactor import observed_types_from_cases
     from legacy_harness.store.disk import GoldenStore
 
@@ -126,7 +128,7 @@ def observed_types(config: Config) -> dict[str, dict[str, list[str]]]:
         cases.append(json.loads(path.read_text(encoding="utf-8")))
     for target in {case["target"] for case in cases}:
         try:
-            function = resolve(target).function
+            function = resolve_stored(target, config).function
             names[target] = list(inspect.signature(function).parameters)
         except (HarnessError, TypeError, ValueError):
             continue

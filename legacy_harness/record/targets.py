@@ -3,6 +3,10 @@
 Only the named targets are wrapped; nothing is traced globally. A target's function
 object stays where it is and only its code is swapped for a trampoline into the
 recorder, so calls are captured however the calling code reached the function.
+
+Targets named on the command line are the user's choice; targets named by a golden
+file are not, and go through :func:`resolve_stored`, which refuses anything but the
+project's own code (see :mod:`legacy_harness.record.project`).
 """
 
 from __future__ import annotations
@@ -10,12 +14,16 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
+import threading
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from legacy_harness.config import Config
 from legacy_harness.errors import TargetError
+from legacy_harness.record.project import trusted_target
 from legacy_harness.store.layout import TargetSpec
 
 KIND_FUNCTION = "function"
@@ -127,6 +135,20 @@ def resolve(spec: TargetSpec | str) -> ResolvedTarget:
     return ResolvedTarget(spec, owner, attribute, raw, function, kind, cls)
 
 
+def resolve_stored(
+    spec: TargetSpec | str,
+    config: Config,
+    *,
+    case_path: Path | None = None,
+    store_root: Path | None = None,
+) -> ResolvedTarget:
+    """:func:`resolve` for a target named by a golden file: the one way stored cases
+    reach today's code, so a case naming anything but the project's own code (or a
+    target other than its folder's) is a GoldenFileError before any module is imported.
+    """
+    return resolve(trusted_target(spec, config, case_path=case_path, store_root=store_root))
+
+
 def function_copy(function: types.FunctionType) -> types.FunctionType:
     """A second function object running ``function``'s code: what a patched target calls."""
     copy = types.FunctionType(
@@ -172,6 +194,12 @@ class Patch:
     after, bound methods taken before recording started, callbacks held in registries,
     ``super()`` calls from subclasses. The wrapper runs the original code through a copy
     of the function (:func:`function_copy`).
+
+    A recursive target keeps the recursion depth it has unrecorded: while a call is
+    inside the wrapper the function runs its own code again, so the inner calls of a
+    recursive chain cost one frame each, as they do without the harness, and only the
+    outermost call pays for the trampoline and the recorder. Those inner calls are not
+    recorded either way (the recorder records one call of a target at a time).
     """
 
     target: ResolvedTarget
@@ -179,30 +207,52 @@ class Patch:
     saved: types.CodeType | None = field(default=None, repr=False)
     hook: str = ""
     signature_added: bool = False
+    trampoline: types.CodeType | None = field(default=None, repr=False)
+    active: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def apply(self) -> None:
         function = self.target.function
         if not isinstance(function, types.FunctionType) or self.saved is not None:
             return
         self.hook = f"__legacy_harness_hook_{id(self):x}__"
-        function.__globals__[self.hook] = self.wrapper
+        function.__globals__[self.hook] = self._enter
         if "__signature__" not in function.__dict__:
             # introspection during recording still sees the real parameters
             function.__signature__ = inspect.signature(function)  # type: ignore[attr-defined]
             self.signature_added = True
         self.saved = function.__code__
-        function.__code__ = _trampoline(len(self.saved.co_freevars), self.hook)
+        self.trampoline = _trampoline(len(self.saved.co_freevars), self.hook)
+        function.__code__ = self.trampoline
+
+    def _enter(self, *args: Any, **kwargs: Any) -> Any:
+        """The trampoline's hook: the original code runs directly until the outermost
+        call returns, then the trampoline goes back in (unless the patch was undone)."""
+        function = self.target.function
+        with self.lock:
+            self.active += 1
+            if self.active == 1 and self.saved is not None:
+                function.__code__ = self.saved
+        try:
+            return self.wrapper(*args, **kwargs)
+        finally:
+            with self.lock:
+                self.active -= 1
+                if self.active == 0 and self.saved is not None and self.trampoline is not None:
+                    function.__code__ = self.trampoline
 
     def undo(self) -> None:
         function = self.target.function
         if self.saved is None or not isinstance(function, types.FunctionType):
             return
-        function.__code__ = self.saved
+        with self.lock:
+            function.__code__ = self.saved
+            self.saved = None
+            self.trampoline = None
         function.__globals__.pop(self.hook, None)
         if self.signature_added:
             function.__dict__.pop("__signature__", None)
             self.signature_added = False
-        self.saved = None
 
 
 def source_hash(function: Callable[..., Any]) -> str:

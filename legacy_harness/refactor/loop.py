@@ -3,6 +3,10 @@
 Replay runs in a fresh interpreter each time, so "after" sees the rewritten files and
 not modules this process imported before the change. When any behaviour changed, the
 files (and migrated masters) are put back byte for byte.
+
+Every change is journaled first (:mod:`legacy_harness.refactor.journal`): a run killed
+half-way leaves a journal that the next ``legacy-harness`` command rolls back, so the
+sources and masters are never left half rewritten or split between two targets.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from legacy_harness.refactor import (
     transform_files,
     unified_diff,
 )
+from legacy_harness.refactor.journal import Journal
 from legacy_harness.store.disk import GoldenStore
 from legacy_harness.store.layout import TargetSpec
 
@@ -100,8 +105,35 @@ def _migration(name: str, args: Mapping[str, Any], store: GoldenStore) -> dict[s
     return moves
 
 
-def _snapshot(folder: Path) -> dict[Path, bytes]:
-    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} if folder.is_dir() else {}
+def _describe(name: str, args: Mapping[str, Any]) -> str:
+    """The command a journal names, so a recovery message says what it rolled back."""
+    words = [f"refactor {name}"]
+    for key, value in args.items():
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            words.append(f"--{key.replace('_', '-')} {value}")
+    return " ".join(words)
+
+
+def _begin(
+    name: str, args: Mapping[str, Any], config: Config, changes: Changes, store: GoldenStore,
+    moves: Mapping[str, str],
+) -> Journal:  # fmt: skip
+    """The journal of one application: the changed files, and the master folders moved."""
+    folders = [store.target_dir(target) for move in moves.items() for target in move]
+    return Journal.begin(
+        config.root,
+        files=list(changes),
+        folders=folders,
+        store=config.store if moves else None,
+        moves=moves,
+        command=_describe(name, args),
+    )
+
+
+def _change(changes: Changes, store: GoldenStore, moves: Mapping[str, str]) -> None:
+    _write(changes, 1)
+    for old, new in moves.items():
+        store.rename_target(old, new)
 
 
 def run_loop(
@@ -114,16 +146,28 @@ def run_loop(
     verify: bool,
     replay: Callable[[Config, list[str]], VerifyRun] = replay_masters,
 ) -> LoopResult:
-    """Transform, and with ``verify`` prove the change keeps every affected master."""
+    """Transform, and with ``verify`` prove the change keeps every affected master.
+
+    Applying a ``rename`` moves the masters of the renamed target (and of its methods)
+    to the new name, so they keep covering it.
+    """
     changes = transform_files(name, paths, **dict(args))
     result = LoopResult(changes, unified_diff(changes))
-    if not changes or not verify:
-        if apply:
-            _write(changes, 1)
-            result.applied = True
+    if not changes or not (apply or verify):
         return result
     store = GoldenStore(config.store)
     moves = _migration(name, args, store)
+    if not verify:
+        journal = _begin(name, args, config, changes, store, moves)
+        try:
+            _change(changes, store, moves)
+        except BaseException:
+            journal.restore()
+            raise
+        journal.close()
+        result.applied = True
+        result.migrated = moves
+        return result
     result.targets = affected_targets(store, changes, moves)
     if not result.targets:
         raise RefusalError(
@@ -136,29 +180,18 @@ def run_loop(
             f"{name}: the masters of {', '.join(result.targets)} do not pass before the change"
             f" ({len(result.before.failing)} failing); run legacy-harness verify and fix that first"
         )
-    saved = {folder: _snapshot(folder) for folder in {store.target_dir(t) for t in moves}}
-    _write(changes, 1)
-    for old, new in moves.items():
-        store.rename_target(old, new)
-    after_targets = sorted({moves.get(t, t) for t in result.targets})
-    result.after = replay(config, after_targets)
+    journal = _begin(name, args, config, changes, store, moves)
+    try:
+        _change(changes, store, moves)
+        result.after = replay(config, sorted({moves.get(t, t) for t in result.targets}))
+    except BaseException:
+        journal.restore()
+        raise
     result.migrated = moves
     if result.after.exit_code == 0 and apply:
+        journal.close()
         result.applied = True
         return result
-    _write(changes, 0)
-    for new in moves.values():
-        _remove_tree(store.target_dir(new))
-    for files in saved.values():
-        for path, data in files.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+    journal.restore()
     result.restored = True
     return result
-
-
-def _remove_tree(folder: Path) -> None:
-    import shutil
-
-    if folder.is_dir():
-        shutil.rmtree(folder)

@@ -8,7 +8,6 @@ from typing import Any
 
 from legacy_harness.config import Config, load_config
 from legacy_harness.errors import GoldenFileError
-from legacy_harness.record.targets import resolve
 from legacy_harness.replay import observed_view, replay
 from legacy_harness.stochastic.masters import (
     CaseDistributionResult,
@@ -30,7 +29,7 @@ def replayer(session: VerifySession, stored: StoredCase) -> Replayer:
     """A function seed -> observed view of one fresh replay of ``stored``."""
     case = stored.case
     class_policy = session.class_policy_for(case.target)
-    target = resolve(case.target)
+    target = session.target_of(stored)
     scrubbers = session.policy.for_target(case.target).scrubbers
 
     def run(seed: int) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from legacy_harness.display import shown
 from legacy_harness.errors import GoldenFileError, HarnessError
-from legacy_harness.record.targets import resolve
+from legacy_harness.record.targets import resolve_stored
 from legacy_harness.replay import replay
 from legacy_harness.verify import VerifySession
 from legacy_harness.widen.probe import CodeRegion, region_of
@@ -78,7 +78,9 @@ def measure_coverage(
     import coverage
 
     names = sorted(targets) if targets else session.store.targets()
-    regions: dict[str, CodeRegion] = {name: region_of(resolve(name)) for name in names}
+    regions: dict[str, CodeRegion] = {
+        name: region_of(resolve_stored(name, session.config)) for name in names
+    }
     files = sorted({os.path.abspath(region.filename) for region in regions.values()})
     results = {name: _empty(name, regions[name]) for name in names}
     if not names:
@@ -98,6 +100,7 @@ def measure_coverage(
                     item.case,
                     session.blob_reader(item.case.target),
                     session.class_policy_for(item.case.target),
+                    target=session.target_of(item),
                 )
             except HarnessError as error:
                 entry.errors.append(f"case-{item.case.id}: {error}")

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from legacy_harness.errors import GoldenFileError, HarnessError
-from legacy_harness.record.targets import resolve
 from legacy_harness.replay import replay
 from legacy_harness.store.case import GoldenCase
 from legacy_harness.store.disk import StoredCase
@@ -88,10 +87,14 @@ class MinimizePlan:
 def profile(session: VerifySession, stored: StoredCase, timeout: float | None) -> Profile:
     """Replay the case under the arc tracer (rng restored, as verify replays it)."""
     case = stored.case
-    region = region_of(resolve(case.target))
+    target = session.target_of(stored)
+    region = region_of(target)
     result = probe_call(
         lambda: replay(
-            case, session.blob_reader(case.target), session.class_policy_for(case.target)
+            case,
+            session.blob_reader(case.target),
+            session.class_policy_for(case.target),
+            target=target,
         ),
         region,
         timeout=timeout,

@@ -18,9 +18,10 @@ from legacy_harness.errors import HarnessError
 from legacy_harness.outcomes import CaseStatus, MasterStatus, WriteStatus
 from legacy_harness.pytest_plugin.confine import confined
 from legacy_harness.pytest_plugin.masters import CheckEvent, CheckSettings
+from legacy_harness.record.project import trusted_target
 from legacy_harness.report.render import render_text
 from legacy_harness.store.disk import StoredCase
-from legacy_harness.store.layout import BLOB_FOLDER, CASE_PREFIX, CASE_SUFFIX, TargetSpec
+from legacy_harness.store.layout import BLOB_FOLDER, TargetSpec
 from legacy_harness.verify import VerifySession, update_case, verify_case
 
 __all__ = ["CaseRun", "CaseVerdict", "run_case", "vanished"]
@@ -61,10 +62,13 @@ def run_case(session: VerifySession, settings: CheckSettings, run: CaseRun) -> C
         stored = session.store.load(run.path)
     except HarnessError as error:
         return _error(run, str(error))
-    problem = _mismatch(stored, run)
-    if problem:
-        return _error(run, problem)
     case = stored.case
+    try:  # the file's place decided the item and is where an update writes
+        trusted_target(
+            case.target, session.config, case_path=run.path, store_root=session.store.root
+        )
+    except HarnessError as error:
+        return _error(run, str(error))
     if not case.replayable:
         reasons = "; ".join(map(str, case.meta.get("unencodable", []))) or "unknown values"
         return _error(
@@ -98,28 +102,6 @@ def run_case(session: VerifySession, settings: CheckSettings, run: CaseRun) -> C
         failure=f"{report}\ninputs: {result.inputs}\nmaster: {run.shown}"
         "\naccept today's behaviour with --golden-update",
     )
-
-
-def _mismatch(stored: StoredCase, run: CaseRun) -> str | None:
-    """Why the case's own fields disagree with the file holding it, or None.
-
-    The file's place decided which test item this is and is where an update writes, so
-    a case may not claim another target or an id that names another file (``"id":
-    "../../../tmp/x"`` would move the write out of the store).
-    """
-    case = stored.case
-    if case.target != run.target:
-        return (
-            f"{run.shown}: field 'target' is {case.target!r} but the file is in the folder"
-            f" of {run.target!r}; move the file to its target's folder or re-record it"
-        )
-    expected = f"{CASE_PREFIX}{case.id}{CASE_SUFFIX}"
-    if not isinstance(case.id, str) or run.path.name != expected:
-        return (
-            f"{run.shown}: field 'id' is {case.id!r}, which does not name this file;"
-            " restore the file from version control or re-record the case"
-        )
-    return None
 
 
 def _rewrite(session: VerifySession, stored: StoredCase, run: CaseRun) -> CaseVerdict:

@@ -269,4 +269,4 @@ def test_the_pytest_items_never_run_planted_targets(attacked: Attack) -> None:
     assert not attacked.ran.exists(), output
     assert done.returncode == 1, output
     assert "3 passed" in done.stdout and 'allow = ["subprocess"]' in done.stdout
-    assert "folder of calc:double" in done.stdout
+    assert "folder of calc:double" in done.stdout, done.stdout

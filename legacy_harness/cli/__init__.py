@@ -247,7 +247,7 @@ def cmd_record(args: argparse.Namespace, program: list[str], config: Config) -> 
 
 def _record_distributions(config: Config, targets: list[str], runs: int, seed: int) -> None:
     """``record --runs N``: what varies across seeds becomes a statistical master."""
-    from legacy_harness.compare.engine import Difference
+    from legacy_harness.compare import Difference
     from legacy_harness.compare.unstable import suggest_config
     from legacy_harness.stochastic.planning import plan
     from legacy_harness.stochastic.runner import record_distributions

@@ -125,7 +125,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 
 def _differences_text(data: list[dict[str, Any]], render_text: Any) -> str:
-    from legacy_harness.compare.engine import Difference
+    from legacy_harness.compare import Difference
 
     differences = [
         Difference(d["path"], d["kind"], d.get("expected"), d.get("actual"), d.get("abs_err"), d.get("rel_err"), d.get("detail") or {})

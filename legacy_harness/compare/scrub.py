@@ -9,7 +9,7 @@ placeholder on *both* sides, so the comparison only sees what matters.
 - A callable scrubber (``func``) receives every value at its path (every value when
   ``path`` is None, containers included) and must return it unchanged when it does not
   apply.
-- ``path`` is a glob as in :mod:`legacy_harness.compare.engine` (``outcome.**.created_at``);
+- ``path`` is a glob as in :mod:`legacy_harness.compare.paths` (``outcome.**.created_at``);
   None means everywhere.
 """
 
@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from legacy_harness.compare.paths import glob_to_regex, internal_path, key_segment
 from legacy_harness.errors import ConfigError
 
 __all__ = [
@@ -174,8 +175,6 @@ def scrub(value: Any, scrubbers: Iterable[Scrubber], path: str = "") -> Any:
 
     Comparison scrubs on the fly; this is for showing or storing scrubbed values.
     """
-    from legacy_harness.compare.engine import _internal_path, _key_segment, glob_to_regex
-
     rules = [(s, glob_to_regex(s.path) if s.path is not None else None) for s in scrubbers]
 
     def walk(v: Any, p: str, depth: int) -> Any:
@@ -185,7 +184,7 @@ def scrub(value: Any, scrubbers: Iterable[Scrubber], path: str = "") -> Any:
         if depth > 200:
             return v
         if type(v) is dict:
-            return {k: walk(x, p + _key_segment(k), depth + 1) for k, x in v.items()}
+            return {k: walk(x, p + key_segment(k), depth + 1) for k, x in v.items()}
         if type(v) in (list, tuple):
             items = [walk(x, f"{p}[{i}]", depth + 1) for i, x in enumerate(v)]
             return items if type(v) is list else tuple(items)
@@ -193,4 +192,4 @@ def scrub(value: Any, scrubbers: Iterable[Scrubber], path: str = "") -> Any:
             return type(v)(walk(x, p + "{...}", depth + 1) for x in v)
         return v
 
-    return walk(value, _internal_path(path), 0)
+    return walk(value, internal_path(path), 0)

@@ -43,7 +43,7 @@ from legacy_harness.store.layout import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from legacy_harness.compare.engine import Policy
+    from legacy_harness.compare import Policy
     from legacy_harness.pytest_plugin.fixture import CheckEvent, CheckSettings, Golden
     from legacy_harness.store.disk import StoredCase
     from legacy_harness.verify import VerifySession
@@ -141,9 +141,9 @@ def _in_ci() -> bool:
 
 
 def _policy(harness: HarnessConfig) -> Policy:
-    from legacy_harness.compare.engine import Policy
+    from legacy_harness.compare import policy_from_config
 
-    return Policy.from_config(harness.comparison_table())
+    return policy_from_config(harness.comparison_table())
 
 
 # -- options and configuration --------------------------------------------------------

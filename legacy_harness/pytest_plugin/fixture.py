@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from legacy_harness.compare.engine import Difference, Policy, Tolerance, compare, compare_observed
+from legacy_harness.compare import Difference, Policy, Tolerance, compare, compare_observed
 from legacy_harness.errors import CodecError, GoldenMismatch
 from legacy_harness.record.observe import Signature, encode_inputs, live_inputs, observe_call
 from legacy_harness.replay import observed_view

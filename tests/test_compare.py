@@ -476,6 +476,14 @@ class TestGlobs:
                 "rows[2].w",
             ]
 
+    def test_shared_pair_reported_once_at_its_first_path(self) -> None:
+        row, other = {"v": 1.0, "w": 1.0}, {"v": 1.0, "w": 1.01}
+        diffs = compare({"rows": [row] * 3, "last": row}, {"rows": [other] * 3, "last": other})
+        assert [x.path for x in diffs] == ["rows[0].w"]
+        # only a pair shared on both sides is one pair: distinct actual rows are each compared
+        distinct = {"rows": [dict(other) for _ in range(3)], "last": dict(other)}
+        assert len(compare({"rows": [row] * 3, "last": row}, distinct)) == 4
+
     def test_ignore(self) -> None:
         p = Policy(paths=(("**.id", Tolerance(ignore=True)),))
         assert compare({"x": [{"id": 1, "v": 2}]}, {"x": [{"id": 9, "v": 2}]}, p) == []

@@ -6,6 +6,13 @@ view of one call (outcome or raised exception, effects, printed output, logs);
 are :mod:`~legacy_harness.compare.policy`'s, the paths and globs
 :mod:`~legacy_harness.compare.paths`', the numeric kernels
 :mod:`~legacy_harness.compare.numeric`'s.
+
+A value shared by several places (the same object reached twice in both the expected
+and the actual value, as golden files store shared sub-values once) is compared once,
+at the first path where the walk meets it, under that path's rules, and its
+differences are reported there. This keeps comparing linear in the size of the stored
+graph: a small golden file whose references double at every level would otherwise
+expand into an exponentially large tree.
 """
 
 from __future__ import annotations
@@ -98,15 +105,24 @@ def _is_long_text(s: Any) -> bool:
 
 
 class Comparer:
-    """One comparison run: walks both values side by side and collects Differences."""
+    """One comparison run: walks both values side by side and collects Differences.
+
+    Every container pair is remembered by identity in ``seen``, with the path where the
+    walk first met it, so a pair met again (a shared reference, or a cycle) is not
+    walked again: each pair is compared once, and the work is linear in the number of
+    distinct pairs however often they are referenced.
+    """
 
     def __init__(self, compiled: CompiledPolicy) -> None:
         self.c = compiled
         self.p = compiled.policy
         self.base = compiled.base
         self.diffs: list[Difference] = []
-        #: Container pairs being walked, so a cycle is walked once.
-        self.active: set[tuple[int, int]] = set()
+        #: (id(expected), id(actual)) -> (expected, actual, internal path of first visit);
+        #: holding the pair keeps its ids from being reused by a temporary meanwhile.
+        self.seen: dict[tuple[int, int], tuple[Any, Any, str]] = {}
+        #: What unordered-matching trials learnt about container pairs (see _Trial).
+        self.verdicts: dict[tuple[int, int], list[Any]] = {}
         self.rules = compiled.has_rules
         self.scrubbing = bool(compiled.scrubbers)
         self._trial: _Trial | None = None
@@ -164,22 +180,21 @@ class Comparer:
         h(e, a, path, tol, ctx, unordered)
 
     def enter(self, e: Any, a: Any, path: str) -> bool:
-        """Whether to walk the container pair (e, a): False while it is being walked."""
+        """Whether to walk the container pair (e, a): False when it was met before."""
         key = (id(e), id(a))
-        if key in self.active:
+        if key in self.seen:
             return False
-        self.active.add(key)
+        self.seen[key] = (e, a, path)
         return True
 
     def leave(self, e: Any, a: Any) -> None:
-        """The walk of a pair :meth:`enter` admitted is complete."""
-        self.active.discard((id(e), id(a)))
+        """The walk of a pair :meth:`enter` admitted is complete (a hook for trials)."""
 
     def differs(self, e: Any, a: Any, path: str, ctx: Any, mseg: str) -> bool:
         """Whether (e, a) differ at ``path``, without reporting: for unordered matching."""
         trial = self._trial
         if trial is None:
-            trial = self._trial = _Trial(self.c, self.active)
+            trial = self._trial = _Trial(self.c, self.verdicts)
         trial.found = 0
         trial.node(e, a, path, ctx, mseg)
         return trial.found > 0
@@ -604,12 +619,22 @@ class Comparer:
 
 class _Trial(Comparer):
     """Answers :meth:`Comparer.differs` for unordered matching: counts differences
-    instead of keeping them; shares the run's set of pairs being walked."""
+    instead of keeping them, and remembers per container pair whether it differed.
 
-    def __init__(self, compiled: CompiledPolicy, active: set[tuple[int, int]]) -> None:
+    The verdicts are shared by every trial of a run, so a pair shared by many
+    candidates is walked once; a pair still being walked (a cycle) counts as equal,
+    as the walk that entered it will find what differs.
+    """
+
+    def __init__(
+        self, compiled: CompiledPolicy, verdicts: dict[tuple[int, int], list[Any]]
+    ) -> None:
         super().__init__(compiled)
         self.found = 0
-        self.active = active
+        #: (id(e), id(a)) -> [e, a, None while walked, then whether it differed]; shared
+        #: with the run's other trials, nested ones included.
+        self.verdicts = verdicts
+        self._started: dict[tuple[int, int], int] = {}
 
     def add(
         self,
@@ -622,6 +647,21 @@ class _Trial(Comparer):
         detail: dict[str, Any] | None = None,
     ) -> None:
         self.found += 1
+
+    def enter(self, e: Any, a: Any, path: str) -> bool:
+        key = (id(e), id(a))
+        hit = self.verdicts.get(key)
+        if hit is not None:
+            if hit[2]:
+                self.found += 1
+            return False
+        self.verdicts[key] = [e, a, None]
+        self._started[key] = self.found
+        return True
+
+    def leave(self, e: Any, a: Any) -> None:
+        key = (id(e), id(a))
+        self.verdicts[key][2] = self.found > self._started.pop(key)
 
 
 _GROUPS = {

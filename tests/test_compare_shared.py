@@ -1,4 +1,4 @@
-"""Shared references: comparing and scrubbing graphs stays linear.
+"""Shared references: comparing, reporting and scrubbing graphs stays linear.
 
 Golden files store a shared sub-value once (``$id``/``$ref``), so a small file can decode
 into a graph whose levels each hold two references to the next: written out as a tree
@@ -17,6 +17,7 @@ import pytest
 from legacy_harness.compare import Difference, Policy, Scrubber, Tolerance, compare
 from legacy_harness.compare.engine import Comparer
 from legacy_harness.compare.scrub import scrub
+from legacy_harness.report.render import render_json, render_text
 
 DEPTH = 40
 
@@ -144,6 +145,28 @@ def test_an_object_array_holding_itself_ends() -> None:
     a = np.empty(2, dtype=object)
     a[0], a[1] = 2.0, a
     assert [(d.path, d.kind) for d in compare(e, a)] == [("[0]", "value")]
+
+
+class CountedRepr:
+    """A leaf that counts how often it is written out."""
+
+    calls = 0
+
+    def __repr__(self) -> str:
+        CountedRepr.calls += 1
+        return "leaf"
+
+
+def test_reporting_a_shared_graph_is_bounded() -> None:
+    CountedRepr.calls = 0
+    graph = dict_dag(DEPTH, CountedRepr())
+    diffs = compare(graph, None)
+    assert [(d.path, d.kind) for d in diffs] == [("", "type")]
+    text = render_text(diffs)
+    assert len(text) < 1000 and text.splitlines()[1].endswith("...")
+    data = render_json(diffs)
+    assert len(data) < 5_000_000
+    assert CountedRepr.calls < 100_000  # written out as a tree: 2**40 times
 
 
 def test_scrubbing_a_shared_graph_keeps_it_shared() -> None:

@@ -110,6 +110,26 @@ def test_to_dict_is_json_safe() -> None:
     json.dumps(d.to_dict(), allow_nan=False)
 
 
+def test_to_dict_shortens_deep_long_and_huge_values() -> None:
+    deep: list[Any] = [1]
+    for _ in range(25):
+        deep = [deep]
+    long = list(range(101))
+    wide = [[i] for i in range(100)]
+    huge = {str(i): wide for i in range(100)}  # 10,000 containers
+    data = Difference("x", "value", {"deep": deep, "long": long}, huge).to_dict()
+    level, original = data["expected"]["deep"], deep
+    for _ in range(20):  # the list 20 levels below "deep" is 21 levels deep
+        level, original = level[0], original[0]
+    assert level == short_repr(original) == "[[[[[[1]]]]]]"
+    assert data["expected"]["long"] == short_repr(long)
+    tables = list(data["actual"].values())
+    marker = "<list not shown: the value is too large>"
+    assert tables[0][:3] == [[0], [1], [2]] and tables[-1] == marker
+    written = sum(1 + sum(isinstance(row, list) for row in t) for t in tables if t != marker)
+    assert 4900 <= written <= 5000
+
+
 def test_text_form_is_shared_by_assert_close() -> None:
     d = Difference("total", "value", 105.0, 104.5, 0.5, 0.5 / 105)
     assert describe(d) == [

@@ -5,6 +5,11 @@ print it, ``check`` turns it into JSON, JUnit and GitHub annotations, ``verify -
 marks it unstable. Its text form lives here, beside it, so ``assert_close`` (in this
 package) and the report layer (above it) say exactly the same thing without the
 comparison importing the reports; the report layer adds colour, JSON and summaries.
+
+Values in a difference come from golden files, which are untrusted: a value may be a
+graph of shared references that would be exponentially large written out as a tree.
+:func:`short_repr` and :meth:`Difference.to_dict` therefore do bounded work whatever
+the value, and write normal values exactly as ``repr`` and ``json`` would.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ __all__ = [
 
 #: Lines of a unified diff shown per difference before it is cut.
 DIFF_LINES = 40
+#: Containers written out per :meth:`Difference.to_dict` field before the rest is only named.
+_JSON_NODES = 5_000
 
 
 @dataclass(init=False)
@@ -99,53 +106,146 @@ class Difference:
     __hash__ = None  # type: ignore[assignment]
 
 
-# --------------------------------------------------------------------------- short forms
+# --------------------------------------------------------------------------- bounded forms
+
+
+class _Full(Exception):
+    """Raised inside :func:`_bounded_repr` once enough text is written."""
+
+
+_OPEN: dict[type, str] = {list: "[", tuple: "(", dict: "{", set: "{", frozenset: "frozenset({"}
+_CLOSE: dict[type, str] = {list: "]", tuple: ")", dict: "}", set: "}", frozenset: "})"}
+_EMPTY: dict[type, str] = {
+    list: "[]",
+    tuple: "()",
+    dict: "{}",
+    set: "set()",
+    frozenset: "frozenset()",
+}
+_AGAIN: dict[type, str] = {
+    list: "[...]",
+    tuple: "(...)",
+    dict: "{...}",
+    set: "set(...)",
+    frozenset: "frozenset(...)",
+}
+
+
+def _bounded_repr(value: Any, limit: int) -> str:
+    """``repr(value)``, or its first ``limit``-odd characters when it is longer.
+
+    The built-in containers are written here, as ``repr`` writes them, stopping once
+    the text is long enough: ``repr`` itself would first expand every shared reference.
+    Anything else is its own ``repr``.
+    """
+    parts: list[str] = []
+    size = 0
+    open_ids: set[int] = set()
+
+    def put(text: str) -> None:
+        nonlocal size
+        parts.append(text)
+        size += len(text)
+        if size > limit:
+            raise _Full
+
+    def walk(v: Any) -> None:
+        t = type(v)
+        if t not in _OPEN:
+            put(repr(v))
+            return
+        if id(v) in open_ids:
+            put(_AGAIN[t])
+            return
+        if not v:
+            put(_EMPTY[t])
+            return
+        open_ids.add(id(v))
+        put(_OPEN[t])
+        if t is dict:
+            for i, (k, x) in enumerate(v.items()):
+                if i:
+                    put(", ")
+                walk(k)
+                put(": ")
+                walk(x)
+        else:
+            for i, x in enumerate(v):
+                if i:
+                    put(", ")
+                walk(x)
+            if t is tuple and len(v) == 1:
+                put(",")
+        put(_CLOSE[t])
+        open_ids.discard(id(v))
+
+    try:
+        walk(value)
+    except _Full:
+        pass
+    return "".join(parts)
 
 
 def short_repr(value: Any, width: int = 200) -> str:
-    """``repr`` cut to ``width`` characters (ending "..."), never failing: a
-    ``__repr__`` that raises is shown as such rather than breaking the report."""
+    """``repr`` cut to ``width`` characters (ending "..."), never failing.
+
+    Bounded work for any value, so a report on a hostile golden file stays fast; a
+    ``__repr__`` that raises is shown as such rather than breaking the report.
+    """
     try:
-        text = repr(value)
+        text = _bounded_repr(value, width)
     except Exception as exc:  # noqa: BLE001 - a broken __repr__ must not break reports
         text = f"<{type(value).__name__} with failing repr: {exc}>"
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _jsonable(value: Any, depth: int = 0) -> Any:
-    """JSON-safe copy of ``value``: nested data as data, other objects as short reprs;
-    nesting beyond 20 levels and lists over 100 items become short reprs."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int) and not isinstance(value, np.integer):
-        return value
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return float(value)
-        return "nan" if value != value else ("inf" if value > 0 else "-inf")
-    if isinstance(value, np.generic) and not isinstance(value, (np.void, np.object_)):
-        try:
-            return _jsonable(value.item(), depth)
-        except Exception:  # noqa: BLE001 - odd scalar types fall back to repr
-            return repr(value)
-    if depth > 20:
-        return short_repr(value)
-    if isinstance(value, np.ndarray):
-        if value.size <= 20 and value.dtype.kind in "biufcUS":
-            return _jsonable(value.tolist(), depth + 1)
-        return f"array(shape={value.shape}, dtype={value.dtype})"
-    if isinstance(value, complex):
-        return {"real": _jsonable(value.real), "imag": _jsonable(value.imag)}
-    if isinstance(value, Mapping):
-        return {
-            (k if isinstance(k, str) else repr(k)): _jsonable(v, depth + 1)
-            for k, v in value.items()
-        }
-    if isinstance(value, (list, tuple)):
-        if len(value) > 100:
+def _jsonable(value: Any) -> Any:
+    """JSON-safe copy of ``value``: nested data as data, other objects as short reprs.
+
+    Nesting beyond 20 levels and lists over 100 items become short reprs; after
+    ``_JSON_NODES`` containers (a graph of shared references written out as a tree
+    would never end) further ones are only named.
+    """
+    left = _JSON_NODES
+
+    def conv(value: Any, depth: int) -> Any:
+        nonlocal left
+        if value is None or isinstance(value, (bool, str)):
+            return value
+        if isinstance(value, int) and not isinstance(value, np.integer):
+            return value
+        if isinstance(value, float):
+            if math.isfinite(value):
+                return float(value)
+            return "nan" if value != value else ("inf" if value > 0 else "-inf")
+        if isinstance(value, np.generic) and not isinstance(value, (np.void, np.object_)):
+            try:
+                return conv(value.item(), depth)
+            except Exception:  # noqa: BLE001 - odd scalar types fall back to repr
+                return repr(value)
+        if isinstance(value, (Mapping, list, tuple, np.ndarray)):
+            left -= 1
+            if left < 0:
+                return f"<{type(value).__name__} not shown: the value is too large>"
+        if depth > 20:
             return short_repr(value)
-        return [_jsonable(v, depth + 1) for v in value]
-    return short_repr(value)
+        if isinstance(value, np.ndarray):
+            if value.size <= 20 and value.dtype.kind in "biufcUS":
+                return conv(value.tolist(), depth + 1)
+            return f"array(shape={value.shape}, dtype={value.dtype})"
+        if isinstance(value, complex):
+            return {"real": conv(value.real, depth), "imag": conv(value.imag, depth)}
+        if isinstance(value, Mapping):
+            return {
+                (k if isinstance(k, str) else repr(k)): conv(v, depth + 1) for k, v in value.items()
+            }
+        if isinstance(value, (list, tuple)):
+            if len(value) > 100:
+                return short_repr(value)
+            return [conv(v, depth + 1) for v in value]
+        return short_repr(value)
+
+    return conv(value, 0)
 
 
 def unified_diff(expected: str, actual: str) -> str:

@@ -124,6 +124,15 @@ def test_unordered_matching_of_shared_graphs_is_linear(visits: list[str]) -> Non
     assert len(visits) <= 8 * DEPTH + 8
 
 
+def test_temporaries_are_not_taken_for_pairs_already_seen() -> None:
+    # Each object column is compared through a fresh array (Series.to_numpy); once a
+    # column is done, the next column's arrays often land at the same addresses (ids).
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({f"c{i}": [[i]] for i in range(20)})
+    other = pd.DataFrame({f"c{i}": [[i + 1]] for i in range(20)})
+    assert [d.path for d in compare(frame, other)] == [f"c{i}[0][0]" for i in range(20)]
+
+
 def test_cycles_through_unordered_lists_end() -> None:
     policy = Policy(paths=(("**", Tolerance(unordered=True)),))
     e: list[Any] = [1.0]

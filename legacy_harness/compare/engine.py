@@ -118,9 +118,12 @@ class Comparer:
         self.p = compiled.policy
         self.base = compiled.base
         self.diffs: list[Difference] = []
-        #: (id(expected), id(actual)) -> (expected, actual, internal path of first visit);
-        #: holding the pair keeps its ids from being reused by a temporary meanwhile.
-        self.seen: dict[tuple[int, int], tuple[Any, Any, str]] = {}
+        #: (id(expected), id(actual)) -> internal path where the pair was first met.
+        self.seen: dict[tuple[int, int], str] = {}
+        #: Every pair in ``seen``: holding them keeps their ids from being reused by a
+        #: temporary (a scrubbed copy, a column's array) while the run lasts. A flat list,
+        #: not a tuple per pair, so the garbage collector has no more objects to track.
+        self.held: list[Any] = []
         #: What unordered-matching trials learnt about container pairs (see _Trial).
         self.verdicts: dict[tuple[int, int], list[Any]] = {}
         self.rules = compiled.has_rules
@@ -184,7 +187,10 @@ class Comparer:
         key = (id(e), id(a))
         if key in self.seen:
             return False
-        self.seen[key] = (e, a, path)
+        self.seen[key] = path
+        held = self.held
+        held.append(e)
+        held.append(a)
         return True
 
     def leave(self, e: Any, a: Any) -> None:

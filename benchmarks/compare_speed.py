@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _table import Row  # noqa: E402
 
-from legacy_harness.compare.engine import compare  # noqa: E402
+from legacy_harness.compare import compare  # noqa: E402
 
 BENCHMARK = "compare_speed"
 REFERENCE = "assert_allclose"

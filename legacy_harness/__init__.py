@@ -21,8 +21,8 @@ _EXPORTS = {
     "TargetSpec": "store.layout",
     "register_codec": "store.codec",
     "unregister_codec": "store.codec",
-    "Tolerance": "compare.engine",
-    "Policy": "compare.engine",
+    "Tolerance": "compare.policy",
+    "Policy": "compare.policy",
     "assert_close": "compare.engine",
     "Scrubber": "compare.scrub",
     "seeded": "stochastic",
@@ -42,7 +42,8 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from legacy_harness.compare.engine import Policy, Tolerance, assert_close
+    from legacy_harness.compare import assert_close
+    from legacy_harness.compare.policy import Policy, Tolerance
     from legacy_harness.compare.scrub import Scrubber
     from legacy_harness.errors import (
         CodecError,

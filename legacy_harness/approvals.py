@@ -31,7 +31,7 @@ from approvaltests.file_approver import FileApprover  # noqa: E402
 from approvaltests.reporters.report_quietly import ReportQuietly  # noqa: E402
 from approvaltests.string_writer import StringWriter  # noqa: E402
 
-from legacy_harness.compare.engine import Difference, Policy, Tolerance, compare, unified_diff  # noqa: E402
+from legacy_harness.compare import Difference, Policy, Tolerance, compare, unified_diff  # noqa: E402
 from legacy_harness.errors import ConfigError  # noqa: E402
 
 __all__ = [

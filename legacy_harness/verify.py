@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from legacy_harness.compare.engine import Difference, Policy, compare_observed
+from legacy_harness.compare import Difference, Policy, compare_observed, policy_from_config
 from legacy_harness.config import Config, add_pythonpath
 from legacy_harness.errors import GoldenFileError, HarnessError
 from legacy_harness.record.project import project_modules
@@ -63,7 +63,7 @@ class VerifySession:
         return cls(
             config,
             store,
-            policy or Policy.from_config(config.comparison_table()),
+            policy or policy_from_config(config.comparison_table()),
             class_policy,
             Redactor.from_config(config.table),
         )

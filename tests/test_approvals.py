@@ -16,7 +16,7 @@ from legacy_harness.approvals import (
     text_differences,
     verify_text,
 )
-from legacy_harness.compare.engine import Policy
+from legacy_harness.compare import Policy
 from legacy_harness.errors import ConfigError
 
 pytest_plugins = ["pytester"]

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from legacy_harness.compare.engine import (
+from legacy_harness.compare import (
     DEFAULT_TOLERANCE,
     Difference,
     Policy,
@@ -28,7 +28,15 @@ from legacy_harness.compare.engine import (
     compare,
     compare_observed,
     glob_to_regex,
+    policy_from_config,
     ulp_distance,
+)
+from legacy_harness.compare.paths import (
+    glob_specificity,
+    internal_path,
+    key_segment,
+    names_literal_index,
+    public_path,
 )
 from legacy_harness.compare.scrub import DATES, Scrubber
 from legacy_harness.errors import ConfigError
@@ -413,9 +421,22 @@ class TestGlobs:
         ],
     )
     def test_matching(self, glob: str, path: str, hit: bool) -> None:
-        from legacy_harness.compare.engine import _internal_path
+        assert bool(glob_to_regex(glob).fullmatch(internal_path(path))) is hit
 
-        assert bool(glob_to_regex(glob).fullmatch(_internal_path(path))) is hit
+    def test_path_forms_and_segments(self) -> None:
+        assert internal_path("outcome.x") == ".outcome.x" and internal_path("[3].y") == "[3].y"
+        assert public_path(".outcome.x") == "outcome.x" and public_path("[3]") == "[3]"
+        assert [key_segment(k) for k in ("name", "a b", 3, (1, "x"))] == [
+            ".name",
+            "['a b']",
+            "[3]",
+            "[(1, 'x')]",
+        ]
+        assert names_literal_index("rows[2].v") and not names_literal_index("rows[*].v")
+        ranked = sorted(["a.b", "**", "a.*", "a.**"], key=glob_specificity)
+        assert ranked == ["**", "a.**", "a.*", "a.b"]
+        with pytest.raises(ValueError, match=r"unclosed '\[' in 'a\['; close it"):
+            glob_to_regex("a[")
 
     def test_paths_in_compare(self) -> None:
         e = {"metrics": {"train": {"loss": 1.0, "acc": 1.0}, "val": {"loss": 1.0}}}
@@ -444,14 +465,24 @@ class TestGlobs:
 
     def test_rules_cached_across_calls(self) -> None:
         p = Policy(paths=(("rows[*].v", Tolerance(rtol=0.1)),))
-        e = {"rows": [{"v": 1.0, "w": 1.0}] * 3}
+        e = {"rows": [{"v": 1.0, "w": 1.0} for _ in range(3)]}
         for _ in range(2):
-            assert kinds(compare(e, {"rows": [{"v": 1.01, "w": 1.0}] * 3}, p)) == []
-            assert [x.path for x in compare(e, {"rows": [{"v": 1.0, "w": 1.01}] * 3}, p)] == [
+            loose = {"rows": [{"v": 1.01, "w": 1.0} for _ in range(3)]}
+            assert kinds(compare(e, loose, p)) == []
+            strict = {"rows": [{"v": 1.0, "w": 1.01} for _ in range(3)]}
+            assert [x.path for x in compare(e, strict, p)] == [
                 "rows[0].w",
                 "rows[1].w",
                 "rows[2].w",
             ]
+
+    def test_shared_pair_reported_once_at_its_first_path(self) -> None:
+        row, other = {"v": 1.0, "w": 1.0}, {"v": 1.0, "w": 1.01}
+        diffs = compare({"rows": [row] * 3, "last": row}, {"rows": [other] * 3, "last": other})
+        assert [x.path for x in diffs] == ["rows[0].w"]
+        # only a pair shared on both sides is one pair: distinct actual rows are each compared
+        distinct = {"rows": [dict(other) for _ in range(3)], "last": dict(other)}
+        assert len(compare({"rows": [row] * 3, "last": row}, distinct)) == 4
 
     def test_ignore(self) -> None:
         p = Policy(paths=(("**.id", Tolerance(ignore=True)),))
@@ -506,7 +537,7 @@ class TestFromConfig:
             "outcome.x" = { exact = true }
             """
         )
-        p = Policy.from_config(table)
+        p = policy_from_config(table)
         assert p.default.rtol == 1e-6 and p.default.atol == 1e-12 and p.strict_int_width
         assert p.default.nan_equal is True
         assert dict(p.paths)["outcome.tags"].unordered is True
@@ -532,20 +563,26 @@ class TestFromConfig:
             ({"scrub": ["nope"]}, "nope"),
             ({"scrub": [{"pattern": "("}]}, "regex"),
             ({"scrub": [{"path": "x"}]}, "pattern"),
+            ({"scrub": [{"path": "a[", "builtin": "dates"}]}, "scrub[0].path: bad path glob"),
             ({"targets": {"a:b": {"bogus": 1}}}, "bogus"),
             ({"targets": {"a:b": {"targets": {}}}}, "nest"),
         ],
     )
     def test_errors(self, table: dict[str, object], needle: str) -> None:
         with pytest.raises(ConfigError, match=None) as info:
-            Policy.from_config(table)
+            policy_from_config(table)
         msg = str(info.value)
         assert needle in msg and "\n" not in msg
 
-    def test_strict_unknown(self) -> None:
-        assert Policy.from_config({"store": "x"}) == Policy()
-        with pytest.raises(ConfigError):
-            Policy.from_config({"store": "x"}, strict=True)
+    def test_other_settings_are_left_alone(self) -> None:
+        assert policy_from_config({"store": "x", "redact": {}}) == Policy()
+        with pytest.raises(ConfigError, match="targets.\"a:b\": unknown key 'store'"):
+            policy_from_config({"targets": {"a:b": {"store": "x"}}})
+
+    def test_errors_name_the_key_under_where(self) -> None:
+        with pytest.raises(ConfigError) as info:
+            policy_from_config({"tolerances": {"x": {"rtol": -1}}}, where="pyproject.toml: x")
+        assert str(info.value).startswith('pyproject.toml: x.tolerances."x".rtol = -1 is invalid')
 
 
 # ---------------------------------------------------------------- observed views

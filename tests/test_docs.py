@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from legacy_harness.cli import build_parser
-from legacy_harness.compare.engine import Policy
+from legacy_harness.compare import policy_from_config
 from legacy_harness.config import config_from_table
 from legacy_harness.errors import UsageError
 from legacy_harness.record.redact import Redactor
@@ -104,7 +104,7 @@ def test_every_documented_configuration_is_accepted(
     if table is None:
         return  # not a legacy-harness table (e.g. a pre-commit or CI snippet)
     config = config_from_table(table, root=tmp_path)
-    Policy.from_config(config.comparison_table())
+    policy_from_config(config.comparison_table())
     Redactor.from_config(config.table)
     if "check" in table:
         from legacy_harness.check import options_from_config

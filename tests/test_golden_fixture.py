@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from legacy_harness.compare.engine import Policy, Tolerance
+from legacy_harness.compare import Policy, Tolerance
 from legacy_harness.errors import GoldenMismatch
 from legacy_harness.pytest_plugin.golden import Golden, policy_with_tolerance
 from legacy_harness.pytest_plugin.masters import CheckSettings, check_folder

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from legacy_harness.compare.engine import Difference, compare, compare_observed
+from legacy_harness.compare import Difference, compare, compare_observed
 from legacy_harness.report.render import render_json, render_text, supports_color, to_data
 
 
@@ -148,7 +148,7 @@ def test_supports_color(
 def test_numpy_scalars_are_shown_as_numbers_with_their_dtype() -> None:
     import numpy as np
 
-    from legacy_harness.compare.engine import compare
+    from legacy_harness.compare import compare
     from legacy_harness.report.render import render_text
 
     text = render_text(compare({"b": np.float32(0.5)}, {"b": np.float32(0.75)}))

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from legacy_harness.compare.engine import Policy, compare, compare_observed
+from legacy_harness.compare import Policy, compare, compare_observed
 from legacy_harness.compare.scrub import (
     DATES,
     HEX_ADDRESSES,

@@ -138,7 +138,7 @@ def run_program(program: list[str]) -> int:
 
 def record_distributions(config: Config, targets: list[str], runs: int, seed: int) -> None:
     """``record --runs N``: what varies across seeds becomes a statistical master."""
-    from legacy_harness.compare.engine import Difference
+    from legacy_harness.compare import Difference
     from legacy_harness.compare.unstable import suggest_config
     from legacy_harness.stochastic.planning import advise
     from legacy_harness.stochastic.runner import record_distributions as record_samples

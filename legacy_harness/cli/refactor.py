@@ -137,7 +137,7 @@ def observed_types(config: Config) -> dict[str, dict[str, list[str]]]:
 
 def _differences_text(data: list[dict[str, Any]]) -> str:
     """The differences a ``--verify`` subprocess reported as JSON, rendered as verify does."""
-    from legacy_harness.compare.engine import Difference
+    from legacy_harness.compare import Difference
     from legacy_harness.report.render import render_text
 
     differences = [

@@ -9,7 +9,7 @@ placeholder on *both* sides, so the comparison only sees what matters.
 - A callable scrubber (``func``) receives every value at its path (every value when
   ``path`` is None, containers included) and must return it unchanged when it does not
   apply.
-- ``path`` is a glob as in :mod:`legacy_harness.compare.engine` (``outcome.**.created_at``);
+- ``path`` is a glob as in :mod:`legacy_harness.compare.paths` (``outcome.**.created_at``);
   None means everywhere.
 """
 
@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from legacy_harness.compare.paths import glob_to_regex, internal_path, key_segment
 from legacy_harness.errors import ConfigError
 
 __all__ = [
@@ -172,25 +173,34 @@ def scrub_text(text: str, scrubbers: Iterable[Scrubber]) -> str:
 def scrub(value: Any, scrubbers: Iterable[Scrubber], path: str = "") -> Any:
     """Return a scrubbed copy of nested dict/list/tuple/set data, honouring paths.
 
-    Comparison scrubs on the fly; this is for showing or storing scrubbed values.
+    Comparison scrubs on the fly; this is for showing or storing scrubbed values. When
+    no scrubber is restricted to a path, a value shared by several places is scrubbed
+    once and stays shared in the copy, so a graph of shared values is copied in
+    linear time (and never expanded into a tree).
     """
-    from legacy_harness.compare.engine import _internal_path, _key_segment, glob_to_regex
-
     rules = [(s, glob_to_regex(s.path) if s.path is not None else None) for s in scrubbers]
+    by_path = any(rx is not None for _, rx in rules)
+    done: dict[tuple[int, str], tuple[Any, Any]] = {}
 
     def walk(v: Any, p: str, depth: int) -> Any:
+        key = (id(v), p if by_path else "")
+        hit = done.get(key)
+        if hit is not None:
+            return hit[1]
+        out = v
         for s, rx in rules:
             if rx is None or rx.fullmatch(p):
-                v = s.apply(v)
-        if depth > 200:
-            return v
-        if type(v) is dict:
-            return {k: walk(x, p + _key_segment(k), depth + 1) for k, x in v.items()}
-        if type(v) in (list, tuple):
-            items = [walk(x, f"{p}[{i}]", depth + 1) for i, x in enumerate(v)]
-            return items if type(v) is list else tuple(items)
-        if type(v) in (set, frozenset):
-            return type(v)(walk(x, p + "{...}", depth + 1) for x in v)
-        return v
+                out = s.apply(out)
+        if depth <= 200:
+            t = type(out)
+            if t is dict:
+                out = {k: walk(x, p + key_segment(k), depth + 1) for k, x in out.items()}
+            elif t is list or t is tuple:
+                items = [walk(x, f"{p}[{i}]", depth + 1) for i, x in enumerate(out)]
+                out = items if t is list else tuple(items)
+            elif t is set or t is frozenset:
+                out = t(walk(x, p + "{...}", depth + 1) for x in out)
+        done[key] = (v, out)  # holding v keeps its id from being reused meanwhile
+        return out
 
-    return walk(value, _internal_path(path), 0)
+    return walk(value, internal_path(path), 0)

@@ -18,8 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from legacy_harness.compare.engine import Difference, Policy, compare_observed, glob_to_regex
+from legacy_harness.compare.difference import Difference
+from legacy_harness.compare.engine import compare_observed
+from legacy_harness.compare.policy import Policy
 from legacy_harness.compare.scrub import BUILTINS
+from legacy_harness.outcomes import DifferenceKind
 
 __all__ = ["find_unstable", "partition_unstable", "suggest_config"]
 
@@ -45,10 +48,16 @@ def find_unstable(
             old = found.get(d.path)
             if old is None:
                 detail = dict(d.detail)
-                detail["original_kind"] = d.kind
+                detail["original_kind"] = d.kind.value
                 detail["runs"] = [run]
                 found[d.path] = Difference(
-                    d.path, "unstable", d.expected, d.actual, d.abs_err, d.rel_err, detail
+                    d.path,
+                    DifferenceKind.UNSTABLE,
+                    d.expected,
+                    d.actual,
+                    d.abs_err,
+                    d.rel_err,
+                    detail,
                 )
                 continue
             old.detail["runs"].append(run)
@@ -121,7 +130,7 @@ def _suggest_one(d: Difference) -> tuple[str, dict[str, Any]]:
     """("tolerance", fields) or ("scrub", {"builtin": name}) for one unstable difference."""
     e, a = d.expected, d.actual
     kind = d.detail.get("original_kind", d.kind)
-    if kind == "value" and (_is_floaty(e) or _is_floaty(a)):
+    if kind == DifferenceKind.VALUE and (_is_floaty(e) or _is_floaty(a)):
         rel = d.rel_err if d.rel_err is not None else d.detail.get("max_rel")
         ab = d.abs_err if d.abs_err is not None else d.detail.get("max_abs")
         if rel is not None and rel == rel and 0 < rel < math.inf:
@@ -193,10 +202,3 @@ def suggest_config(diffs: Sequence[Difference], target: str | None = None) -> st
         lines.append(f"path = {_toml_str(path)}")
         lines.append(f"builtin = {_toml_str(name)}")
     return "\n".join(lines) + "\n"
-
-
-def _covers(glob: str, path: str) -> bool:
-    """Whether a suggested glob covers ``path`` (used by tests and the CLI)."""
-    from legacy_harness.compare.engine import _internal_path
-
-    return bool(glob_to_regex(glob).fullmatch(_internal_path(path)))

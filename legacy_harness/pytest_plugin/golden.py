@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from legacy_harness.compare.engine import Difference, Policy, Tolerance, compare, compare_observed
+from legacy_harness.compare import Difference, Policy, Tolerance, compare, compare_observed
 from legacy_harness.errors import CodecError, GoldenMismatch
 from legacy_harness.outcomes import MasterStatus
 from legacy_harness.pytest_plugin.confine import confined, remove_file, write_file

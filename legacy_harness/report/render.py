@@ -1,19 +1,20 @@
 """Render differences for people (plain or ANSI-coloured text) and for tools (JSON).
 
-One list of :class:`~legacy_harness.compare.engine.Difference` renders three ways so the CLI,
-the pytest plugin and CI annotations all say the same thing. Long reports are cut at
+One list of :class:`~legacy_harness.compare.difference.Difference` renders three ways so
+the CLI, the pytest plugin and CI annotations all say the same thing. The text of each
+difference is the comparison's own (:func:`~legacy_harness.compare.difference.describe`,
+also used by ``assert_close``); this module colours it. Long reports are cut at
 ``limit`` with an explicit "N more differences" line: never silently.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Sequence
 from typing import IO, Any
 
-from legacy_harness.compare.engine import Difference, _short_repr
+from legacy_harness.compare.difference import Difference, plain, report_lines
 
 __all__ = ["render_json", "render_text", "supports_color", "to_data"]
 
@@ -27,9 +28,6 @@ _STYLES = {
     "dim": "\x1b[2m",
     "title": "\x1b[1;4m",
 }
-
-#: Lines of a unified diff shown per difference before it is cut.
-DIFF_LINES = 40
 
 
 def supports_color(stream: IO[Any] | Any) -> bool:
@@ -47,161 +45,16 @@ def supports_color(stream: IO[Any] | Any) -> bool:
         return False
 
 
-def _num(x: Any) -> str:
-    if x is None:
-        return "?"
-    if isinstance(x, float):
-        if math.isnan(x):
-            return "nan"
-        if math.isinf(x):
-            return "inf" if x > 0 else "-inf"
-        return f"{x:.3g}"
-    return str(x)
-
-
-def _index(ix: Any) -> str:
-    if isinstance(ix, (tuple, list)):
-        return "[" + ", ".join(str(i) for i in ix) + "]" if ix else "[()]"
-    return f"[{ix}]"
-
-
-def _value(v: Any) -> str:
-    try:
-        import numpy as np
-
-        if isinstance(v, np.ndarray):
-            return f"array(shape={v.shape}, dtype={v.dtype})"
-        if isinstance(v, np.generic):  # numpy 2 reprs read np.float64(0.5): show the number
-            return f"{v.item()!r} ({v.dtype})"
-    except ImportError:  # pragma: no cover
-        pass
-    return _short_repr(v)
-
-
-def _share(share: float) -> str:
-    pct = share * 100
-    return f"{pct:.1f}%" if pct >= 0.1 else f"{pct:.2g}%"
-
-
-class _Painter:
-    def __init__(self, color: bool) -> None:
-        self.color = color
-
-    def __call__(self, style: str, text: str) -> str:
-        return f"{_STYLES[style]}{text}{_RESET}" if self.color else text
-
-    def diff(self, text: str, indent: str = "  ") -> list[str]:
-        lines = text.splitlines()
-        out = []
-        for line in lines[:DIFF_LINES]:
-            if line.startswith(("---", "+++")):
-                style = "path"
-            elif line.startswith("@@"):
-                style = "hunk"
-            elif line.startswith("+"):
-                style = "actual"
-            elif line.startswith("-"):
-                style = "expected"
-            else:
-                style = ""
-            out.append(indent + (self(style, line) if style else line))
-        if len(lines) > DIFF_LINES:
-            out.append(indent + self("dim", f"... {len(lines) - DIFF_LINES} more diff lines"))
-        return out
-
-
-def _errs(d: Difference) -> str:
-    parts = []
-    if d.abs_err is not None:
-        parts.append(f"abs {_num(d.abs_err)}")
-    if d.rel_err is not None:
-        parts.append(f"rel {_num(d.rel_err)}")
-    return f"  ({', '.join(parts)})" if parts else ""
-
-
-def _render_one(d: Difference, p: _Painter) -> list[str]:
-    path = p("path", d.path or "<root>")
-    det = d.detail or {}
-    exp = "  " + p("expected", "expected:") + " "
-    act = "  " + p("actual", "actual:") + "   "
-    if d.kind in ("value", "unstable") and "count" in det:
-        what = f"{det['count']:,} of {det['total']:,} elements differ"
-        if d.kind == "unstable":
-            what += " between runs"
-        head = f"{path}: {p('kind', what)} ({_share(det['share'])})"
-        worst = (
-            f" at {_index(det.get('worst_index'))} (expected {_value(det.get('worst_expected'))}"
-            f", actual {_value(det.get('worst_actual'))})"
-        )
-        if det.get("max_abs") is not None:
-            head += f", max abs {_num(det['max_abs'])}{worst}, max rel {_num(det.get('max_rel'))}"
-        else:
-            head += f", first{worst}"
-        lines = [head]
-        for ix, e, a in det.get("first", []):
-            lines.append(
-                f"  {_index(ix)} {p('expected', 'expected')} {_value(e)}, "
-                f"{p('actual', 'actual')} {_value(a)}"
-            )
-        if det["count"] > len(det.get("first", [])):
-            lines.append("  " + p("dim", "..."))
-        return lines
-    if d.kind in ("shape", "dtype"):
-        key = "shape" if d.kind == "shape" else "dtype"
-        e = det.get(f"expected_{key}", _value(d.expected))
-        a = det.get(f"actual_{key}", _value(d.actual))
-        return [f"{path}: {p('kind', d.kind + ' differs')}", exp + str(e), act + str(a)]
-    if d.kind == "length":
-        return [
-            f"{path}: {p('kind', 'length differs')}",
-            exp + _value(d.expected),
-            act + _value(d.actual),
-        ]
-    if d.kind == "missing key":
-        return [f"{path}: {p('kind', 'missing')}", exp + _value(d.expected)]
-    if d.kind == "extra key":
-        return [f"{path}: {p('kind', 'unexpected')}", act + _value(d.actual)]
-    if d.kind == "output changed" or (d.kind == "value" and "diff" in det):
-        label = "output changed" if d.kind == "output changed" else "value differs"
-        return [f"{path}: {p('kind', label)}", *p.diff(det.get("diff", ""))]
-    if d.kind == "type":
-        return [
-            f"{path}: {p('kind', 'type differs')}",
-            exp + f"{_tname(d.expected)} {_value(d.expected)}",
-            act + f"{_tname(d.actual)} {_value(d.actual)}",
-        ]
-    label = {
-        "value": "value differs",
-        "exception changed": "exception changed",
-        "unstable": "unstable between runs",
-    }.get(d.kind, d.kind)
-    head = f"{path}: {p('kind', label)}"
-    lines = [head, exp + _value(d.expected), act + _value(d.actual) + _errs(d)]
-    if "diff" in det:
-        lines.extend(p.diff(det["diff"]))
-    return lines
-
-
-def _tname(v: Any) -> str:
-    t = type(v)
-    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+def _ansi(role: str, text: str) -> str:
+    """The colouring style: one ANSI sequence per role, reset after the text."""
+    return f"{_STYLES[role]}{text}{_RESET}"
 
 
 def render_text(
     diffs: Sequence[Difference], *, limit: int = 50, color: bool = False, title: str | None = None
 ) -> str:
     """The report as text; ANSI colours only when ``color`` is true."""
-    p = _Painter(color)
-    lines: list[str] = []
-    if title:
-        lines.append(p("title", title))
-    shown = diffs if limit is None or limit < 0 else diffs[:limit]
-    for d in shown:
-        lines.extend(_render_one(d, p))
-    rest = len(diffs) - len(shown)
-    if rest:
-        lines.append(p("dim", f"... {rest:,} more difference{'s' if rest != 1 else ''}"))
-    return "\n".join(lines)
+    return "\n".join(report_lines(diffs, limit=limit, title=title, style=_ansi if color else plain))
 
 
 def to_data(diffs: Sequence[Difference]) -> list[dict[str, Any]]:

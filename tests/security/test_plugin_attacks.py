@@ -261,7 +261,9 @@ def test_a_target_field_that_disagrees_with_its_folder_is_an_error(
     result = project.runpytest("-q", "--golden-update")
     assert not mark.exists()
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*field 'target' names tripwire_field:run but the file is in the folder of*"])
+    result.stdout.fnmatch_lines(
+        ["*field 'target' names tripwire_field:run but the file is in the folder of*"]
+    )
 
 
 def test_an_unreplayable_case_is_an_error_not_a_pass_or_a_skip(project: pytest.Pytester) -> None:

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from legacy_harness.compare import Comparer, Difference, Policy, Scrubber, Tolerance, compare
+from legacy_harness.compare import Difference, Policy, Scrubber, Tolerance, compare
+from legacy_harness.compare.engine import Comparer
 from legacy_harness.compare.scrub import scrub
 from legacy_harness.report.render import render_json, render_text
 

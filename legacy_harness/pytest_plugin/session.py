@@ -32,7 +32,7 @@ from legacy_harness.pytest_plugin.options import RunOptions
 from legacy_harness.store.layout import BLOB_FOLDER, CASE_PREFIX, CASE_SUFFIX, CHECKS_FOLDER
 
 if TYPE_CHECKING:  # pragma: no cover - the engine (numpy) loads when first needed
-    from legacy_harness.compare import Policy, policy_from_config
+    from legacy_harness.compare import Policy
     from legacy_harness.pytest_plugin.cases import CaseRun, CaseVerdict
     from legacy_harness.pytest_plugin.golden import Golden
     from legacy_harness.verify import VerifySession
@@ -482,6 +482,7 @@ def _overlaps(path: Path, part: Path) -> bool:
 
 
 def _policy(harness: HarnessConfig) -> Policy:
+    from legacy_harness.compare import policy_from_config
 
     return policy_from_config(harness.comparison_table())
 

@@ -18,15 +18,88 @@ else:  # pragma: no cover - exercised on 3.10 only
 DEFAULT_STORE = "tests/golden"
 DEFAULT_MAX_CASES = 200
 
-#: Keys read here; the comparison policy reads the rest (see compare.Policy.from_config).
+#: Keys read here; the comparison policy reads the rest (see compare.settings).
 OWN_KEYS = {"store", "allow", "max_cases", "pythonpath"}
 #: Keys that other parts of the tool own; accepted here so one table serves all.
 OTHER_KEYS = {
     "rtol", "atol", "max_ulp", "nan_equal", "signed_zero", "strict_sequence_types",
     "strict_int_width", "strict_dtype_kind", "tolerances", "type_tolerances", "targets",
-    "scrub", "redact", "stochastic", "check", "strict_number_types", "max_differences",
-    "limits",  # bounds on decoding golden files: store.codec.Limits.from_table reads it
+    "scrub", "redact", "strict_number_types", "max_differences",
 }  # fmt: skip
+
+#: Sub-tables of ``[tool.legacy_harness]`` and their keys: the one list of what each may
+#: hold. The module that reads a section takes it through :func:`section`, so a bad
+#: value is reported against pyproject.toml the same way wherever it is read.
+SECTIONS: dict[str, frozenset[str]] = {
+    # verify --stochastic and the statistical gate
+    "stochastic": frozenset({"alpha"}),
+    # defaults of ``legacy-harness check`` (check.model.options_from_config)
+    "check": frozenset(
+        {
+            "min_coverage",
+            "allow_unreviewed",
+            "allow_empty",
+            "secrets",
+            "allow_emails",
+            "allow",
+            "jobs",
+        }  # fmt: skip
+    ),
+    # bounds on decoding golden files (store.codec.Limits.from_table)
+    "limits": frozenset({"max_array_bytes", "max_depth", "max_case_bytes"}),
+}
+
+
+def register_section(name: str, keys: frozenset[str]) -> None:
+    """Declare a sub-table of ``[tool.legacy_harness]`` (or more keys of one)."""
+    SECTIONS[name] = SECTIONS.get(name, frozenset()) | keys
+
+
+def section(table: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """``[tool.legacy_harness.NAME]`` of ``table``, checked against its declared keys."""
+    where = f"[tool.legacy_harness.{name}]"
+    value = table.get(name, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where} must be a table, e.g. [tool.legacy_harness.{name}]")
+    known = SECTIONS[name]
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise ConfigError(
+            f"{where} has unknown key {unknown[0]!r}; known keys: {', '.join(sorted(known))}"
+        )
+    return value
+
+
+def number(
+    table: Mapping[str, Any],
+    name: str,
+    key: str,
+    default: float,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    open_low: bool = False,
+    open_high: bool = False,
+    integer: bool = False,
+) -> Any:
+    """A number of ``[tool.legacy_harness.NAME]``, checked to lie in its range."""
+    value = section(table, name).get(key, default)
+    kinds: tuple[type, ...] = (int,) if integer else (int, float)
+    ok = isinstance(value, kinds) and not isinstance(value, bool)
+    if ok and low is not None:
+        ok = value > low if open_low else value >= low
+    if ok and high is not None:
+        ok = value < high if open_high else value <= high
+    if not ok:
+        left = "(" if open_low else "["
+        right = ")" if open_high else "]"
+        span = f" in {left}{low}, {high}{right}" if low is not None or high is not None else ""
+        kind = "an integer" if integer else "a number"
+        raise ConfigError(
+            f"[tool.legacy_harness.{name}] {key} = {value!r} must be {kind}{span};"
+            f" e.g. {key} = {default!r}"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -82,11 +155,18 @@ def config_from_table(
     where = f"{source}: [tool.legacy_harness]" if source else "[tool.legacy_harness]"
     if not isinstance(table, Mapping):
         raise ConfigError(f"{where} must be a table")
-    unknown = sorted(set(table) - OWN_KEYS - OTHER_KEYS)
+    unknown = sorted(set(table) - OWN_KEYS - OTHER_KEYS - set(SECTIONS))
     if unknown:
         raise ConfigError(
-            f"{where} has unknown key {unknown[0]!r}; known keys: {', '.join(sorted(OWN_KEYS | OTHER_KEYS))}"
+            f"{where} has unknown key {unknown[0]!r}; known keys:"
+            f" {', '.join(sorted(OWN_KEYS | OTHER_KEYS | set(SECTIONS)))}"
         )
+    try:  # every declared section is checked now, not when a command first reads it
+        for name in SECTIONS:
+            section(table, name)
+        number(table, "stochastic", "alpha", 0.01, low=0, high=1, open_low=True, open_high=True)
+    except ConfigError as error:
+        raise ConfigError(f"{source}: {error}" if source else str(error)) from None
     store = table.get("store", DEFAULT_STORE)
     if not isinstance(store, str) or not store:
         raise ConfigError(

@@ -70,3 +70,26 @@ def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
     write(tmp_path, "[tool.legacy_harness\nstore = 1\n")
     with pytest.raises(ConfigError, match=r"pyproject.toml: not valid TOML"):
         load_config(tmp_path)
+
+
+def test_sections_are_checked_when_pyproject_is_read(tmp_path: Path) -> None:
+    from legacy_harness.config import SECTIONS, config_from_table
+
+    with pytest.raises(ConfigError, match=r"\[tool.legacy_harness.stochastic\] alpha = 2"):
+        config_from_table({"stochastic": {"alpha": 2}}, root=tmp_path)
+    with pytest.raises(ConfigError, match=r"\[tool.legacy_harness.check\] has unknown key 'job'"):
+        config_from_table({"check": {"job": 2}}, root=tmp_path)
+    with pytest.raises(ConfigError, match=r"\[tool.legacy_harness.limits\] must be a table"):
+        config_from_table({"limits": 3}, root=tmp_path)
+    assert set(SECTIONS) >= {"stochastic", "check", "limits"}
+    config_from_table({"stochastic": {"alpha": 0.05}, "check": {"jobs": 2}}, root=tmp_path)
+
+
+def test_a_bad_alpha_in_pyproject_is_named_as_pyproject_not_as_a_flag(tmp_path: Path) -> None:
+    from cli_runner import run_cli
+
+    (tmp_path / "pyproject.toml").write_text("[tool.legacy_harness.stochastic]\nalpha = 1.5\n")
+    done = run_cli(tmp_path, "verify", "--stochastic")
+    assert done.returncode == 2
+    assert "pyproject.toml: [tool.legacy_harness.stochastic] alpha = 1.5" in done.stderr
+    assert "--alpha" not in done.stderr

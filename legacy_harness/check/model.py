@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from legacy_harness.config import section
 from legacy_harness.errors import ConfigError
 from legacy_harness.outcomes import CaseStatus, ExitCode, Vocabulary
 from legacy_harness.report.summary import CHECK_WORDING, RunSummary, summarize
@@ -45,9 +46,6 @@ class PolicyKind(Vocabulary):
 
 
 #: ``[tool.legacy_harness.check]`` keys.
-CONFIG_KEYS = frozenset(
-    {"min_coverage", "allow_unreviewed", "allow_empty", "secrets", "allow_emails", "allow", "jobs"}
-)
 
 
 @dataclass
@@ -70,15 +68,8 @@ def options_from_config(table: Mapping[str, Any]) -> CheckOptions:
     (scan golden files, default true), ``allow_emails``, ``allow`` (regexes of accepted
     findings), ``jobs``.
     """
-    check = table.get("check", {})
+    check = section(table, "check")
     where = "[tool.legacy_harness.check]"
-    if not isinstance(check, Mapping):
-        raise ConfigError(f"{where} must be a table, e.g. [tool.legacy_harness.check]")
-    unknown = sorted(set(check) - CONFIG_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"{where} has unknown key {unknown[0]!r}; known keys: {', '.join(sorted(CONFIG_KEYS))}"
-        )
     minimum = check.get("min_coverage")
     if minimum is not None and (
         isinstance(minimum, bool)

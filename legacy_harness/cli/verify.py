@@ -23,7 +23,7 @@ from legacy_harness.cli.support import (
     store_option,
     targets_argument,
 )
-from legacy_harness.config import Config
+from legacy_harness.config import Config, number
 from legacy_harness.display import indent
 from legacy_harness.errors import UsageError
 from legacy_harness.outcomes import CaseStatus, ExitCode
@@ -230,10 +230,9 @@ def verify_stochastic(args: argparse.Namespace, session: VerifySession) -> list[
     from legacy_harness.stochastic.runner import failed, verify_distributions
     from legacy_harness.verify import CaseResult, iter_results
 
-    if args.alpha is None:
-        settings = session.config.table.get("stochastic", {})
-        args.alpha = settings.get("alpha", 0.01) if isinstance(settings, dict) else 0.01
-    if not isinstance(args.alpha, (int, float)) or not 0 < args.alpha < 1:
+    if args.alpha is None:  # checked when pyproject.toml was read
+        args.alpha = number(session.config.table, "stochastic", "alpha", 0.01)
+    if not 0 < args.alpha < 1:
         raise UsageError(f"legacy-harness verify: --alpha {args.alpha} must be between 0 and 1")
     runs = args.runs if args.runs > 1 else None
     tested = verify_distributions(

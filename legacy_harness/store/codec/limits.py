@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from legacy_harness.config import section
 from legacy_harness.errors import ConfigError
 
 __all__ = ["DEFAULT_LIMITS", "Limits", "parse_size"]
@@ -41,15 +42,8 @@ class Limits:
     @classmethod
     def from_table(cls, table: Mapping[str, Any]) -> Limits:
         """Read ``limits`` of the ``[tool.legacy_harness]`` table (``Config.table``)."""
-        given = table.get("limits", {})
-        if not isinstance(given, Mapping):
-            raise ConfigError(f'{_WHERE} must be a table, e.g. max_array_bytes = "1 GiB"')
+        given = section(table, "limits")
         known = [f.name for f in fields(cls)]
-        unknown = sorted(set(given) - set(known))
-        if unknown:
-            raise ConfigError(
-                f"{_WHERE} has unknown key {unknown[0]!r}; known keys: {', '.join(known)}"
-            )
         values: dict[str, int] = {}
         for name in known:
             if name not in given:

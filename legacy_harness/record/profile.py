@@ -107,12 +107,12 @@ class Numbers:
     """The numeric side of one leaf: a reservoir sample, the exact count and range."""
 
     __slots__ = (
-        "_chunks", "_pending", "_rng", "_sample", "capacity", "count", "high", "integer", "low",
+        "_chunks", "_count", "_pending", "_rng", "_sample", "capacity", "high", "integer", "low",
     )  # fmt: skip
 
     def __init__(self, capacity: int = SAMPLE, seed: int = 0) -> None:
         self.capacity = capacity
-        self.count = 0
+        self._count = 0
         self.low = math.inf
         self.high = -math.inf
         self.integer = True
@@ -120,6 +120,11 @@ class Numbers:
         self._chunks: list[Any] = []
         self._rng: Any = seed
         self._sample: Any = None  # a float64 array once values arrive
+
+    @property
+    def count(self) -> int:
+        """Values seen (pending ones included)."""
+        return self._count + len(self._pending) + sum(chunk.size for chunk in self._chunks)
 
     def add(self, value: float) -> None:
         self._pending.append(value)
@@ -162,14 +167,14 @@ class Numbers:
         if rest.size:
             # Algorithm R in one step: the i-th value (0-based, over all values seen)
             # replaces slot j ~ U{0..i} when j < capacity; later values win a shared slot
-            index = self.count + head.size + np.arange(rest.size, dtype=np.float64)
+            index = self._count + head.size + np.arange(rest.size, dtype=np.float64)
             slots = np.floor(self._rng.random(rest.size) * (index + 1)).astype(np.int64)
             kept = slots < self.capacity
             slots, chosen = slots[kept][::-1], rest[kept][::-1]
             unique, first = np.unique(slots, return_index=True)
             sample[unique] = chosen[first]
         self._sample = sample
-        self.count += values.size
+        self._count += values.size
 
     @property
     def sample(self) -> np.ndarray:
@@ -183,7 +188,7 @@ class Numbers:
         np = _np()
         a, b = self.sample, other.sample
         merged = Numbers(self.capacity, seed)
-        merged.count = self.count + other.count
+        merged._count = self.count + other.count
         merged.low, merged.high = min(self.low, other.low), max(self.high, other.high)
         merged.integer = self.integer and other.integer
         rng = np.random.default_rng(seed)
@@ -225,7 +230,7 @@ class Numbers:
             raise ValueError(f"{where}.sample must hold numbers only")
         numbers = cls(capacity)
         numbers._sample = np.asarray(sample, dtype=np.float64)
-        numbers.count = max(count, len(sample))
+        numbers._count = max(count, len(sample))
         low, high = tree.get("min"), tree.get("max")
         if sample:
             if not isinstance(low, (int, float)) or not isinstance(high, (int, float)):

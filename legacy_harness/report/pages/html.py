@@ -154,7 +154,9 @@ def render_page(page: TargetPage) -> str:
     body = [f"<h1>{_code(page.target)}</h1>"]
     facts = [escape(page.kind) + (f" in {_code(page.source)}" if page.source else "")]
     origins = ", ".join(f"{n} {escape(origin)}" for origin, n in page.origins.items())
-    facts.append(f"{page.cases} cases" + (f" ({origins})" if origins else ""))
+    facts.append(
+        f"{page.cases} case{'s' if page.cases != 1 else ''}" + (f" ({origins})" if origins else "")
+    )
     if page.reviewed:
         facts.append(f"{page.reviewed} reviewed")
     if page.calls is not None:

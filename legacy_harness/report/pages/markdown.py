@@ -98,7 +98,9 @@ def render_page(page: TargetPage) -> str:
     lines = [MARKER, f"# {code(page.target)}", ""]
     facts = [f"{page.kind}" + (f" in {code(page.source)}" if page.source else "")]
     origins = ", ".join(f"{n} {origin}" for origin, n in page.origins.items())
-    facts.append(f"{page.cases} cases" + (f" ({origins})" if origins else ""))
+    facts.append(
+        f"{page.cases} case{'s' if page.cases != 1 else ''}" + (f" ({origins})" if origins else "")
+    )
     if page.reviewed:
         facts.append(f"{page.reviewed} reviewed")
     if page.calls is not None:

@@ -179,7 +179,8 @@ def _seq(items: list[Any], open_: str, close: str, width: int) -> str:
     used = len(open_) + len(close)
     for index, item in enumerate(items):
         text = short(item, max(width - used, 8))
-        if used + len(text) + 2 > width and parts:
+        room = 0 if index == len(items) - 1 else 12  # for "... N more"
+        if used + len(text) + 2 + room > width and parts:
             parts.append(f"... {len(items) - index} more")
             break
         parts.append(text)
@@ -283,7 +284,8 @@ def _pairs(items: list[tuple[str, Any]], open_: str, close: str, sep: str, width
     used = len(open_) + len(close)
     for index, (key, item) in enumerate(items):
         text = f"{key}{sep}{short(item, max(width - used - len(key), 8))}"
-        if used + len(text) + 2 > width and parts:
+        room = 0 if index == len(items) - 1 else 12  # for "... N more"
+        if used + len(text) + 2 + room > width and parts:
             parts.append(f"... {len(items) - index} more")
             break
         parts.append(text)

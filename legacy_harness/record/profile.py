@@ -89,6 +89,7 @@ PROFILE_FOLDER = (".legacy-harness", "profiles")
 #: A profile file larger than this is refused (profiles arrive in pull requests too).
 MAX_FILE_BYTES = 32 * 2**20
 _BATCH = 4096
+_FLUSHING = threading.Lock()
 _LABEL_LENGTH = 80
 
 
@@ -140,16 +141,19 @@ class Numbers:
             self.flush()
 
     def flush(self) -> None:
-        """Merge pending values into the reservoir in one vectorised step."""
+        """Merge pending values into the reservoir in one vectorised step (one thread at a
+        time: two threads calling a target at once must not both take the same batch)."""
         if not self._pending and not self._chunks:
             return
         np = _np()
-        parts = list(self._chunks)
-        if self._pending:
-            parts.append(np.asarray(self._pending, dtype=np.float64))
-        self._pending, self._chunks = [], []
-        values = np.concatenate(parts) if len(parts) > 1 else parts[0]
-        self._absorb(values)
+        with _FLUSHING:
+            pending, chunks = self._pending, self._chunks
+            self._pending, self._chunks = [], []
+            parts = list(chunks)
+            if pending:
+                parts.append(np.asarray(pending, dtype=np.float64))
+            if parts:
+                self._absorb(np.concatenate(parts) if len(parts) > 1 else parts[0])
 
     def _absorb(self, values: Any) -> None:
         np = _np()
@@ -338,19 +342,30 @@ class InputProfile:
         self.calls += 1
         self.callers[caller] = self.callers.get(caller, 0) + 1
         try:
-            positional = self.positional
+            positional, numbers = self.positional, self.numbers
             for index, value in enumerate(args):
-                if index < len(positional):
-                    name = positional[index]
+                name = positional[index] if index < len(positional) else self._extra(index)
+                kind = type(value)
+                leaf = numbers.get(name) if kind is float or kind is int else None
+                if leaf is not None and value - value == 0:
+                    # the common case inlined: a finite number for a leaf seen before
+                    if kind is float:
+                        leaf.integer = False
+                    pending = leaf._pending
+                    pending.append(value)
+                    if len(pending) >= _BATCH:
+                        leaf.flush()
                 else:
-                    name = f"{self.varargs or 'args'}[{index - len(positional)}]"
-                self._walk(value, name, 0)
+                    self._walk(value, name, 0)
             for name, value in kwargs.items():
                 self._walk(value, name, 0)
             if instance is not None:
                 self._walk_object(instance, "self", 0)
         except Exception:  # noqa: BLE001 - profiling must never break the program
             self.failures += 1
+
+    def _extra(self, index: int) -> str:
+        return f"{self.varargs or 'args'}[{index - len(self.positional)}]"
 
     def _numbers(self, path: str) -> Numbers | None:
         leaf = self.numbers.get(path)

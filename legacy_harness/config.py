@@ -45,6 +45,8 @@ SECTIONS: dict[str, frozenset[str]] = {
             "jobs",
         }  # fmt: skip
     ),
+    # thresholds of ``legacy-harness drift`` (drift.settings.settings_from_config)
+    "drift": frozenset({"alpha", "min_psi", "min_shift", "min_new", "small_ints"}),
     # bounds on decoding golden files (store.codec.Limits.from_table)
     "limits": frozenset({"max_array_bytes", "max_depth", "max_case_bytes"}),
 }

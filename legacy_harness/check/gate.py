@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from legacy_harness.check.model import CaseCheck, CheckOptions, CheckReport, ErrorKind
-from legacy_harness.check.policies import apply_policies, find_secrets, measure
+from legacy_harness.check.policies import apply_policies, docs_policy, find_secrets, measure
 from legacy_harness.config import Config
 from legacy_harness.errors import GoldenFileError, TargetError
 from legacy_harness.outcomes import CaseStatus
@@ -175,6 +175,12 @@ def run_check(
     cases = verify_all(config, options, progress)
     coverage = measure(config) if options.min_coverage is not None else None
     failures = apply_policies(cases, options, coverage)
+    if options.docs is not None:
+        from legacy_harness.check.docs import collect_site, page_format, stale_pages
+
+        site = collect_site(config)
+        stale = stale_pages(site, options.docs, page_format(options.docs))
+        failures += docs_policy(str(options.docs), stale)
     return CheckReport(
         str(config.store), cases, failures, options, coverage, time.perf_counter() - started
     )

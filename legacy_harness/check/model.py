@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from legacy_harness.config import section
@@ -43,6 +44,7 @@ class PolicyKind(Vocabulary):
     UNREVIEWED = "unreviewed"
     SECRET = "secret"
     COVERAGE = "coverage"
+    DOCS = "docs"
 
 
 #: ``[tool.legacy_harness.check]`` keys.
@@ -59,6 +61,8 @@ class CheckOptions:
     allow_empty: bool = False
     scan_secrets: bool = True
     scanner: SecretScanner = field(default_factory=SecretScanner)
+    #: Committed behaviour pages (``check --docs DIR``): fail when they are stale.
+    docs: Path | None = None
 
 
 def options_from_config(table: Mapping[str, Any]) -> CheckOptions:

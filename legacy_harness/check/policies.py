@@ -20,6 +20,7 @@ from legacy_harness.store.secret_scan import Finding, SecretScanner, locate_line
 __all__ = [
     "apply_policies",
     "coverage_policy",
+    "docs_policy",
     "find_secrets",
     "measure",
     "secrets_policy",
@@ -99,6 +100,22 @@ def coverage_policy(coverage: dict[str, Any], minimum: float) -> list[PolicyFail
             f" required {minimum:g}%; record or generate more cases"
             " (legacy-harness characterize) or lower --min-coverage",
             details=below,
+        )
+    ]
+
+
+def docs_policy(folder: str, stale: list[str]) -> list[PolicyFailure]:
+    """A failure when committed behaviour pages no longer say what the masters say."""
+    if not stale:
+        return []
+    return [
+        PolicyFailure(
+            PolicyKind.DOCS,
+            "docs",
+            f"{len(stale)} behaviour page(s) in {folder} are stale; run"
+            f" 'legacy-harness docs --out {folder}' and commit the pages",
+            path=folder,
+            details=stale,
         )
     ]
 

@@ -72,6 +72,15 @@ COMMANDS: dict[str, Entry] = {
         "legacy_harness.cli.refactor",
         "apply a refactoring helper; --verify proves it keeps behaviour",
     ),
+    "docs": Entry(
+        "legacy_harness.cli.docs",
+        "write behaviour pages of every target from the golden masters (Markdown or HTML)",
+    ),
+    "drift": Entry(
+        "legacy_harness.cli.drift",
+        "run production work observed and compare its inputs with the recorded",
+        program=True,
+    ),
 }
 
 

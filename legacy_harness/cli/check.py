@@ -33,7 +33,7 @@ EPILOG = (
     "Exit codes: 0 pass; 1 behaviour changed; 2 configuration or master errors (a golden"
     " file cannot be loaded, its target disappeared, or it cannot be replayed);"
     " 3 policy failures (coverage below the threshold, unreviewed cases, secrets in golden"
-    " files); 5 no cases to check (unless --allow-empty). When several apply, the first of"
+    " files, stale behaviour pages with --docs); 5 no cases to check (unless --allow-empty). When several apply, the first of"
     " 2, 1, 5, 3 that applies is the exit code. Defaults come from"
     " [tool.legacy_harness.check] in pyproject.toml."
 )
@@ -88,6 +88,10 @@ class CheckCommand:
             help="do not fail on cases recorded but not yet reviewed",
         )  # fmt: skip
         parser.add_argument(
+            "--docs", metavar="DIR",
+            help="fail (exit 3) when the behaviour pages committed in DIR (legacy-harness docs) are stale",
+        )  # fmt: skip
+        parser.add_argument(
             "--allow-empty", action="store_true", default=None,
             help="pass when the store holds no case (default: exit 5, nothing was checked)",
         )  # fmt: skip
@@ -105,6 +109,8 @@ class CheckCommand:
             options.allow_unreviewed = True
         if args.allow_empty:
             options.allow_empty = True
+        if args.docs:
+            options.docs = Path(args.docs)
         require_store(config, "check")
         reporter = get_reporter(args.format)
         interactive = args.format == "text" and _isatty(sys.stderr)

@@ -30,6 +30,7 @@ from legacy_harness.record.observe import (
     rng_tree,
     rng_used,
 )
+from legacy_harness.record.profile import ProfileBook
 from legacy_harness.record.redact import Redactor, blob_names
 from legacy_harness.record.targets import (
     KIND_CLASSMETHOD,
@@ -252,11 +253,17 @@ class Recorder:
         specs = sorted({TargetSpec.parse(t) if isinstance(t, str) else t for t in targets})
         self.recorders = [_TargetRecorder(resolve(spec), self.sink, max_cases) for spec in specs]
         self.patches: list[Patch] = []
+        # every call's inputs, kept beside the store at stop (drift's baseline); generated
+        # inputs are not production's, so only recordings of real work keep a profile
+        self.profiles = ProfileBook() if origin == "recorded" else None
 
     def start(self) -> None:
         for recorder in self.recorders:
             original = function_copy(recorder.target.function)  # type: ignore[arg-type]
-            patch = Patch(recorder.target, recorder.wrap(original))
+            wrapper = recorder.wrap(original)
+            if self.profiles is not None:
+                wrapper = self.profiles.feeding(recorder.target, wrapper)
+            patch = Patch(recorder.target, wrapper)
             patch.wrapper.__legacy_harness__ = True  # type: ignore[attr-defined]
             patch.apply()
             self.patches.append(patch)
@@ -265,6 +272,10 @@ class Recorder:
         for patch in reversed(self.patches):
             patch.undo()
         self.patches.clear()
+        if self.profiles is not None:
+            self.profiles.save(
+                self.store.root, replace=self.sink.overwrite, redactor=self.sink.redactor
+            )
         return self.summary()
 
     def summary(self) -> RecordingSummary:

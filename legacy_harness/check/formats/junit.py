@@ -140,6 +140,8 @@ def render_junit(report: CheckReport, *, relative_to: Path | None = None) -> str
         (PolicyKind.COVERAGE, "coverage", report.options.min_coverage is not None),
     ):
         policy.append(_policy_element(name, report.policy_of(kind), checked, shown))
+    if report.options.docs is not None:  # a test case only in runs that check the pages
+        policy.append(_policy_element("docs", report.policy_of(PolicyKind.DOCS), True, shown))
     root.append(_suite(POLICY_SUITE, policy, timestamp))
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for suite in root:

@@ -87,25 +87,25 @@ def test_only_the_outermost_call_of_a_chain_is_recorded_and_it_replays(
     assert {r.status for r in iter_results(VerifySession.open(config))} == {PASSED}
 
 
-def test_the_trampoline_is_back_between_calls_and_gone_after_undo(make_module) -> None:
+def test_nested_calls_skip_the_wrapper_and_undo_restores_the_code(make_module) -> None:
     mod = make_module(RECURSIVE)
     target = resolve(f"{mod.__name__}:fact")
     original = mod.fact.__code__
-    seen: list[bool] = []
+    seen: list[int] = []
 
     def wrapper(*args: object) -> object:
-        seen.append(mod.fact.__code__ is original)  # inside: the real code runs directly
+        seen.append(args[0])  # type: ignore[arg-type]
         return function_copy(target.function)(*args)  # type: ignore[arg-type]
 
     patch = Patch(target, wrapper)
     patch.apply()
     trampoline = mod.fact.__code__
     assert trampoline is not original
-    assert mod.fact(5) == 120 and seen == [True]
-    assert mod.fact.__code__ is trampoline  # the next outermost call is captured again
-    assert mod.fact(4) == 24 and seen == [True, True]
+    assert mod.fact(5) == 120 and seen == [5]  # the inner calls of the chain run directly
+    assert mod.fact.__code__ is trampoline
+    assert mod.fact(4) == 24 and seen == [5, 4]  # the next outermost call is captured again
     patch.undo()
-    assert mod.fact.__code__ is original and mod.fact(3) == 6 and len(seen) == 2
+    assert mod.fact.__code__ is original and mod.fact(3) == 6 and seen == [5, 4]
 
 
 def test_undo_during_a_call_leaves_the_original_code(make_module) -> None:

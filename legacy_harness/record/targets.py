@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
-import threading
+import sys
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -189,17 +189,15 @@ def _trampoline(free_variables: int, hook: str) -> types.CodeType:
 class Patch:
     """A target's function, made to call ``wrapper`` for as long as the patch is applied.
 
-    The function object itself is kept and only its code is swapped, so every way of
-    reaching it is captured: ``import mod``, ``from mod import func`` done before or
-    after, bound methods taken before recording started, callbacks held in registries,
-    ``super()`` calls from subclasses. The wrapper runs the original code through a copy
-    of the function (:func:`function_copy`).
+    The function object itself is kept and only its code is swapped, once, for a
+    trampoline, so every way of reaching it is captured: ``import mod``, ``from mod
+    import func`` done before or after, bound methods taken before recording started,
+    callbacks held in registries, ``super()`` calls from subclasses, other threads.
 
-    A recursive target keeps the recursion depth it has unrecorded: while a call is
-    inside the wrapper the function runs its own code again, so the inner calls of a
-    recursive chain cost one frame each, as they do without the harness, and only the
-    outermost call pays for the trampoline and the recorder. Those inner calls are not
-    recorded either way (the recorder records one call of a target at a time).
+    A recursive target keeps the recursion depth it has unrecorded: a call made while
+    one is running runs the original code directly (the recorder records one call of a
+    target at a time), and the recursion limit is raised by the frames the trampoline
+    adds per level for as long as the chain runs, then put back (see :func:`_hook`).
     """
 
     target: ResolvedTarget
@@ -207,52 +205,67 @@ class Patch:
     saved: types.CodeType | None = field(default=None, repr=False)
     hook: str = ""
     signature_added: bool = False
-    trampoline: types.CodeType | None = field(default=None, repr=False)
-    active: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def apply(self) -> None:
         function = self.target.function
         if not isinstance(function, types.FunctionType) or self.saved is not None:
             return
         self.hook = f"__legacy_harness_hook_{id(self):x}__"
-        function.__globals__[self.hook] = self._enter
         if "__signature__" not in function.__dict__:
             # introspection during recording still sees the real parameters
             function.__signature__ = inspect.signature(function)  # type: ignore[attr-defined]
             self.signature_added = True
+        function.__globals__[self.hook] = _hook(self.wrapper, function_copy(function))
         self.saved = function.__code__
-        self.trampoline = _trampoline(len(self.saved.co_freevars), self.hook)
-        function.__code__ = self.trampoline
-
-    def _enter(self, *args: Any, **kwargs: Any) -> Any:
-        """The trampoline's hook: the original code runs directly until the outermost
-        call returns, then the trampoline goes back in (unless the patch was undone)."""
-        function = self.target.function
-        with self.lock:
-            self.active += 1
-            if self.active == 1 and self.saved is not None:
-                function.__code__ = self.saved
-        try:
-            return self.wrapper(*args, **kwargs)
-        finally:
-            with self.lock:
-                self.active -= 1
-                if self.active == 0 and self.saved is not None and self.trampoline is not None:
-                    function.__code__ = self.trampoline
+        function.__code__ = _trampoline(len(self.saved.co_freevars), self.hook)
 
     def undo(self) -> None:
         function = self.target.function
         if self.saved is None or not isinstance(function, types.FunctionType):
             return
-        with self.lock:
-            function.__code__ = self.saved
-            self.saved = None
-            self.trampoline = None
+        function.__code__ = self.saved
+        self.saved = None
         function.__globals__.pop(self.hook, None)
         if self.signature_added:
             function.__dict__.pop("__signature__", None)
             self.signature_added = False
+
+
+def _hook(wrapper: Callable[..., Any], original: Callable[..., Any]) -> Callable[..., Any]:
+    """What the trampoline calls: the outermost call goes to ``wrapper``; a call made
+    while one is running (a recursive chain) runs ``original`` directly, with the
+    recursion limit raised by the frames the trampoline adds, and put back after."""
+    state = [0, 0]  # calls running, the limit before a chain raised it (0: not raised)
+
+    def hook(*args: Any, **kwargs: Any) -> Any:
+        depth = state[0]
+        if not depth:
+            state[0] = 1
+            try:
+                return wrapper(*args, **kwargs)
+            finally:
+                state[0] = 0
+                if state[1]:
+                    sys.setrecursionlimit(state[1])
+                    state[1] = 0
+        base = state[1] or sys.getrecursionlimit()
+        needed = base + _FRAMES_PER_LEVEL * (depth + 1)
+        if sys.getrecursionlimit() < needed:
+            state[1] = base
+            sys.setrecursionlimit(needed + _HEADROOM)
+        state[0] = depth + 1
+        try:
+            return original(*args, **kwargs)
+        finally:
+            state[0] = depth
+
+    return hook
+
+
+#: Frames the trampoline and its hook add to each level of a recursive chain.
+_FRAMES_PER_LEVEL = 2
+#: Extra frames allowed above what the chain needs, so raising the limit is rare.
+_HEADROOM = 64
 
 
 def source_hash(function: Callable[..., Any]) -> str:

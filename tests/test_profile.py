@@ -217,3 +217,18 @@ def test_generated_cases_leave_no_profile(make_module, tmp_path: Path) -> None:
     finally:
         recorder.stop()
     assert not (tmp_path / ".legacy-harness").exists()
+
+
+def test_after_the_first_calls_one_in_n_is_read(make_module) -> None:
+    from legacy_harness.record.profile import EVERY_CALL, THEN_ONE_IN, ProfileBook
+
+    module = make_module("def f(x):\n    return x\n")
+    book = ProfileBook()
+    target = resolve(f"{module.__name__}:f")
+    fed = book.feeding(target, module.f)
+    total = EVERY_CALL + 10 * THEN_ONE_IN
+    for i in range(total):
+        assert fed(float(i)) == float(i)
+    profile = book.profiles[str(target.spec)]
+    assert profile.calls == EVERY_CALL + 10  # every early call, then a systematic sample
+    assert profile.numbers["x"].count == profile.calls

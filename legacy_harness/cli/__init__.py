@@ -99,6 +99,15 @@ def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
     record.add_argument(
         "--seed", type=int, default=0, help="base seed of the --runs replays (default 0)"
     )
+    record.add_argument(
+        "--boundary",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="tape the calls' interactions with a boundary, answered from the tape on replay"
+        " (repeatable; adds to boundaries = [...] in [tool.legacy_harness]): clock, uuid,"
+        " sqlite3, http, files, dbapi:MODULE.connect or MODULE:QUALNAME",
+    )
 
     verify = commands.add_parser(
         "verify",
@@ -218,6 +227,7 @@ def _run_program(program: list[str]) -> int:
 
 
 def cmd_record(args: argparse.Namespace, program: list[str], config: Config) -> int:
+    from legacy_harness.record.boundaries import BoundarySet
     from legacy_harness.record.recorder import Recorder
 
     if not program:
@@ -230,7 +240,11 @@ def cmd_record(args: argparse.Namespace, program: list[str], config: Config) -> 
         if script_dir not in sys.path:
             sys.path.insert(0, script_dir)
     recorder = Recorder(
-        args.target, config.store, max_cases=args.max_cases or config.max_cases, mode=args.mode
+        args.target,
+        config.store,
+        max_cases=args.max_cases or config.max_cases,
+        mode=args.mode,
+        boundaries=BoundarySet.from_config(config.table, args.boundary),
     )
     recorder.start()
     try:

@@ -173,6 +173,8 @@ class FilesBoundary(Boundary):
                 return original(file, mode, *args, **kwargs)
             names = ("buffering", "encoding", "errors", "newline", "closefd", "opener")
             options = {**dict(zip(names, args, strict=False)), **kwargs}
+            if options.get("opener") is not None:  # the opener decides what is opened
+                return original(file, mode, *args, **kwargs)
             if "+" in mode:
                 detail = f"opened {path} for reading and writing ({mode!r})"
                 if channel.replaying:

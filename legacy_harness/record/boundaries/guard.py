@@ -124,7 +124,11 @@ HANDLERS: dict[str, Callable[[tuple[Any, ...], Channel, PathRules], Finding | No
     "os.rmdir": _paths("deleted", 0),
     "shutil.rmtree": _paths("deleted", 0),
     "os.rename": _paths("renamed", 0, 1),
-    "os.mkdir": _paths("created folder", 0),
+    "os.mkdir": lambda args, channel, rules: (
+        None
+        if args and os.path.isdir(args[0])
+        else _paths("created folder", 0)(args, channel, rules)
+    ),
     "os.truncate": _paths("truncated", 0),
     "os.link": _paths("linked", 1),
     "os.symlink": _paths("linked", 1),

@@ -63,7 +63,7 @@ class PathRules:
 
     def is_temporary(self, path: str) -> bool:
         """In the temporary folder and not in the project: the call's scratch files."""
-        return path.startswith(self.temporary) and not self.in_project(path)
+        return (path + os.sep).startswith(self.temporary) and not self.in_project(path)
 
     def is_library(self, path: str) -> bool:
         return path.startswith(self.libraries) or path.startswith(SYSTEM_FOLDERS)

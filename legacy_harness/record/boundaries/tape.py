@@ -54,6 +54,13 @@ _FIELD_NAMES = {
 }
 
 
+#: The order in which a call's fields are shown (the rest follow, sorted).
+_DESCRIBE_ORDER = (
+    "op", "method", "url", "database", "sql", "script", "path", "to", "params",
+    "params_seq", "args", "kwargs", "body", "headers",
+)  # fmt: skip
+
+
 @dataclass
 class Interaction:
     """One call across a boundary: ``call`` identifies it, ``result`` is what it gave."""
@@ -79,7 +86,9 @@ class Interaction:
     def describe(self, width: int = 160) -> str:
         """The call in one line, for messages: ``sqlite3 read SELECT ... [42]``."""
         parts = []
-        for name, value in self.call.items():
+        order = {name: index for index, name in enumerate(_DESCRIBE_ORDER)}
+        for name in sorted(self.call, key=lambda key: (order.get(key, len(order)), key)):
+            value = self.call[name]
             text = value if isinstance(value, str) else codec.canonical(value)
             parts.append(f"{name}={text}")
         text = f"{self.boundary} {self.kind} " + ", ".join(parts)
@@ -220,9 +229,13 @@ class Cassette:
         return None
 
     def write(self, done: Interaction) -> Interaction | None:
-        """Keep today's write; return the recorded write in the same place, if any."""
+        """Keep today's write; return the recorded write in the same place, if any (its
+        result is the answer today's write gets, and is kept with it)."""
         self.today.append(done)
-        return self._take(self._by_boundary.get((done.boundary, InteractionKind.WRITE), []))
+        found = self._take(self._by_boundary.get((done.boundary, InteractionKind.WRITE), []))
+        if found is not None and not done.result:
+            done.result = found.result
+        return found
 
     def miss(self, asked: Interaction) -> Mismatch:
         candidates = [

@@ -234,6 +234,21 @@ def test_a_connection_the_target_opens_without_the_boundary_is_named_and_blocked
     assert exit_code([result]) == 2
 
 
+def test_a_connection_handed_in_without_the_boundary_is_named(
+    project: Path, make_module: Callable[..., ModuleType]
+) -> None:
+    mod = make_module(REPOSITORY)
+    with recording([f"{mod.__name__}:balance"], store=project / "golden", boundaries=[]) as rec:
+        conn = sqlite3.connect(project / "ledger.db")
+        mod.balance(conn, "bob")
+        conn.close()
+    summary = rec.summary().render()
+    assert (
+        f'{mod.__name__}:balance was handed a sqlite3 connection: add boundaries = ["sqlite3"]'
+        in summary
+    )
+
+
 def test_row_factory_and_methods_holding_a_connection_replay(
     project: Path, make_module: Callable[..., ModuleType]
 ) -> None:

@@ -21,7 +21,12 @@ from typing import Any, TypeVar, overload
 
 from legacy_harness.config import Config, load_config
 from legacy_harness.errors import ConfigError, TargetError, UnencodableValueWarning
-from legacy_harness.record.boundaries import BoundarySet, suggestion, tape_to_tree
+from legacy_harness.record.boundaries import (
+    BoundarySet,
+    handed_connections,
+    suggestion,
+    tape_to_tree,
+)
 from legacy_harness.record.observe import (
     Signature,
     encode_inputs,
@@ -159,6 +164,8 @@ class _TargetRecorder:
         self.seen.add(case_id)
         rng_before = rng_state()
         boundaries = self.sink.boundaries
+        for detail, boundary in handed_connections(inputs, boundaries.declared).items():
+            self.stats.undeclared.setdefault(detail, boundary)
         channel = boundaries.recording(self.sink.root, blobs)
         observation, result = observe_call(
             call,

@@ -45,6 +45,7 @@ __all__ = [
     "InteractionKind",
     "Mismatch",
     "Mode",
+    "handed_connections",
     "suggestion",
     "tape_from_tree",
     "tape_to_tree",
@@ -253,17 +254,40 @@ class BoundarySet:
 
 def suggestion(notes: Mapping[str, str], declared: Iterable[str] = ()) -> str:
     """One line naming the undeclared access and the boundaries to add, e.g.
-    ``opened billing.db (sqlite3) and read the clock: add boundaries = ["sqlite3", "clock"]``."""
+    ``opened billing.db (sqlite3) and read the clock: add boundaries = ["sqlite3", "clock"]``
+    (at most two details per boundary, then how many more)."""
     if not notes:
         return ""
-    details = list(notes)
+    grouped: dict[str, list[str]] = {}
+    for detail, boundary in notes.items():
+        grouped.setdefault(boundary, []).append(detail)
+    details: list[str] = []
+    for group in grouped.values():
+        details += group[:2]
+        if len(group) > 2:
+            details[-1] += f" (and {len(group) - 2} more)"
     text = details[0] if len(details) == 1 else ", ".join(details[:-1]) + " and " + details[-1]
-    wanted = [*dict.fromkeys(b for b in notes.values() if b in BUILTIN)]
-    if "socket" in notes.values():
+    wanted = [name for name in grouped if name in BUILTIN]
+    if "socket" in grouped:
         wanted.append("dbapi:MODULE.connect")
     if wanted:
         names = ", ".join(f'"{name}"' for name in [*declared, *wanted])
         text += f": add boundaries = [{names}]"
-    if "" in notes.values():
+    if "" in grouped:
         text += "; no boundary covers a process or a socket: declare the function doing it as MODULE:QUALNAME"
     return text
+
+
+def handed_connections(inputs: Mapping[str, Any], declared: frozenset[str]) -> dict[str, str]:
+    """Notes for sqlite3 connections handed to a call (as arguments or in ``self``) when
+    the ``sqlite3`` boundary is not declared: the case cannot store them."""
+    import sys
+
+    sqlite3 = sys.modules.get("sqlite3")
+    if sqlite3 is None or "sqlite3" in declared:
+        return {}
+    values = [*inputs.get("args", []), *inputs.get("kwargs", {}).values()]
+    values += list(getattr(inputs.get("self"), "__dict__", {}).values())
+    if any(isinstance(value, sqlite3.Connection) for value in values):
+        return {"was handed a sqlite3 connection": "sqlite3"}
+    return {}

@@ -16,7 +16,7 @@ import importlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from legacy_harness.errors import ForbiddenIO, HarnessError
+from legacy_harness.errors import CodecError, ForbiddenIO, HarnessError
 from legacy_harness.record.boundaries.base import Boundary, Undo, patch_attribute
 from legacy_harness.record.boundaries.context import Channel, current, passthrough, relative
 from legacy_harness.record.boundaries.functions import raised_tree, rebuild_exception
@@ -389,6 +389,25 @@ class StandInConnection(_Connection):
 
 # -- the boundary ---------------------------------------------------------------------
 
+#: boundary name -> the loaded boundary, for rebuilding connections from golden files
+_LOADED: dict[str, DatabaseBoundary] = {}
+
+
+def _encode_wrapper(connection: RecordingConnection | StandInConnection) -> dict[str, str]:
+    return {"boundary": connection.boundary.name}
+
+
+def _decode_connection(value: Any) -> StandInConnection:
+    """A connection in a case's inputs comes back as a stand-in for its boundary."""
+    name = value.get("boundary") if isinstance(value, dict) else None
+    boundary = _LOADED.get(str(name))
+    if boundary is None:
+        raise CodecError(
+            f"a {name} connection in the inputs, but the case does not declare boundary {name!r};"
+            " re-record it with that boundary"
+        )
+    return StandInConnection(boundary)
+
 
 class DatabaseBoundary(Boundary):
     """``sqlite3``, or ``dbapi:MODULE.connect`` for any DB-API 2 driver."""
@@ -417,13 +436,22 @@ class DatabaseBoundary(Boundary):
             )
         self.connect: Callable[..., Any] = connect
         self.connection_classes = self._connection_classes()
-        encode = self._encode_connection
-        for cls in (*self.connection_classes, RecordingConnection, StandInConnection):
+        # a connection in a case's inputs is stored as the boundary it stands for, and
+        # rebuilt on replay as a stand-in (``{"$custom": "boundary:sqlite3", ...}``)
+        _LOADED[self.name] = self
+        for cls in self.connection_classes:
             codec.register_codec(
                 cls,
-                name=f"legacy_harness.{self.name}.{cls.__module__}.{cls.__qualname__}",
-                encode=encode,
-                decode=self._decode_connection,
+                name=f"boundary:{self.name}",
+                encode=self._encode_connection,
+                decode=_decode_connection,
+            )
+        for cls in (RecordingConnection, StandInConnection):
+            codec.register_codec(
+                cls,
+                name=f"boundary:{cls.__name__}",
+                encode=_encode_wrapper,
+                decode=_decode_connection,
             )
 
     def _connection_classes(self) -> tuple[type, ...]:
@@ -434,9 +462,6 @@ class DatabaseBoundary(Boundary):
 
     def _encode_connection(self, connection: Any) -> dict[str, str]:
         return {"boundary": self.name}
-
-    def _decode_connection(self, value: Any) -> StandInConnection:
-        return StandInConnection(self)
 
     def shape_cursor(self, description: Any) -> Any:
         """A real (in-memory) sqlite3 cursor with ``description``: ``sqlite3.Row`` needs one."""

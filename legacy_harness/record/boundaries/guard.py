@@ -100,12 +100,6 @@ def _process(args: tuple[Any, ...], channel: Channel, rules: PathRules) -> Findi
     return f"started a process ({command})", "", True
 
 
-def _request(args: tuple[Any, ...], channel: Channel, rules: PathRules) -> Finding | None:
-    url = args[0] if args else ""
-    method = args[3] if len(args) > 3 and args[3] else "GET"
-    return f"requested {method} {url}", "http", False
-
-
 def _paths(detail: str, *positions: int) -> Callable[..., Finding | None]:
     def judge(args: tuple[Any, ...], channel: Channel, rules: PathRules) -> Finding | None:
         for position in positions:
@@ -147,7 +141,6 @@ HANDLERS: dict[str, Callable[[tuple[Any, ...], Channel, PathRules], Finding | No
     "os.spawn": _process,
     "os.fork": lambda args, channel, rules: ("forked the process", "", True),
     "os.kill": lambda args, channel, rules: ("sent a signal", "", True),
-    "urllib.Request": _request,
 }
 
 

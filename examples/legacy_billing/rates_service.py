@@ -51,7 +51,7 @@ def start():
             continue
     else:
         raise RuntimeError("no free port for the rates service in 8765-8864")
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 

@@ -17,6 +17,7 @@ import functools
 import importlib.util
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from legacy_harness.errors import ForbiddenIO
@@ -36,29 +37,44 @@ VOLATILE_HEADERS = {
 #: Request headers kept on the tape (credentials never are).
 REQUEST_HEADERS = ("content-type",)
 ANSWER = "legacy_harness_answer"
-#: Optional HTTP clients vcrpy looks for on every request (to reset its patches).
-VCR_OPTIONAL = (
-    "botocore", "botocore.awsrequest", "botocore.vendored", "boto3", "httplib2", "tornado",
-    "tornado.simple_httpclient", "tornado.curl_httpclient", "httpx", "aiohttp",
-)  # fmt: skip
 
 
 @functools.lru_cache(maxsize=1)
 def _absent() -> tuple[str, ...]:
-    """The optional clients not installed here (looked up once)."""
+    """The optional HTTP clients vcrpy looks for (every module its patcher imports) that
+    cannot be imported here; found once, by reading the patcher's imports."""
+    import ast
+
+    from vcr import patch
+
+    try:
+        tree = ast.parse(Path(patch.__file__ or "").read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return ()
+    names = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    names |= {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level
+    }
     absent: list[str] = []
-    for name in VCR_OPTIONAL:
-        top = name.split(".")[0]
-        if top in absent or name in sys.modules:
+    for name in sorted(names):
+        if name in sys.modules:
             continue
-        if top not in sys.modules and importlib.util.find_spec(top) is None:
+        top = name.split(".")[0]
+        try:
+            if top not in sys.modules and importlib.util.find_spec(top) is None:
+                absent += [top, name] if top != name else [top]
+                continue
+            importlib.import_module(name)  # installed, but what it needs may not be (pycurl)
+        except ImportError:
             absent.append(name)
-        elif "." in name:  # installed, but a client it needs may not be (pycurl)
-            try:
-                importlib.import_module(name)
-            except ImportError:
-                absent.append(name)
-    return tuple(absent)
+    return tuple(dict.fromkeys(absent))
 
 
 def _mark_absent() -> Callable[[], None]:
@@ -115,7 +131,8 @@ def _call(request: Any, channel: Channel) -> tuple[InteractionKind, dict[str, An
 
 
 def _result(response: dict[str, Any], channel: Channel, decode: Callable[[Any], Any]) -> Any:
-    response = decode(response)
+    if any(name.lower() == "content-encoding" for name in response.get("headers", {})):
+        response = decode(response)  # the tape holds the body a reader can read
     headers: dict[str, Any] = {}
     for name, values in sorted(response.get("headers", {}).items()):
         if name.lower() in VOLATILE_HEADERS:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 from legacy_harness.errors import HarnessError
-from legacy_harness.record.boundaries.context import Channel
 from legacy_harness.record.targets import Patch, function_copy, resolve
 
 __all__ = ["Boundary", "Undo", "patch_attribute", "patch_function", "require"]
@@ -71,6 +70,3 @@ class Boundary:
     def swappers(self) -> list[Callable[[dict[str, Any]], Undo]]:
         """Functions that swap live arguments for recording proxies around one call."""
         return []
-
-    def attach(self, channel: Channel) -> None:
-        """Prepare ``channel`` for a call (per-call state a boundary keeps on it)."""

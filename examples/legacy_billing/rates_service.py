@@ -1,11 +1,14 @@
 """The exchange-rate and notification service the billing job talks to.
 
-In production it is another team's service; here a small HTTP server on 127.0.0.1 that
-the job's driver starts in a thread and stops when the month is billed.
+In production it is another team's service; here a small HTTP server on 127.0.0.1, in a
+process of its own, that the job's driver starts and stops when the month is billed.
+
+    python rates_service.py    # serves on the first free port from 8765, prints its URL
 """
 
 import json
-import threading
+import subprocess
+import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 RATES = {"EUR": 1.0, "USD": 1.0875, "GBP": 0.8561, "CHF": 0.9642}
@@ -41,8 +44,8 @@ class Handler(BaseHTTPRequestHandler):
         self._send(201, {"id": len(Handler.notifications)})
 
 
-def start():
-    """Serve on the first free port from 8765; returns (server, base URL)."""
+def serve():
+    """Serve on the first free port from 8765; print the base URL once listening."""
     for port in PORTS:
         try:
             server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
@@ -50,11 +53,27 @@ def start():
         except OSError:
             continue
     else:
-        raise RuntimeError("no free port for the rates service in 8765-8864")
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
+        raise SystemExit("no free port for the rates service in 8765-8864")
+    print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
+    server.serve_forever()
 
 
-def stop(server):
-    server.shutdown()
-    server.server_close()
+def start():
+    """Start the service in a process of its own; returns (process, base URL)."""
+    process = subprocess.Popen(
+        [sys.executable, __file__], stdout=subprocess.PIPE, text=True
+    )
+    url = process.stdout.readline().strip()
+    if not url:
+        process.wait()
+        raise RuntimeError("the rates service did not start")
+    return process, url
+
+
+def stop(process):
+    process.terminate()
+    process.wait()
+
+
+if __name__ == "__main__":
+    serve()

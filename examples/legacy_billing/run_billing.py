@@ -47,7 +47,7 @@ def create_database(path):
 def main(month):
     if not os.path.exists("billing.db"):
         create_database("billing.db")
-    server, url = rates_service.start()
+    service, url = rates_service.start()
     conn = sqlite3.connect("billing.db")
     conn.execute("PRAGMA synchronous = OFF")  # a batch job: speed over durability
     try:
@@ -58,7 +58,7 @@ def main(month):
         invoicing.write_report(invoices, month)
     finally:
         conn.close()
-        rates_service.stop(server)
+        rates_service.stop(service)
     total = sum(invoice["amount"] for invoice in invoices)
     print(f"{month}: {len(invoices)} invoices, {total:.2f} in mixed currencies")
 

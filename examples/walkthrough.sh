@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole legacy-harness workflow on both bundled examples, in a temporary copy:
-# record, verify, coverage, characterize, refactor with --verify, review, check.
+# The whole legacy-harness workflow on the bundled examples, in a temporary copy:
+# record, verify, coverage, characterize, refactor with --verify, review, check; then
+# hermetic replay of a job that uses a database, the clock, HTTP and files.
 #
 #   bash examples/walkthrough.sh            # needs legacy-harness installed (pip install .)
 #   bash examples/walkthrough.sh WORKDIR    # keep the copy in WORKDIR to look around
@@ -77,5 +78,25 @@ step legacy-harness verify --stochastic
 
 step legacy-harness approve --all
 step legacy-harness check
+
+# --------------------------------------------------------------------------------
+# 3. A month-end billing job that talks to the world: a sqlite database, the clock, a
+#    rates service over HTTP (started on 127.0.0.1 by the job's driver) and a CSV under
+#    out/. Its pyproject.toml declares those boundaries; the --boundary flags say the same.
+cp -R "$here/legacy_billing" "$work/"
+rm -rf "$work/legacy_billing/tests" "$work/legacy_billing/out" "$work/legacy_billing/billing.db"
+cd "$work/legacy_billing"
+
+# Record while the job runs for real: every case tapes the rows it read, the rows it
+# inserted, the instants it saw, the requests it made and the file it wrote.
+step legacy-harness record --target invoicing:generate_invoice --target invoicing:write_report \
+    --boundary sqlite3 --boundary clock --boundary http --boundary files -- run_billing.py 2024-03
+
+# The job stopped its service; now the database and the report go too. Replay answers
+# from the tapes, compares the writes, and touches nothing.
+step rm billing.db
+step rm -r out
+step legacy-harness verify
+test ! -e billing.db && test ! -e out
 
 printf '\nDone. The characterized, refactored examples are in %s\n' "$work"

@@ -25,6 +25,7 @@ OTHER_KEYS = {
     "rtol", "atol", "max_ulp", "nan_equal", "signed_zero", "strict_sequence_types",
     "strict_int_width", "strict_dtype_kind", "tolerances", "type_tolerances", "targets",
     "scrub", "redact", "strict_number_types", "max_differences",
+    "boundaries",  # what a call reads and writes outside: record.boundaries
 }  # fmt: skip
 
 #: Sub-tables of ``[tool.legacy_harness]`` and their keys: the one list of what each may

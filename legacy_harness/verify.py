@@ -14,10 +14,12 @@ from typing import Any
 from legacy_harness.compare import Difference, Policy, compare_observed, policy_from_config
 from legacy_harness.config import Config, add_pythonpath
 from legacy_harness.errors import GoldenFileError, HarnessError
+from legacy_harness.outcomes import DifferenceKind
+from legacy_harness.record.boundaries import held
 from legacy_harness.record.project import project_modules
 from legacy_harness.record.redact import Redactor
 from legacy_harness.record.targets import ResolvedTarget, resolve_stored
-from legacy_harness.replay import observed_view, replay
+from legacy_harness.replay import Replayed, case_tape, observed_view, replay
 from legacy_harness.report.inputs import compact_call
 from legacy_harness.store import codec
 from legacy_harness.store.disk import GoldenStore, StoredCase, case_blob_names
@@ -107,16 +109,28 @@ def verify_case(session: VerifySession, stored: StoredCase, *, runs: int = 1) ->
     try:
         target = session.target_of(stored)
         expected = observed_view(
-            redact(case.observation)[0], session.blob_reader(case.target), class_policy
+            redact(case.observation)[0],
+            session.blob_reader(case.target),
+            class_policy,
+            tape=case_tape(case),
         )
         views = []
         for _ in range(max(1, runs)):
-            replayed = replay(case, session.blob_reader(case.target), class_policy, target=target)
+            replayed = replay(
+                case,
+                session.blob_reader(case.target),
+                class_policy,
+                target=target,
+                root=session.config.root,
+            )
+            if replayed.blocked or replayed.mismatches:
+                return _tape_verdict(result, stored, replayed)
             views.append(
                 observed_view(
                     redact(replayed.observation)[0],
                     session.blob_reader(case.target, replayed.blobs),
                     class_policy,
+                    tape=replayed.tape,
                 )
             )
     except GoldenFileError as error:
@@ -140,6 +154,28 @@ def verify_case(session: VerifySession, stored: StoredCase, *, runs: int = 1) ->
     return result
 
 
+def _tape_verdict(result: CaseResult, stored: StoredCase, replayed: Replayed) -> CaseResult:
+    """Outside access the guard blocked: the case cannot replay (an error, never a pass).
+    A boundary call the tape does not hold: behaviour changed, named with the nearest
+    recorded call and what differs."""
+    if replayed.blocked:
+        return _error(result, f"{stored.path}: " + "; ".join(dict.fromkeys(replayed.blocked)))
+    result.status = CHANGED
+    lines = [mismatch.render() for mismatch in replayed.mismatches]
+    result.explanation = "\n".join(lines)
+    result.differences = [
+        Difference(
+            f"tape ({mismatch.call.boundary})",
+            DifferenceKind.VALUE,
+            mismatch.nearest.describe() if mismatch.nearest is not None else None,
+            mismatch.call.describe(),
+            detail={"message": line},
+        )
+        for mismatch, line in zip(replayed.mismatches, lines, strict=True)
+    ]
+    return result
+
+
 def _error(result: CaseResult, message: str) -> CaseResult:
     result.status = ERROR
     result.error = message
@@ -149,13 +185,16 @@ def _error(result: CaseResult, message: str) -> CaseResult:
 def iter_results(
     session: VerifySession, targets: Iterable[str] | None = None, *, runs: int = 1
 ) -> Iterator[CaseResult]:
-    """Verdicts for every case of the store (or of ``targets``), bad files included."""
-    for item in session.store.iter_cases(list(targets) if targets else None):
-        if isinstance(item, GoldenFileError):
-            path = Path(item.path)
-            yield CaseResult("?", path.stem.removeprefix("case-"), path, ERROR, error=str(item))
-            continue
-        yield verify_case(session, item, runs=runs)
+    """Verdicts for every case of the store (or of ``targets``), bad files included.
+
+    Boundaries stay patched for the whole run rather than being patched per case."""
+    with held():
+        for item in session.store.iter_cases(list(targets) if targets else None):
+            if isinstance(item, GoldenFileError):
+                path = Path(item.path)
+                yield CaseResult("?", path.stem.removeprefix("case-"), path, ERROR, error=str(item))
+                continue
+            yield verify_case(session, item, runs=runs)
 
 
 def update_case(session: VerifySession, stored: StoredCase) -> tuple[str, list[Difference]]:
@@ -169,16 +208,33 @@ def update_case(session: VerifySession, stored: StoredCase) -> tuple[str, list[D
     case = stored.case
     class_policy = session.class_policy_for(case.target)
     read_old = session.blob_reader(case.target)
-    replayed = replay(case, read_old, class_policy, target=session.target_of(stored))
+    replayed = replay(
+        case,
+        read_old,
+        class_policy,
+        target=session.target_of(stored),
+        root=session.config.root,
+    )
+    if replayed.blocked or replayed.mismatches:
+        problems = replayed.blocked or [m.render() for m in replayed.mismatches]
+        raise HarnessError(
+            f"case {case.id} of {case.target} cannot take today's behaviour: {problems[0]};"
+            " re-record it (legacy-harness record --mode all)"
+        )
     replayed.observation = session.redactor.redact_observation(replayed.observation)[0]
     read_new = session.blob_reader(case.target, replayed.blobs)
     differences = compare_observed(
-        observed_view(case.observation, read_old, class_policy),
-        observed_view(replayed.observation, read_new, class_policy),
+        observed_view(case.observation, read_old, class_policy, tape=case_tape(case)),
+        observed_view(replayed.observation, read_new, class_policy, tape=replayed.tape),
         session.policy,
         target=case.target,
     )
-    updated = dataclass_replace(case, observation=replayed.observation, meta=dict(case.meta))
+    updated = dataclass_replace(
+        case,
+        observation=replayed.observation,
+        meta=dict(case.meta),
+        tape=replayed.tape_tree,
+    )
     updated.blobs = {name: read_new(name) for name in case_blob_names(updated)}
     updated.meta.pop("reviewed", None)
     return session.store.write(updated, overwrite=True), differences

@@ -60,9 +60,19 @@ class RecordCommand:
         parser.add_argument(
             "--seed", type=int, default=0, help="base seed of the --runs replays (default 0)"
         )
+        parser.add_argument(
+            "--boundary",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="tape the calls' interactions with a boundary, answered from the tape on replay"
+            " (repeatable; adds to boundaries = [...] in [tool.legacy_harness]): clock, uuid,"
+            " sqlite3, http, files, dbapi:MODULE.connect or MODULE:QUALNAME",
+        )
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
         """Record while the program runs; exit 1 when the program itself failed."""
+        from legacy_harness.record.boundaries import BoundarySet
         from legacy_harness.record.recorder import Recorder
 
         program: list[str] = args.program
@@ -76,7 +86,11 @@ class RecordCommand:
             if script_dir not in sys.path:
                 sys.path.insert(0, script_dir)
         recorder = Recorder(
-            args.target, config.store, max_cases=args.max_cases or config.max_cases, mode=args.mode
+            args.target,
+            config.store,
+            max_cases=args.max_cases or config.max_cases,
+            mode=args.mode,
+            boundaries=BoundarySet.from_config(config.table, args.boundary),
         )
         recorder.start()
         try:

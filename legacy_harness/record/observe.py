@@ -17,8 +17,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from legacy_harness.errors import ForbiddenIO
 from legacy_harness.store import codec
 from legacy_harness.store.case import Observation, Tree
+
+#: Runs the call (a thunk) inside whatever a boundary channel sets up around it.
+Around = Callable[[Callable[[], Any]], Any]
 
 
 class _Tee(io.TextIOBase):
@@ -107,7 +111,9 @@ def run_captured(
     sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
     try:
         result.returned = call()
-    except Exception as error:  # noqa: BLE001 - the exception is the outcome
+    except (Exception, ForbiddenIO) as error:  # noqa: BLE001 - the exception is the outcome
+        # ForbiddenIO: a replayed call stopped at a boundary call the tape does not hold
+        # (or blocked I/O); legacy ``except Exception`` blocks cannot swallow it
         result.raised = error
     finally:
         if sys.stdout is out:
@@ -262,14 +268,22 @@ def observe_call(
     blobs: dict[str, bytes],
     problems: list[str],
     log_level: int | None = None,
+    around: Around | None = None,
 ) -> tuple[Observation, CallResult]:
     """Call ``function`` with ``inputs`` and encode what it did.
 
     ``inputs_before`` is the encoded snapshot of ``inputs`` taken before the call; the
     state after the call is compared with it to find the arguments the call changed.
+    ``around`` runs the call inside a boundary channel (taping when recording, answering
+    from the tape on replay); it sees the live arguments, not the encoded ones.
     """
     args, kwargs = inputs["args"], inputs["kwargs"]
-    result = run_captured(lambda: function(*args, **kwargs), echo=echo, log_level=log_level)
+
+    def call() -> Any:
+        return function(*args, **kwargs)
+
+    runner = call if around is None else (lambda: around(call))
+    result = run_captured(runner, echo=echo, log_level=log_level)
     if result.raised is None:
         outcome: dict[str, Tree] = {
             "returned": codec.encode(result.returned, blobs=blobs, problems=problems)

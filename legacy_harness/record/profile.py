@@ -110,6 +110,7 @@ def _seed(*parts: str) -> int:
 EVERY_CALL = 2_000
 THEN_ONE_IN = 64
 
+
 class Numbers:
     """The numeric side of one leaf: a reservoir sample, the exact count and range."""
 

@@ -13,7 +13,7 @@ import platform
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +21,12 @@ from typing import Any, TypeVar, overload
 
 from legacy_harness.config import Config, load_config
 from legacy_harness.errors import ConfigError, TargetError, UnencodableValueWarning
+from legacy_harness.record.boundaries import (
+    BoundarySet,
+    handed_connections,
+    suggestion,
+    tape_to_tree,
+)
 from legacy_harness.record.observe import (
     Signature,
     encode_inputs,
@@ -75,6 +81,8 @@ class TargetStats:
         default_factory=lambda: {CREATED: 0, UPDATED: 0, UNCHANGED: 0, KEPT: 0}
     )
     problems: list[str] = field(default_factory=list)
+    #: outside access no declared boundary covered -> the boundary that would
+    undeclared: dict[str, str] = field(default_factory=dict)
 
 
 class _TargetRecorder:
@@ -156,21 +164,42 @@ class _TargetRecorder:
             return call(*args, **kwargs)
         self.seen.add(case_id)
         rng_before = rng_state()
+        boundaries = self.sink.boundaries
+        for detail, boundary in handed_connections(inputs, boundaries.declared).items():
+            self.stats.undeclared.setdefault(detail, boundary)
+        channel = boundaries.recording(self.sink.root, blobs)
         observation, result = observe_call(
-            call, inputs, inputs_tree, self.signature, echo=True, blobs=blobs, problems=problems
+            call,
+            inputs,
+            inputs_tree,
+            self.signature,
+            echo=True,
+            blobs=blobs,
+            problems=problems,
+            around=lambda run: channel.run(run, inputs),
         )
+        problems += channel.problems
+        for detail, boundary in channel.notes.items():
+            self.stats.undeclared.setdefault(detail, boundary)
         meta = dict(self.meta_base)
         meta["log_level"] = logging.getLogger().getEffectiveLevel()
         if problems:
             meta["unencodable"] = sorted(set(problems))
+        tape = None
+        if boundaries:
+            meta["boundaries"] = list(boundaries.names)
+            tape, more = redactor.redact(tape_to_tree(channel.recorded), "tape")
+            redacted += more
         rng = rng_tree(rng_before, blobs) if rng_used(rng_before, rng_state()) else None
         observation, more = redactor.redact_observation(observation)
         redacted += more
         if redacted:  # the secrets and the blobs of redacted arrays never reach disk
             meta["redacted"] = sorted(set(redacted))
-            kept = blob_names(stored_inputs, observation.outcome, observation.effects, rng)
+            kept = blob_names(stored_inputs, observation.outcome, observation.effects, rng, tape)
             blobs = {name: data for name, data in blobs.items() if name in kept}
-        case = GoldenCase(self.spec, case_id, stored_inputs, observation, rng, meta, blobs)
+        case = GoldenCase(
+            self.spec, case_id, stored_inputs, observation, rng, meta, blobs, tape=tape
+        )
         self.sink.accept(self, case, problems)
         if len(self.seen) >= self.max_cases:
             self.full = True
@@ -183,7 +212,13 @@ class _Sink:
     """Where cases go: the store, with the per-target bookkeeping and warnings."""
 
     def __init__(
-        self, store: GoldenStore, mode: str, origin: str, redactor: Redactor | None = None
+        self,
+        store: GoldenStore,
+        mode: str,
+        origin: str,
+        redactor: Redactor | None = None,
+        boundaries: BoundarySet | None = None,
+        root: Path | None = None,
     ) -> None:
         if mode not in MODES:
             raise ConfigError(f"record mode {mode!r} is not one of {', '.join(MODES)}")
@@ -191,6 +226,8 @@ class _Sink:
         self.overwrite = mode == "all"
         self.origin = origin
         self.redactor = redactor if redactor is not None else Redactor()
+        self.boundaries = boundaries if boundaries is not None else BoundarySet()
+        self.root = root if root is not None else Path.cwd()
         self.lock = threading.Lock()
 
     def accept(self, recorder: _TargetRecorder, case: GoldenCase, problems: list[str]) -> None:
@@ -206,10 +243,11 @@ class _Sink:
 
 @dataclass
 class RecordingSummary:
-    """What a recording wrote, per target."""
+    """What a recording wrote, per target, and the outside access to declare."""
 
     store: Path
     targets: list[TargetStats]
+    boundaries: tuple[str, ...] = ()
 
     def render(self) -> str:
         lines = []
@@ -227,6 +265,8 @@ class RecordingSummary:
                 )
             for problem in stats.problems:
                 lines.append(f"  not replayable: {problem}")
+            if stats.undeclared:
+                lines.append(f"  {stats.target} {suggestion(stats.undeclared, self.boundaries)}")
             if stats.calls + stats.dropped == 0:
                 lines.append("  no calls: the run never reached this target")
         lines.append(f"store: {self.store}")
@@ -245,19 +285,30 @@ class Recorder:
         mode: str = "new",
         origin: str = "recorded",
         redactor: Redactor | None = None,
+        boundaries: Sequence[str] | BoundarySet | None = None,
     ) -> None:
         self.store = store if isinstance(store, GoldenStore) else GoldenStore(store)
+        config = load_config()
         if redactor is None:  # [tool.legacy_harness.redact], built-in rules by default
-            redactor = Redactor.from_config(load_config().table)
-        self.sink = _Sink(self.store, mode, origin, redactor)
+            redactor = Redactor.from_config(config.table)
+        if boundaries is None:  # [tool.legacy_harness] boundaries = [...]
+            boundaries = BoundarySet.from_config(config.table)
+        elif not isinstance(boundaries, BoundarySet):
+            boundaries = BoundarySet(boundaries)
+        self.boundaries = boundaries
+        self.sink = _Sink(self.store, mode, origin, redactor, boundaries, config.root)
         specs = sorted({TargetSpec.parse(t) if isinstance(t, str) else t for t in targets})
         self.recorders = [_TargetRecorder(resolve(spec), self.sink, max_cases) for spec in specs]
         self.patches: list[Patch] = []
         # every call's inputs, kept beside the store at stop (drift's baseline); generated
         # inputs are not production's, so only recordings of real work keep a profile
         self.profiles = ProfileBook() if origin == "recorded" else None
+        self.installed = False
 
     def start(self) -> None:
+        # boundaries first: a library they need that is missing stops the run before it starts
+        self.boundaries.install(watch_clock=True)
+        self.installed = True
         for recorder in self.recorders:
             original = function_copy(recorder.target.function)  # type: ignore[arg-type]
             wrapper = recorder.wrap(original)
@@ -276,10 +327,15 @@ class Recorder:
             self.profiles.save(
                 self.store.root, replace=self.sink.overwrite, redactor=self.sink.redactor
             )
+        if self.installed:
+            self.installed = False
+            self.boundaries.uninstall()
         return self.summary()
 
     def summary(self) -> RecordingSummary:
-        return RecordingSummary(self.store.root, [r.stats for r in self.recorders])
+        return RecordingSummary(
+            self.store.root, [r.stats for r in self.recorders], self.boundaries.names
+        )
 
 
 @contextmanager
@@ -289,8 +345,10 @@ def recording(
     *,
     max_cases: int | None = None,
     mode: str = "new",
+    boundaries: Sequence[str] | None = None,
 ) -> Iterator[Recorder]:
-    """Record every call of ``targets`` made inside the block.
+    """Record every call of ``targets`` made inside the block; ``boundaries`` adds to
+    the configured ones (their interactions are taped with each case).
 
     >>> with recording(["billing:compute_invoice"], store="tests/golden"):  # doctest: +SKIP
     ...     run_month_end("2024-03")
@@ -301,6 +359,7 @@ def recording(
         Path(store) if store is not None else config.store,
         max_cases=max_cases or config.max_cases,
         mode=mode,
+        boundaries=BoundarySet.from_config(config.table, boundaries or ()),
     )
     recorder.start()
     try:

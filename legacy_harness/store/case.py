@@ -46,6 +46,10 @@ class GoldenCase:
     blobs: dict[str, bytes] = field(default_factory=dict)
     #: Samples over fresh seeds, for statistical verification (``record --runs N``).
     distribution: dict[str, Any] | None = None
+    #: The call's interactions with its declared boundaries, in call order (None: the
+    #: case was recorded without boundaries). Reads are answered from it on replay;
+    #: writes are compared with today's. Names of the boundaries are in ``meta``.
+    tape: list[dict[str, Any]] | None = None
 
     @property
     def replayable(self) -> bool:
@@ -71,6 +75,8 @@ def case_to_tree(case: GoldenCase) -> dict[str, Any]:
         tree["rng"] = case.rng
     if case.distribution is not None:
         tree["distribution"] = case.distribution
+    if case.tape is not None:
+        tree["tape"] = case.tape
     return tree
 
 
@@ -132,5 +138,27 @@ def case_from_tree(tree: Any) -> GoldenCase:
         for key in ("numeric", "categorical"):
             if not isinstance(distribution.get(key), dict):
                 raise ValueError(f"field 'distribution.{key}' must be an object")
+    tape = tree.get("tape")
+    if tape is not None:
+        _check_tape(tape)
+    boundaries = meta.get("boundaries", [])
+    if not isinstance(boundaries, list) or not all(isinstance(b, str) for b in boundaries):
+        raise ValueError("field 'meta.boundaries' must be a list of boundary names")
     observation = Observation(outcome, effects, output)
-    return GoldenCase(target, case_id, inputs, observation, rng, meta, {}, distribution)
+    return GoldenCase(target, case_id, inputs, observation, rng, meta, {}, distribution, tape)
+
+
+def _check_tape(tape: Any) -> None:
+    """The tape's shape: a list of {boundary, kind: read|write, call: {}, result: {}}."""
+    if not isinstance(tape, list):
+        raise ValueError("field 'tape' must be a list of interactions")
+    for index, item in enumerate(tape):
+        where = f"field 'tape[{index}]'"
+        if not isinstance(item, dict):
+            raise ValueError(f"{where} must be an object")
+        if not isinstance(item.get("boundary"), str) or not item["boundary"]:
+            raise ValueError(f"{where} needs a 'boundary' name")
+        if item.get("kind") not in ("read", "write"):
+            raise ValueError(f"{where}.kind must be 'read' or 'write', not {item.get('kind')!r}")
+        if not isinstance(item.get("call"), dict) or not isinstance(item.get("result", {}), dict):
+            raise ValueError(f"{where}.call and {where}.result must be objects")

@@ -74,8 +74,9 @@ def case_blob_names(case: GoldenCase) -> set[str]:
     """Every blob the case's trees name, so a rewritten case carries all of them."""
     observation = case.observation
     return codec.blob_names(
-        case.inputs, case.rng, observation.outcome, observation.effects, case.distribution
-    )
+        case.inputs, case.rng, observation.outcome, observation.effects, case.distribution,
+        case.tape,
+    )  # fmt: skip
 
 
 class GoldenStore:

@@ -18,6 +18,7 @@ from legacy_harness.config import load_config
 from legacy_harness.errors import ConfigError
 from legacy_harness.record.boundaries import BoundarySet, suggestion
 from legacy_harness.record.recorder import recording
+from legacy_harness.report.summary import summarize
 from legacy_harness.store import codec
 from legacy_harness.store.case import case_from_tree, case_to_tree
 from legacy_harness.store.disk import GoldenStore
@@ -27,7 +28,6 @@ from legacy_harness.verify import (
     PASSED,
     CaseResult,
     VerifySession,
-    exit_code,
     iter_results,
 )
 
@@ -113,7 +113,7 @@ def test_processes_are_named_and_blocked(
     assert "started a process (true 2024)" in summary
     assert "declare the function doing it as MODULE:QUALNAME" in summary
     [result] = verify(project)
-    assert result.status == ERROR and exit_code([result]) == 2
+    assert result.status == ERROR and summarize([result]).exit_code == 2
     assert "blocked on replay: the call started a process (true 2024)" in (result.error or "")
 
 

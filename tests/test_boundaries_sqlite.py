@@ -15,6 +15,7 @@ import pytest
 
 from legacy_harness.config import load_config
 from legacy_harness.record.recorder import recording
+from legacy_harness.report.summary import summarize
 from legacy_harness.store.disk import GoldenStore
 from legacy_harness.verify import (
     CHANGED,
@@ -22,7 +23,6 @@ from legacy_harness.verify import (
     PASSED,
     CaseResult,
     VerifySession,
-    exit_code,
     iter_results,
     update_case,
 )
@@ -231,7 +231,7 @@ def test_a_connection_the_target_opens_without_the_boundary_is_named_and_blocked
     assert result.status == ERROR
     assert "blocked on replay: the call opened ledger.db (sqlite3)" in (result.error or "")
     assert 'declare boundaries = ["sqlite3"]' in (result.error or "")
-    assert exit_code([result]) == 2
+    assert summarize([result]).exit_code == 2
 
 
 def test_a_connection_handed_in_without_the_boundary_is_named(

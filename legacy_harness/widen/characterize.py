@@ -24,8 +24,7 @@ import copy
 import inspect
 import io
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,12 +34,11 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from legacy_harness.errors import GoldenFileError, HarnessError
-from legacy_harness.record.observe import encode_inputs, live_inputs
 from legacy_harness.record.recorder import Recorder
-from legacy_harness.record.targets import KIND_CLASSMETHOD, KIND_METHOD, ResolvedTarget, resolve
+from legacy_harness.record.targets import resolve
 from legacy_harness.replay import decode_inputs
-from legacy_harness.store import codec
 from legacy_harness.verify import VerifySession
+from legacy_harness.widen.calls import SELF, Call, Subject, behaviour, copy_call
 from legacy_harness.widen.infer import (
     Comparison,
     Constants,
@@ -52,17 +50,7 @@ from legacy_harness.widen.infer import (
     strategy_for_values,
     type_hints,
 )
-from legacy_harness.widen.probe import Arc, CodeRegion, Probe, probe_call, region_of
-
-SELF = "self"
-
-
-@dataclass
-class Call:
-    """One call of the target: arguments by parameter name, and the instance for methods."""
-
-    arguments: dict[str, Any]
-    instance: Any = None
+from legacy_harness.widen.probe import Arc, Probe, probe_call
 
 
 @dataclass
@@ -106,80 +94,6 @@ class CharacterizeReport:
         return "\n".join(lines)
 
 
-class Subject:
-    """A resolved target and how to call it with a :class:`Call`."""
-
-    def __init__(self, resolved: ResolvedTarget) -> None:
-        self.resolved = resolved
-        self.spec = str(resolved.spec)
-        self.region: CodeRegion = region_of(resolved)
-        self.has_self = resolved.kind == KIND_METHOD
-        signature = inspect.signature(resolved.function)
-        parameters = list(signature.parameters.values())
-        if resolved.kind in (KIND_METHOD, KIND_CLASSMETHOD):
-            parameters = parameters[1:]
-        self.signature = signature.replace(parameters=parameters)
-        self.parameters = parameters
-
-    def split(self, call: Call) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        bound = inspect.BoundArguments(self.signature, OrderedDict(call.arguments))
-        return bound.args, bound.kwargs
-
-    def invoke(self, function: Callable[..., Any], call: Call) -> Any:
-        args, kwargs = self.split(call)
-        if self.has_self:
-            return function(call.instance, *args, **kwargs)
-        if self.resolved.kind == KIND_CLASSMETHOD:
-            return function(self.resolved.cls, *args, **kwargs)
-        return function(*args, **kwargs)
-
-    def from_inputs(self, inputs: dict[str, Any]) -> Call | None:
-        try:
-            bound = self.signature.bind(*inputs["args"], **inputs["kwargs"])
-        except TypeError:
-            return None  # recorded against another signature
-        return Call(dict(bound.arguments), inputs.get(SELF))
-
-    def case_id(self, call: Call) -> str:
-        """The id the recorder gives this call's case (same encoding, same hash)."""
-        args, kwargs = self.split(call)
-        tree = encode_inputs(live_inputs(args, kwargs, call.instance, self.has_self), {}, [])
-        return codec.tree_hash({"target": self.spec, "inputs": tree})
-
-
-def _copy(call: Call) -> Call:
-    try:
-        return copy.deepcopy(call)
-    except Exception:  # noqa: BLE001 - an uncopyable value: pass it as it is
-        return Call(dict(call.arguments), call.instance)
-
-
-def _encoded(value: Any) -> str:
-    try:
-        return codec.canonical(codec.encode(value, problems=[]))
-    except Exception:  # noqa: BLE001 - fall back to repr for values the codec refuses
-        return repr(value)
-
-
-def _signature(probe: Probe, before: Call, live: Call) -> str | None:
-    """What the call did, as comparable text: the outcome, and the state after the call
-    of each argument (and ``self``) the call changed."""
-    if probe.problem is not None:
-        return None
-    if probe.raised is not None:
-        outcome: Any = ["raised", type(probe.raised).__qualname__, str(probe.raised)]
-    else:
-        outcome = ["returned", probe.returned]
-    changed = {
-        name: value
-        for name, value in live.arguments.items()
-        if _encoded(value) != _encoded(before.arguments.get(name))
-    }
-    if before.instance is not None and _encoded(live.instance) != _encoded(before.instance):
-        changed[SELF] = live.instance
-    return _encoded([outcome, changed])
-
-
 class _Stop(Exception):
     """The target was stopped (timeout or I/O); carries the reason."""
 
@@ -202,7 +116,7 @@ class Explorer:
         return time.monotonic() > self.deadline
 
     def probe(self, call: Call) -> tuple[Probe, Call]:
-        live = _copy(call)
+        live = copy_call(call)
         self.tried += 1
         result = probe_call(
             lambda: self.subject.invoke(self.subject.resolved.function, live),
@@ -442,7 +356,7 @@ def boundary_search(explorer: Explorer, constants: Constants, rounds: int = 4) -
                     if any(line in arc for arc in result.arcs):
                         # only calls that reach the comparison tell its sides apart
                         reaching.append(variant)
-                        signatures.add(_signature(result, variant, live))
+                        signatures.add(behaviour(result, variant, live))
                     if result.arcs - explorer.seen:
                         grew = True
                         explorer.seen |= result.arcs
@@ -580,7 +494,7 @@ def record_calls(session: VerifySession, subject: Subject, kept: Sequence[Kept])
         for item in kept:
             with redirect_stdout(sink), redirect_stderr(sink):
                 try:
-                    subject.invoke(wrapper, _copy(item.call))
+                    subject.invoke(wrapper, copy_call(item.call))
                 except Exception:  # noqa: BLE001 - raising is a recorded outcome
                     pass
     finally:
@@ -605,16 +519,8 @@ def _annotate(session: VerifySession, subject: Subject, kept: Sequence[Kept]) ->
         why = reasons.get(case.id)
         if why and case.meta.get("origin") == "generated" and case.meta.get("why") != why:
             case.meta["why"] = why
-            case.blobs = {
-                name: session.store.read_blob(subject.spec, name) for name in _blob_refs(case)
-            }
+            # the case's blobs are on disk already: rewriting the file keeps them
             session.store.write(case, overwrite=True)
-
-
-def _blob_refs(case: Any) -> set[str]:
-    from legacy_harness.verify import _blob_names
-
-    return _blob_names(case.inputs, case.rng, case.observation)
 
 
 def characterize(

@@ -109,6 +109,17 @@ def behaviour(probe: Probe, before: Call, live: Call) -> str | None:
     return encoded([outcome, changed, probe.output])
 
 
+def after_state(probe: Probe, live: Call) -> str | None:
+    """Outcome, output, arguments and ``self`` after the call, as text: two runs of the
+    same call compare equal here exactly when :func:`behaviour` would (one encoding
+    instead of two per value, for the mutant search's many runs)."""
+    if probe.problem is not None:
+        return None
+    if probe.raised is not None:
+        outcome: Any = ["raised", type(probe.raised).__qualname__, str(probe.raised)]
+    else:
+        outcome = ["returned", probe.returned]
+    return encoded([outcome, live.arguments, live.instance, probe.output])
 
 
 # -- leaves: the numbers and strings inside a call's inputs --------------------------

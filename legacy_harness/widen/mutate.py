@@ -192,7 +192,15 @@ def _literal(value: float) -> cst.BaseExpression:
     return cst.Float(text) if isinstance(value, float) else cst.Integer(text)
 
 
-_BINDING = (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.Import, cst.ImportFrom, cst.Global, cst.Nonlocal)
+_BINDING = (
+    cst.Assign,
+    cst.AugAssign,
+    cst.AnnAssign,
+    cst.Import,
+    cst.ImportFrom,
+    cst.Global,
+    cst.Nonlocal,
+)
 
 
 def _binds_or_yields(statement: cst.SimpleStatementLine) -> bool:
@@ -251,9 +259,26 @@ class MutantSource:
         self._mutants: list[Mutant] | None = None
         self._codes: dict[int, types.CodeType] = {}
 
+    @property
+    def first_line(self) -> int:
+        """The first body line, in the dedented source's numbering."""
+        return self.source.body_first - self.source.def_line + 1
+
+    @property
+    def line_offset(self) -> int:
+        """Dedented line + offset = line in the file."""
+        return self.source.def_line - 1
+
     def _mutator(self, chosen: int) -> _Mutator:
-        source = self.source
-        return _Mutator(source.body_first - source.def_line + 1, source.def_line - 1, chosen)
+        return _Mutator(self.first_line, self.line_offset, chosen)
+
+    def transformed(self, transformer: cst.CSTTransformer) -> str:
+        """The source after ``transformer`` (which may use position metadata)."""
+        return self._wrapper.visit(transformer).code
+
+    def compile_text(self, text: str, what: str) -> types.CodeType:
+        """Compile a changed copy of the definition to fit the original function."""
+        return _compile(self.function, self.source, text, what)
 
     @property
     def mutants(self) -> list[Mutant]:
@@ -268,9 +293,8 @@ class MutantSource:
         """The code object of mutant ``index`` (-1: the original, compiled the same way,
         which is what :func:`compiled_equivalents` compares against)."""
         if index not in self._codes:
-            mutated = self._wrapper.visit(self._mutator(index)).code
-            what = f"mutant {index} of {self.spec}"
-            self._codes[index] = _compile(self.function, self.source, mutated, what)
+            mutated = self.transformed(self._mutator(index))
+            self._codes[index] = self.compile_text(mutated, f"mutant {index} of {self.spec}")
         return self._codes[index]
 
 

@@ -52,6 +52,7 @@ __all__ = [
     "MutationReport",
     "changed_lines",
     "claims_for",
+    "kill_matrix",
     "process_pool",
     "read_scores",
     "run_mutants",
@@ -294,9 +295,12 @@ def _run_batch(
 
 def _case_checks(session: VerifySession, cases: Sequence[StoredCase]) -> list[Check]:
     def holds(stored: StoredCase) -> Callable[[], bool]:
-        return lambda: verify_case(session, stored).status not in (
-            CaseStatus.CHANGED,
-            CaseStatus.ERROR,
+        return lambda: (
+            verify_case(session, stored).status
+            not in (
+                CaseStatus.CHANGED,
+                CaseStatus.ERROR,
+            )
         )
 
     return [(stored.case.id, holds(stored)) for stored in cases]
@@ -362,9 +366,7 @@ def _plan(
     return tasks, unreached
 
 
-def _batches(
-    tasks: list[tuple[int, list[int]]], jobs: int
-) -> list[list[tuple[int, list[int]]]]:
+def _batches(tasks: list[tuple[int, list[int]]], jobs: int) -> list[list[tuple[int, list[int]]]]:
     size = max(1, min(16, len(tasks) // (jobs * 4) or 1))
     return [tasks[start : start + size] for start in range(0, len(tasks), size)]
 
@@ -514,6 +516,25 @@ def run_mutants(
     )
     report.elapsed = time.monotonic() - started
     return report
+
+
+def kill_matrix(
+    session: VerifySession,
+    spec: str,
+    cases: Sequence[StoredCase],
+    claimed: dict[str, list[Mutant]],
+    timeout: float,
+) -> dict[str, list[Mutant]]:
+    """Case id -> the mutants among those ``claimed`` for it that replaying the case
+    (verify's comparison) tells apart from the original."""
+    runner = Runner(_function_of(spec), spec, _case_checks(session, cases), timeout)
+    confirmed: dict[str, list[Mutant]] = {}
+    for position, stored in enumerate(cases):
+        for mutant in claimed.get(stored.case.id, []):
+            status, _, _ = runner.run(mutant.index, [position])
+            if status in _KILLS:
+                confirmed.setdefault(stored.case.id, []).append(mutant)
+    return confirmed
 
 
 def masters_hash(cases: Sequence[StoredCase]) -> str:

@@ -42,6 +42,7 @@ class PolicyKind(Vocabulary):
     UNREVIEWED = "unreviewed"
     SECRET = "secret"
     COVERAGE = "coverage"
+    MUTATION = "mutation"
 
 
 #: ``[tool.legacy_harness.check]`` keys.

@@ -267,7 +267,9 @@ def test_only_the_cases_that_run_a_mutants_lines_are_replayed(
 
 def test_jobs_give_the_same_verdicts_as_one_process(module: ModuleType, tmp_path: Path) -> None:
     session = session_with(
-        module, tmp_path, lambda: [module.check(x, f) for x in (1, 4, 10, 11) for f in (True, False)]
+        module,
+        tmp_path,
+        lambda: [module.check(x, f) for x in (1, 4, 10, 11) for f in (True, False)],
     )
     spec = f"{module.__name__}:check"
     alone = run_mutants(session, spec)

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from cli_runner import run_cli
 
-RULES = '''
+RULES = """
 def band(score):
     if score >= 700:
         return "good"
     return "poor"
-'''
+"""
 
 
 def project_with(tmp_path: Path, calls: str) -> Path:

@@ -150,9 +150,7 @@ def apply_policies(
     return failures
 
 
-def measure_mutation(
-    config: Config, *, jobs: int = 1, printed: Any = None
-) -> list[dict[str, Any]]:
+def measure_mutation(config: Config, *, jobs: int = 1, printed: Any = None) -> list[dict[str, Any]]:
     """The strength of every target's masters, computed here and now: never read from
     the store's saved scores, which arrive in pull requests like any golden file. Only
     the search verdicts saved there for today's source (survivors no search could kill)

@@ -11,8 +11,9 @@ the masters, and count the mutant killed when some case no longer behaves the sa
 - ``and`` to ``or`` and back;
 - deleted statement: each simple statement replaced by ``pass``.
 
-Mutants are made with libcst on the target function's source (parsed once) and applied
-by swapping the function's ``__code__``, so every reference to the function (the
+Mutants are found with libcst on the target function's source (parsed and walked once:
+each mutant is one text edit, applied by a string splice and compiled) and applied by
+swapping the function's ``__code__``, so every reference to the function (the
 module, imports elsewhere, the replay machinery) runs the mutant.
 
 Some mutants cannot be told apart from the original by any input. The cheap sure case
@@ -24,6 +25,7 @@ never run and never counted against the net.
 from __future__ import annotations
 
 import inspect
+import re
 import textwrap
 import types
 from collections.abc import Callable, Sequence
@@ -83,30 +85,40 @@ class Mutant:
         return f"{self.line}:{self.column}:{self.operator}:{self.description}"
 
 
-class _Mutator(cst.CSTTransformer):
-    """Enumerates mutation sites in traversal order; applies the one numbered ``chosen``."""
+#: (start, end, text): replace the dedented source from ``start`` to ``end`` (each a
+#: (line, column) pair, as libcst counts them) with ``text``
+Edit = tuple[tuple[int, int], tuple[int, int], str]
+
+
+class _Mutator(cst.CSTVisitor):
+    """Enumerates mutation sites in traversal order, each with the one text edit that
+    makes it: one traversal for all mutants, so making one is a string splice."""
 
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, first_line: int, line_offset: int, chosen: int = -1) -> None:
+    def __init__(self, first_line: int, line_offset: int) -> None:
         super().__init__()
         self.first_line = first_line  # first body line, in the dedented source
         self.offset = line_offset  # dedented line + offset = file line
-        self.chosen = chosen
         self.sites: list[Mutant] = []
+        self.edits: list[Edit] = []
 
     def _site(
-        self, node: cst.CSTNode, operator: str, description: str, anywhere: bool = False
-    ) -> bool:
-        """Register a site; True when it is the one to apply."""
+        self,
+        node: cst.CSTNode,
+        operator: str,
+        description: str,
+        span: tuple[cst.CSTNode, cst.CSTNode],
+        text: str,
+        anywhere: bool = False,
+    ) -> None:
         where = self.get_metadata(PositionProvider, node)
         line = int(where.start.line)
         if line < self.first_line:
-            return False
-        index = len(self.sites)
+            return
         self.sites.append(
             Mutant(
-                index,
+                len(self.sites),
                 operator,
                 line + self.offset,
                 description,
@@ -115,74 +127,41 @@ class _Mutator(cst.CSTTransformer):
                 anywhere,
             )
         )
-        return index == self.chosen
+        start = self.get_metadata(PositionProvider, span[0]).start
+        end = self.get_metadata(PositionProvider, span[1]).end
+        self.edits.append(((start.line, start.column), (end.line, end.column), text))
 
-    def leave_ComparisonTarget(
-        self, original: cst.ComparisonTarget, updated: cst.ComparisonTarget
-    ) -> cst.ComparisonTarget:
-        kind = type(original.operator)
+    def visit_ComparisonTarget(self, node: cst.ComparisonTarget) -> None:
+        kind = type(node.operator)
         for replacement in _FLIPS.get(kind, ()):
             text = f"{_SYMBOLS[kind]} -> {_SYMBOLS[replacement]}"
-            if self._site(original, "comparison", text):
-                updated = updated.with_changes(operator=_operator(replacement, original.operator))
-        return updated
+            operator = (node.operator, node.operator)
+            self._site(node, "comparison", text, operator, _SYMBOLS[replacement])
 
-    def leave_Integer(self, original: cst.Integer, updated: cst.Integer) -> cst.BaseExpression:
-        return self._number(original, updated, int(original.value.replace("_", ""), 0))
+    def visit_Integer(self, node: cst.Integer) -> None:
+        self._number(node, int(node.value.replace("_", ""), 0))
 
-    def leave_Float(self, original: cst.Float, updated: cst.Float) -> cst.BaseExpression:
-        return self._number(original, updated, float(original.value.replace("_", "")))
+    def visit_Float(self, node: cst.Float) -> None:
+        self._number(node, float(node.value.replace("_", "")))
 
-    def _number(
-        self, original: cst.Integer | cst.Float, updated: cst.BaseExpression, value: float
-    ) -> cst.BaseExpression:
+    def _number(self, node: cst.Integer | cst.Float, value: float) -> None:
         for delta in (1, -1):
             new = value + delta
-            if self._site(original, "constant", f"{original.value} -> {new!r}"):
-                updated = _literal(new)
-        return updated
+            literal = cst.Module([]).code_for_node(_literal(new))
+            self._site(node, "constant", f"{node.value} -> {new!r}", (node, node), literal)
 
-    def leave_BooleanOperation(
-        self, original: cst.BooleanOperation, updated: cst.BooleanOperation
-    ) -> cst.BaseExpression:
-        if isinstance(original.operator, cst.And):
-            swap: cst.BaseBooleanOp = cst.Or(
-                whitespace_before=original.operator.whitespace_before,
-                whitespace_after=original.operator.whitespace_after,
-            )
-            text = "and -> or"
-        else:
-            swap = cst.And(
-                whitespace_before=original.operator.whitespace_before,
-                whitespace_after=original.operator.whitespace_after,
-            )
-            text = "or -> and"
-        if self._site(original, "boolean", text):
-            return updated.with_changes(operator=swap)
-        return updated
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+        swap, text = (
+            ("or", "and -> or") if isinstance(node.operator, cst.And) else ("and", "or -> and")
+        )
+        self._site(node, "boolean", text, (node.operator, node.operator), swap)
 
-    def leave_SimpleStatementLine(
-        self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
-    ) -> cst.BaseStatement:
-        body = original.body
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        body = node.body
         if all(isinstance(s, cst.Pass) for s in body) or _is_docstring(body):
-            return updated
-        text = "delete " + cst.Module([]).code_for_node(original).strip()
-        if self._site(original, "delete", text, _binds_or_yields(original)):
-            return updated.with_changes(body=[cst.Pass()])
-        return updated
-
-
-def _operator(kind: type[cst.BaseCompOp], like: cst.BaseCompOp) -> cst.BaseCompOp:
-    before = getattr(like, "whitespace_before", cst.SimpleWhitespace(" "))
-    after = getattr(like, "whitespace_after", cst.SimpleWhitespace(" "))
-    if kind in (cst.NotIn, cst.IsNot):
-        return kind(
-            whitespace_before=before,
-            whitespace_between=cst.SimpleWhitespace(" "),
-            whitespace_after=after,
-        )  # type: ignore[call-arg]
-    return kind(whitespace_before=before, whitespace_after=after)  # type: ignore[call-arg]
+            return
+        text = "delete " + cst.Module([]).code_for_node(node).strip()
+        self._site(node, "delete", text, (body[0], body[-1]), "pass", _binds_or_yields(node))
 
 
 def _literal(value: float) -> cst.BaseExpression:
@@ -257,7 +236,11 @@ class MutantSource:
         self.source = _source_of(function, spec)
         self._wrapper = MetadataWrapper(cst.parse_module(self.source.text))
         self._mutants: list[Mutant] | None = None
+        self._edits: list[Edit] = []
         self._codes: dict[int, types.CodeType] = {}
+        # where each line starts, by the line ends libcst counts (not str.splitlines's)
+        ends = re.finditer(r"\r\n|\r|\n", self.source.text)
+        self._line_starts = [0, *(match.end() for match in ends)]
 
     @property
     def first_line(self) -> int:
@@ -269,8 +252,10 @@ class MutantSource:
         """Dedented line + offset = line in the file."""
         return self.source.def_line - 1
 
-    def _mutator(self, chosen: int) -> _Mutator:
-        return _Mutator(self.first_line, self.line_offset, chosen)
+    def _enumerate(self) -> None:
+        mutator = _Mutator(self.first_line, self.line_offset)
+        self._wrapper.visit(mutator)
+        self._mutants, self._edits = mutator.sites, mutator.edits
 
     def transformed(self, transformer: cst.CSTTransformer) -> str:
         """The source after ``transformer`` (which may use position metadata)."""
@@ -284,17 +269,27 @@ class MutantSource:
     def mutants(self) -> list[Mutant]:
         """Every mutant, in source order."""
         if self._mutants is None:
-            mutator = self._mutator(-1)
-            self._wrapper.visit(mutator)
-            self._mutants = mutator.sites
+            self._enumerate()
+        assert self._mutants is not None
         return self._mutants
+
+    def text(self, index: int) -> str:
+        """The definition with mutant ``index`` applied (-1: unchanged)."""
+        if index < 0:
+            return self.source.text
+        self.mutants  # noqa: B018 - enumerates the sites and their edits
+        (line, column), (end_line, end_column), text = self._edits[index]
+        starts = self._line_starts
+        first = starts[line - 1] + column
+        last = starts[end_line - 1] + end_column
+        return self.source.text[:first] + text + self.source.text[last:]
 
     def code(self, index: int) -> types.CodeType:
         """The code object of mutant ``index`` (-1: the original, compiled the same way,
         which is what :func:`compiled_equivalents` compares against)."""
         if index not in self._codes:
-            mutated = self.transformed(self._mutator(index))
-            self._codes[index] = self.compile_text(mutated, f"mutant {index} of {self.spec}")
+            what = f"mutant {index} of {self.spec}"
+            self._codes[index] = self.compile_text(self.text(index), what)
         return self._codes[index]
 
 

@@ -274,8 +274,11 @@ _WORKER: Runner | None = None
 
 
 def _start_worker(config: Config, spec: str, paths: Sequence[str], timeout: float) -> None:
-    """Per worker process: open the session, resolve the target, load the cases once."""
+    """Per worker process: open the session, resolve the target, load the cases once (a
+    forked worker has the parent's runner already)."""
     global _WORKER
+    if _WORKER is not None and _WORKER.source.spec == spec:
+        return
     session = VerifySession.open(config)
     function = resolve(spec).function
     if not isinstance(function, types.FunctionType):  # pragma: no cover - checked by the parent
@@ -367,7 +370,7 @@ def _plan(
 
 
 def _batches(tasks: list[tuple[int, list[int]]], jobs: int) -> list[list[tuple[int, list[int]]]]:
-    size = max(1, min(16, len(tasks) // (jobs * 4) or 1))
+    size = max(1, min(32, len(tasks) // (jobs * 2) or 1))
     return [tasks[start : start + size] for start in range(0, len(tasks), size)]
 
 
@@ -396,15 +399,20 @@ def _judge_all(
             if progress:
                 progress(done, len(tasks))
         return outcomes, replays
-    with process_pool(min(jobs, len(tasks)), _start_worker, start_worker) as pool:
-        futures = [pool.submit(_run_batch, batch) for batch in _batches(tasks, jobs)]
-        for future in concurrent.futures.as_completed(futures):
-            for index, status, killer, count in future.result():
-                outcomes[index] = (status, killer)
-                replays += count
-                done += 1
-            if progress:
-                progress(done, len(tasks))
+    global _WORKER
+    _WORKER = runner  # what a forked worker starts with
+    try:
+        with process_pool(min(jobs, len(tasks)), _start_worker, start_worker) as pool:
+            futures = [pool.submit(_run_batch, batch) for batch in _batches(tasks, jobs)]
+            for future in concurrent.futures.as_completed(futures):
+                for index, status, killer, count in future.result():
+                    outcomes[index] = (status, killer)
+                    replays += count
+                    done += 1
+                if progress:
+                    progress(done, len(tasks))
+    finally:
+        _WORKER = None
     return outcomes, replays
 
 

@@ -44,7 +44,7 @@ class CharacterizeCommand:
         )  # fmt: skip
         parser.add_argument(
             "--budget", type=positive_float, default=60.0, metavar="SECONDS",
-            help="time allowed per target (default 60)",
+            help="time allowed per target for each phase, coverage then the mutant hunt (default 60)",
         )  # fmt: skip
         parser.add_argument(
             "--timeout", type=positive_float, default=1.0, metavar="SECONDS",

@@ -670,7 +670,8 @@ def characterize(
     """Widen the store's net for one target; see the module docstring for the steps.
 
     ``mutants``: after coverage, hunt the mutants the masters let survive (guided runs
-    only), record the strength of the net and save it (when writing).
+    only), record the strength of the net and save it (when writing). ``budget``
+    bounds each phase: coverage, then the hunt.
     """
     started = time.monotonic()
     subject = Subject(resolve(spec))
@@ -683,7 +684,7 @@ def characterize(
         subject,
         recorded,
         max_examples=max_examples,
-        budget=budget * (0.4 if hunting else 1.0),
+        budget=budget,
         timeout=timeout,
         seed=seed,
         guided=guided,
@@ -696,7 +697,7 @@ def characterize(
             subject,
             explorer,
             report,
-            deadline=started + budget,
+            deadline=time.monotonic() + budget,
             timeout=timeout,
             seed=seed,
             progress=progress,

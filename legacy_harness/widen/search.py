@@ -599,8 +599,14 @@ class MutantSearch:
         run()
 
     def unkilled(self) -> dict[str, str]:
-        """Mutant key -> why, for every mutant still alive."""
-        return {hunt.mutant.key: hunt.why() for hunt in self.alive}
+        """Mutant key -> why, for the living mutants the search got to: reached where
+        they flip (or, off any comparison, reached at all) and still not told apart.
+        One the search never got to is a hole in the net, not a presumed equivalent."""
+        return {
+            hunt.mutant.key: hunt.why()
+            for hunt in self.alive
+            if hunt.tried and (hunt.goal is None or hunt.best == 0)
+        }
 
 
 @contextmanager

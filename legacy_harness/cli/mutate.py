@@ -51,7 +51,7 @@ class MutateCommand:
     below ``--fail-under``."""
 
     name: ClassVar[str] = "mutate"
-    help: ClassVar[str] = "mutation testing: the strength report of the masters"
+    help: ClassVar[str] = "mutation testing: which small changes would the masters miss"
     description: ClassVar[str] = (
         "Mutation testing on the masters: make each small change to the target (comparison"
         " flips, constants +/-1, and/or swaps, deleted statements), replay the cases that"

@@ -138,7 +138,7 @@ def test_acceptance_legacy_rules_record_characterize_full_coverage_no_survivors(
     assert done.returncode == 0, done.stderr
     done = run(project, "coverage", "--no-missing")
     assert "eligibility:eligibility  58.9%" in done.stdout, done.stdout
-    done = run(project, "characterize", *targets, "--max-examples", "100", "--budget", "20")
+    done = run(project, "characterize", *targets, "--max-examples", "100", "--budget", "60")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "coverage 58.9% -> 100.0%" in done.stdout, done.stdout
     done = run(project, "coverage", "--fail-under", "100")
@@ -300,6 +300,8 @@ def test_changed_runs_only_the_mutants_on_lines_changed_since_a_ref(tmp_path: Pa
     (project / "run.py").write_text(
         "from rules import check\nfor x in (1, 4, 10, 11):\n    check(x, True)\n"
     )
+    with pytest.raises(HarnessError, match="is not in a git checkout; drop --changed"):
+        changed_lines(str(project / "rules.py"), "HEAD")
     git(project, "init", "-q")
     git(project, "add", ".")
     git(project, "commit", "-qm", "rules")

@@ -609,6 +609,10 @@ def changed_lines(filename: str, ref: str) -> set[int]:
         except OSError as error:
             raise HarnessError(f"--changed needs git, which cannot run ({error})") from None
 
+    if git("rev-parse", "--is-inside-work-tree").returncode != 0:
+        raise HarnessError(
+            f"--changed {ref}: {folder} is not in a git checkout; drop --changed to mutate every line"
+        )
     if git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
         raise HarnessError(
             f"--changed {ref}: git knows no such commit in {folder}; pass a branch, tag or commit"

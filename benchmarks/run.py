@@ -32,6 +32,7 @@ BENCHMARKS = (
     "check_speed",
     "stochastic_calibration",
     "cli_startup",
+    "mutation_speed",
 )
 
 
@@ -85,6 +86,11 @@ def main() -> int:
 
         if not record_overhead.monkeytype_available():
             print(record_overhead.MONKEYTYPE_MISSING)
+    if "mutation_speed" in names:
+        import mutation_speed
+
+        if mutation_speed.mutmut_command() is None:
+            print(mutation_speed.MUTMUT_MISSING)
     rows, errors = run(names, args.quick)
     print()
     print(format_table(rows, errors))

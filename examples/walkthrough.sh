@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole legacy-harness workflow on the bundled examples, in a temporary copy:
-# record, verify, coverage, characterize, refactor with --verify, review, check; then
-# hermetic replay of a job that uses a database, the clock, HTTP and files.
+# record, verify, coverage, characterize, mutate, refactor with --verify, review, check;
+# then hermetic replay of a job that uses a database, the clock, HTTP and files.
 #
 #   bash examples/walkthrough.sh            # needs legacy-harness installed (pip install .)
 #   bash examples/walkthrough.sh WORKDIR    # keep the copy in WORKDIR to look around
@@ -32,10 +32,16 @@ step legacy-harness verify
 step legacy-harness coverage
 
 # Fill the holes: Hypothesis generates inputs and records those that reach new code,
-# plus boundary cases around the comparisons. Coverage is then 100%.
+# plus boundary cases around the comparisons. Coverage is then 100%. Then it hunts the
+# mutants the masters let survive and records the inputs that kill them.
 step legacy-harness characterize --target billing:compute_invoice --target shop:Cart.checkout \
     --max-examples 100 --budget 20
 step legacy-harness coverage --fail-under 100
+
+# Coverage is not strength. The strength report: per target the mutants (small changes
+# to the code), how many the masters kill, the equivalent ones (named, with why) and
+# the survivors with their lines. Saved to tests/golden/.legacy-harness/mutation.json.
+step legacy-harness mutate --target billing:compute_invoice --target shop:Cart.checkout --jobs 2
 
 # Refactor in a safe step: the volume-discount block becomes a function. --verify
 # replays the masters before and after, and would restore the file if anything changed.

@@ -91,9 +91,31 @@ def test_recorded_cases_win_over_generated_and_boundaries_can_be_kept(
     ]
     assert generated
     lean = plan(session, target)
-    assert all(s.case.meta["origin"] == "recorded" for s in lean.keep)
+    # recorded cases, and the generated ones kept because they kill a mutant
+    assert all(s.case.meta["origin"] == "recorded" or s.case.meta.get("kills") for s in lean.keep)
     with_boundaries = plan(session, target, keep_boundary=True)
     boundary = [s for s in generated if str(s.case.meta.get("why", "")).startswith("boundary")]  # type: ignore[union-attr]
     kept = {s.case.id for s in with_boundaries.keep}
     assert boundary and {s.case.id for s in boundary} <= kept  # type: ignore[union-attr]
     assert with_boundaries.after > lean.after
+
+
+def test_cases_kept_for_killing_mutants_survive_minimize(
+    store: tuple[str, VerifySession],
+) -> None:
+    from legacy_harness.widen.strength import run_mutants
+
+    target, session = store
+    report = characterize(session, target, max_examples=40, budget=20, seed=2)
+    assert report.mutant_calls > 0, report.render()
+    kills = {
+        s.case.id: set(s.case.meta["kills"])  # type: ignore[union-attr]
+        for s in session.store.iter_cases([target])
+        if s.case.meta.get("kills")  # type: ignore[union-attr]
+    }
+    minimize_plan = plan(session, target)
+    assert set(kills) <= {s.case.id for s in minimize_plan.keep}
+    apply(session, minimize_plan)
+    after = run_mutants(session, target)
+    killed = {r.mutant.key for r in after.results if r.killer}
+    assert set().union(*kills.values()) <= killed  # what they were kept for still dies

@@ -3,6 +3,7 @@ the legacy_rules example (record a typical day, characterize, then every mutant 
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,8 @@ from legacy_harness.config import Config
 from legacy_harness.errors import HarnessError
 from legacy_harness.record.recorder import Recorder
 from legacy_harness.verify import VerifySession
-from legacy_harness.widen.mutate import mutant_code, mutants_of, run_mutants
+from legacy_harness.widen.mutate import mutant_code, mutants_of
+from legacy_harness.widen.strength import MutantStatus, run_mutants
 
 REPO = Path(__file__).resolve().parent.parent
 RULES = REPO / "examples" / "legacy_rules"
@@ -136,7 +138,7 @@ def test_acceptance_legacy_rules_record_characterize_full_coverage_no_survivors(
     assert done.returncode == 0, done.stderr
     done = run(project, "coverage", "--no-missing")
     assert "eligibility:eligibility  58.9%" in done.stdout, done.stdout
-    done = run(project, "characterize", *targets, "--max-examples", "100", "--budget", "20")
+    done = run(project, "characterize", *targets, "--max-examples", "100", "--budget", "60")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "coverage 58.9% -> 100.0%" in done.stdout, done.stdout
     done = run(project, "coverage", "--fail-under", "100")
@@ -146,7 +148,7 @@ def test_acceptance_legacy_rules_record_characterize_full_coverage_no_survivors(
     assert done.returncode == 0, done.stdout + done.stderr
     assert "eligibility:eligibility: 133 of 133 mutants killed (100.0%)" in done.stdout
     assert "eligibility:risk_band: 17 of 17 mutants killed (100.0%)" in done.stdout
-    assert "survived" not in done.stdout
+    assert "survived line" not in done.stdout and "survived 0" in done.stdout
     done = run(project, "verify")
     assert done.returncode == 0, done.stdout
     done = run(project, "minimize", "--keep-boundary")
@@ -182,7 +184,7 @@ def test_defaults_naming_module_globals_compile_in_the_module_namespace(
     finally:
         recorder.stop()
     report = run_mutants(session, spec)
-    assert not [r for r in report.results if r.status == "invalid"]
+    assert not [r for r in report.results if r.status == MutantStatus.INVALID]
     assert report.killed >= 1 and report.total >= 4
     assert module.priced.__defaults__ == (0.2, module.random)  # the module is untouched
 
@@ -195,3 +197,229 @@ def test_mutate_refuses_when_masters_already_fail(module: ModuleType, tmp_path: 
             run_mutants(session, f"{module.__name__}:check")
     finally:
         module.LIMIT = 10
+
+
+# -- equivalence, selection, parallel and incremental runs, the saved scores --------
+
+DEAD = """
+def f(x):
+    if x > 0:
+        return x
+    return -x
+    print(7)
+"""
+
+
+def record_calls(session: VerifySession, spec: str, calls: Callable[[], object]) -> None:
+    recorder = Recorder([spec], session.store)
+    recorder.start()
+    try:
+        calls()
+    finally:
+        recorder.stop()
+
+
+def open_session(tmp_path: Path) -> VerifySession:
+    return VerifySession.open(
+        Config(root=tmp_path, store=tmp_path / "golden", pythonpath=(tmp_path,))
+    )
+
+
+def test_mutants_with_the_originals_bytecode_are_named_equivalent_and_not_run(
+    make_module: Callable[..., ModuleType], tmp_path: Path
+) -> None:
+    module = make_module(DEAD)
+    spec = f"{module.__name__}:f"
+    session = open_session(tmp_path)
+    record_calls(session, spec, lambda: [module.f(x) for x in (-3, 0, 1, 4)])
+    report = run_mutants(session, spec)
+    equivalent = {(r.mutant.description, r.why) for r in report.equivalents}
+    same = "compiles to the same bytecode as the original"
+    assert equivalent == {("7 -> 8", same), ("7 -> 6", same)}
+    assert all(r.status == MutantStatus.EQUIVALENT for r in report.equivalents)
+    # `> -> >=` and `0 -> -1` differ only at 0, where x and -x agree, and dead code is
+    # never run: survivors no replay can kill, but only a search can say so
+    survivors = {(m.line, m.description) for m in report.survivors}
+    assert survivors == {(3, "> -> >="), (3, "0 -> -1"), (6, "delete print(7)")}
+    assert report.total == report.mutants - 2 and report.score < 100
+    text = report.render(module.__file__)
+    assert "equivalent line 6 (7 -> 8): print(7)" in text
+    assert f"    {same}" in text
+
+
+def test_only_the_cases_that_run_a_mutants_lines_are_replayed(
+    make_module: Callable[..., ModuleType], tmp_path: Path
+) -> None:
+    module = make_module(SOURCE)
+    spec = f"{module.__name__}:check"
+    session = open_session(tmp_path)
+    # every case takes the `x >= LIMIT and flag` path: line 10 is never run
+    record_calls(session, spec, lambda: [module.check(x, True) for x in (10, 11, 20, 30)])
+    report = run_mutants(session, spec)
+    unreached = [r for r in report.results if r.why.startswith("no case runs line 10")]
+    assert unreached and all(r.status == MutantStatus.SURVIVED for r in unreached)
+    assert all(r.mutant.line == 10 for r in unreached)
+    # each judged mutant is replayed at most against all four cases, and the unreached
+    # ones against none
+    judged = [r for r in report.results if r.status in (MutantStatus.KILLED, MutantStatus.SURVIVED)]
+    assert report.replays <= 4 * (len(judged) - len(unreached))
+
+
+def test_jobs_give_the_same_verdicts_as_one_process(module: ModuleType, tmp_path: Path) -> None:
+    session = session_with(
+        module,
+        tmp_path,
+        lambda: [module.check(x, f) for x in (1, 4, 10, 11) for f in (True, False)],
+    )
+    spec = f"{module.__name__}:check"
+    alone = run_mutants(session, spec)
+    seen: list[tuple[int, int]] = []
+    parallel = run_mutants(session, spec, jobs=2, progress=lambda d, t: seen.append((d, t)))
+    assert [(r.mutant.index, r.status) for r in parallel.results] == [
+        (r.mutant.index, r.status) for r in alone.results
+    ]
+    assert parallel.jobs == 2 and seen[-1][0] == seen[-1][1]
+    assert module.check(10, True) == "high"  # the parent's code was never swapped
+
+
+def git(folder: Path, *args: str) -> None:
+    import subprocess
+
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=folder, check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def test_changed_runs_only_the_mutants_on_lines_changed_since_a_ref(tmp_path: Path) -> None:
+    from legacy_harness.widen.strength import changed_lines
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "rules.py").write_text(SOURCE)
+    (project / "run.py").write_text(
+        "from rules import check\nfor x in (1, 4, 10, 11):\n    check(x, True)\n"
+    )
+    with pytest.raises(HarnessError, match="is not in a git checkout; drop --changed"):
+        changed_lines(str(project / "rules.py"), "HEAD")
+    git(project, "init", "-q")
+    git(project, "add", ".")
+    git(project, "commit", "-qm", "rules")
+    assert changed_lines(str(project / "rules.py"), "HEAD") == set()
+    (project / "rules.py").write_text(SOURCE.replace('return "high"', 'return "HIGH"'))
+    assert changed_lines(str(project / "rules.py"), "HEAD") == {9}
+    with pytest.raises(HarnessError, match="--changed nosuchref: git knows no such commit"):
+        changed_lines(str(project / "rules.py"), "nosuchref")
+    with pytest.raises(HarnessError, match="not a git ref"):
+        changed_lines(str(project / "rules.py"), "--output=x")
+
+    assert run(project, "record", "-t", "rules:check", "--", "run.py").returncode == 0
+    done = run(project, "mutate", "--changed", "HEAD")
+    assert done.returncode == 0, done.stderr
+    assert "on lines changed since HEAD" in done.stdout, done.stdout
+    assert "mutants 1, killed 1" in done.stdout  # `delete return "HIGH"` only
+    assert "mutants on unchanged lines not run" in done.stdout
+    assert not (project / "tests" / "golden" / ".legacy-harness").exists()  # partial: not saved
+    done = run(project, "mutate", "--changed", "HEAD", "-t", "rules:Counter.bump")
+    assert "rules:Counter.bump: no line changed since HEAD" in done.stdout, done.stdout
+
+
+def test_the_saved_scores_file_is_stable_and_carries_search_verdicts(
+    make_module: Callable[..., ModuleType], tmp_path: Path
+) -> None:
+    from legacy_harness.record.targets import source_hash
+    from legacy_harness.widen.strength import (
+        MUTATION_FILE,
+        claims_for,
+        read_scores,
+        write_scores,
+    )
+
+    module = make_module(DEAD)
+    spec = f"{module.__name__}:f"
+    session = open_session(tmp_path)
+    record_calls(session, spec, lambda: [module.f(x) for x in (-3, 4)])
+    report = run_mutants(session, spec)
+    path = write_scores(session.store.root, [report], {spec: module.__file__})
+    assert path == session.store.root / MUTATION_FILE
+    first = path.read_bytes()
+    write_scores(session.store.root, [run_mutants(session, spec)], {spec: module.__file__})
+    assert path.read_bytes() == first  # an unchanged net rewrites no byte
+    data = json.loads(first)
+    entry = data["targets"][spec]
+    assert data["format"] == 1
+    assert entry["source_hash"] == source_hash(module.f) and entry["cases"] == 2
+    assert {"mutants", "killed", "equivalent", "survived", "score", "survivors"} <= set(entry)
+    survivor = entry["survivors"][0]
+    assert {"line", "column", "operator", "description", "source"} <= set(survivor)
+
+    # a survivor characterize searched and could not kill is named, not counted
+    entry["equivalents"].append({**survivor, "kind": "unkilled", "why": "no input told it apart"})
+    claims = claims_for(entry, source_hash(module.f))
+    assert list(claims.values()) == ["no input told it apart"]
+    again = run_mutants(session, spec, claims=claims)
+    unkilled = [r for r in again.results if r.status == MutantStatus.UNKILLED]
+    assert [r.why for r in unkilled] == ["no input told it apart"]
+    assert len(again.survivors) == len(report.survivors) - 1
+    assert claims_for(entry, "another source") == {}  # the code moved: claims lapse
+
+    # the file is data from the repository: a bad one is named and not trusted
+    path.write_text("{not json")
+    assert read_scores(session.store.root)[1].startswith(f"{path}: cannot be read")
+    path.write_text(json.dumps({"targets": ["x"]}))
+    assert "not a table of targets" in str(read_scores(session.store.root)[1])
+
+
+def test_scores_are_not_written_through_a_link(
+    make_module: Callable[..., ModuleType], tmp_path: Path
+) -> None:
+    from legacy_harness.widen.strength import write_scores
+
+    module = make_module(DEAD)
+    spec = f"{module.__name__}:f"
+    session = open_session(tmp_path)
+    record_calls(session, spec, lambda: module.f(2))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (session.store.root / ".legacy-harness").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(HarnessError, match="symbolic link; refusing"):
+        write_scores(session.store.root, [run_mutants(session, spec)], {})
+    assert not list(outside.iterdir())
+
+
+def test_mutate_prints_json_and_saves_every_target_of_the_store(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "rules.py").write_text(SOURCE)
+    (project / "run.py").write_text("from rules import check\ncheck(20, True)\ncheck(1, False)\n")
+    assert run(project, "record", "-t", "rules:check", "--", "run.py").returncode == 0
+    done = run(project, "mutate", "--format", "json", "--jobs", "2")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    entry = data["targets"][0]
+    assert entry["target"] == "rules:check" and entry["survived"] > 0
+    assert any(s["source"] == "if x >= LIMIT and flag:" for s in entry["survivors"])
+    saved = json.loads(Path(data["saved"]).read_text())
+    assert saved["targets"]["rules:check"] == entry
+    done = run(project, "mutate", "--fail-under", "100")
+    assert done.returncode == 1 and "survived line 8 (>= -> >)" in done.stdout
+
+
+def test_a_hand_written_suite_is_measured_the_same_way(module: ModuleType) -> None:
+    from legacy_harness.widen.strength import run_suite
+
+    def test_high() -> None:
+        assert module.check(20, True) == "high"
+
+    def test_low() -> None:
+        assert module.check(1, False) == "low"
+
+    report = run_suite(f"{module.__name__}:check", [test_high, test_low])
+    assert report.cases == 2 and 0 < report.killed < report.total
+    assert {r.killer for r in report.results if r.killer} <= {"test_high", "test_low"}
+
+    def test_wrong() -> None:
+        assert module.check(20, True) == "low"
+
+    with pytest.raises(HarnessError, match="1 of 1 tests of .* already fail \\(test_wrong\\)"):
+        run_suite(f"{module.__name__}:check", [test_wrong])

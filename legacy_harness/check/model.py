@@ -45,6 +45,7 @@ class PolicyKind(Vocabulary):
     SECRET = "secret"
     COVERAGE = "coverage"
     DOCS = "docs"
+    MUTATION = "mutation"
 
 
 #: ``[tool.legacy_harness.check]`` keys.

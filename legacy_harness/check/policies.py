@@ -1,8 +1,9 @@
 """The gate's policies: is the net sound although behaviour did not change?
 
-Three policies, each a pure function of what the verify pass found: every case was
-reviewed by a person, no golden file holds a secret, and replaying the masters covers
-enough of the targets' code. Each failure says what to run or configure to fix it.
+Four policies, each a pure function of what the verify pass found: every case was
+reviewed by a person, no golden file holds a secret, replaying the masters covers
+enough of the targets' code, and the masters kill enough mutants of it (coverage is not
+strength). Each failure says what to run or configure to fix it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ __all__ = [
     "docs_policy",
     "find_secrets",
     "measure",
+    "measure_mutation",
+    "mutation_policy",
     "secrets_policy",
     "unreviewed_policy",
 ]
@@ -120,6 +123,39 @@ def docs_policy(folder: str, stale: list[str]) -> list[PolicyFailure]:
     ]
 
 
+def mutation_policy(scores: list[dict[str, Any]], minimum: float) -> list[PolicyFailure]:
+    """One failure per target whose masters kill less than ``minimum`` percent of the
+    mutants counted (equivalent ones are not), listing its survivors with their lines."""
+    failures = []
+    for entry in scores:
+        if entry.get("problem"):
+            failures.append(
+                PolicyFailure(
+                    PolicyKind.MUTATION,
+                    entry["target"],
+                    f"{entry['target']}: no mutation score ({entry['problem']})",
+                )
+            )
+            continue
+        if float(entry["score"]) >= minimum:
+            continue
+        failures.append(
+            PolicyFailure(
+                PolicyKind.MUTATION,
+                entry["target"],
+                f"the masters of {entry['target']} kill {entry['killed']} of"
+                f" {entry['killed'] + entry['survived']} mutants ({entry['score']:.1f}%), below"
+                f" the required {minimum:g}%; widen the net (legacy-harness characterize"
+                f" --target {entry['target']}) or lower --min-mutation-score",
+                details=[
+                    f"survived line {item['line']} ({item['description']}): {item['source']}"
+                    for item in entry.get("survivors", [])
+                ],
+            )
+        )
+    return failures
+
+
 def apply_policies(
     cases: list[CaseCheck], options: CheckOptions, coverage: dict[str, Any] | None
 ) -> list[PolicyFailure]:
@@ -129,6 +165,50 @@ def apply_policies(
     if coverage is not None and options.min_coverage is not None:
         failures += coverage_policy(coverage, options.min_coverage)
     return failures
+
+
+def measure_mutation(config: Config, *, jobs: int = 1, printed: Any = None) -> list[dict[str, Any]]:
+    """The strength of every target's masters, computed here and now: never read from
+    the store's saved scores, which arrive in pull requests like any golden file. Only
+    the search verdicts saved there for today's source (survivors no search could kill)
+    are shown apart, as ``mutate`` shows them. ``printed``: a stream for the strength
+    report. Targets whose masters already fail are left to the verify verdict."""
+    try:
+        from legacy_harness.widen.strength import claims_for, read_scores, run_mutants
+    except ImportError as error:
+        raise ConfigError(
+            f"--min-mutation-score needs legacy_harness.widen.strength, which is not available"
+            f" ({error}); drop --min-mutation-score or update legacy-harness"
+        ) from None
+    from legacy_harness.errors import HarnessError
+    from legacy_harness.record.targets import resolve, source_hash
+    from legacy_harness.verify import VerifySession
+
+    session = VerifySession.open(config)
+    saved, _ = read_scores(session.store.root)
+    scores: list[dict[str, Any]] = []
+    for target in session.store.targets():
+        try:
+            function = resolve(target).function
+        except TargetError:
+            continue  # reported as a master error
+        try:
+            report = run_mutants(
+                session,
+                target,
+                jobs=jobs,
+                claims=claims_for(saved.get(target), source_hash(function)),
+            )
+        except HarnessError as error:
+            if "already fail" in str(error):
+                continue  # the verify verdict fails the run already
+            scores.append({"target": target, "problem": str(error)})
+            continue
+        filename = getattr(getattr(function, "__code__", None), "co_filename", None)
+        if printed is not None:
+            printed.write(report.render(filename) + "\n")
+        scores.append(report.to_data(filename))
+    return scores
 
 
 def measure(config: Config) -> dict[str, Any]:

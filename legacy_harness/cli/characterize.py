@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar
 
 from legacy_harness.cli.command import Command
 from legacy_harness.cli.support import open_session, positive_float, store_option, target_option
 from legacy_harness.config import Config
 from legacy_harness.errors import ConfigError
 from legacy_harness.outcomes import ExitCode
+
+if TYPE_CHECKING:
+    from legacy_harness.terminal import Progress
 
 
 class CharacterizeCommand:
@@ -23,8 +27,12 @@ class CharacterizeCommand:
         "Generate inputs with Hypothesis (strategies from registered strategies, type hints,"
         " recorded values and the constants the target compares against) and record a case,"
         " marked origin: generated, for each input that reaches code the store does not yet"
-        " cover, plus boundary cases around the target's comparisons. Calls that hang or do"
-        " I/O stop the target and are reported."
+        " cover, plus boundary cases around the target's comparisons. Then, since coverage is"
+        " not strength, hunt the mutants the masters let survive (inputs set where each"
+        " comparison flips, inside objects held in self or in arguments) and record each"
+        " call that kills one; the net's strength is saved to"
+        " <store>/.legacy-harness/mutation.json. Calls that hang or do I/O stop the target"
+        " and are reported."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -36,7 +44,7 @@ class CharacterizeCommand:
         )  # fmt: skip
         parser.add_argument(
             "--budget", type=positive_float, default=60.0, metavar="SECONDS",
-            help="time allowed per target (default 60)",
+            help="time allowed per target for each phase, coverage then the mutant hunt (default 60)",
         )  # fmt: skip
         parser.add_argument(
             "--timeout", type=positive_float, default=1.0, metavar="SECONDS",
@@ -50,11 +58,16 @@ class CharacterizeCommand:
             help="import MODULE first; it registers strategies with legacy_harness.strategies.register",
         )  # fmt: skip
         parser.add_argument(
+            "--no-mutants", action="store_true",
+            help="stop at coverage: do not hunt the mutants the masters let survive",
+        )  # fmt: skip
+        parser.add_argument(
             "--dry-run", action="store_true", help="report what would be recorded, write nothing"
         )
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
         from legacy_harness.record.targets import resolve
+        from legacy_harness.terminal import Progress
         from legacy_harness.widen.characterize import characterize
         from legacy_harness.widen.measure import measure_coverage
 
@@ -73,15 +86,21 @@ class CharacterizeCommand:
         before = {e.target: e for e in measure_coverage(session, with_cases).targets}
         stopped = False
         for spec in targets:
-            report = characterize(
-                session,
-                spec,
-                max_examples=args.max_examples,
-                budget=args.budget,
-                timeout=args.timeout,
-                seed=args.seed,
-                write=not args.dry_run,
-            )
+            bar = Progress.for_terminal(f"characterize {spec}", None)
+            try:
+                report = characterize(
+                    session,
+                    spec,
+                    max_examples=args.max_examples,
+                    budget=args.budget,
+                    timeout=args.timeout,
+                    seed=args.seed,
+                    write=not args.dry_run,
+                    mutants=not args.no_mutants,
+                    progress=_stepper(bar, f"characterize {spec}"),
+                )
+            finally:
+                bar.close()
             print(report.render())
             stopped = stopped or report.problem is not None
         if args.dry_run:
@@ -99,6 +118,16 @@ class CharacterizeCommand:
             print("some targets were stopped early; see 'stopped:' above", file=sys.stderr)
         print("review generated cases like recorded ones: they have meta.origin = generated")
         return ExitCode.SAME
+
+
+def _stepper(bar: Progress, what: str) -> Callable[[str], None]:
+    """Shows each step of a target's run on the progress line."""
+
+    def step(text: str) -> None:
+        bar.what = f"{what}: {text}"
+        bar.advance(0)
+
+    return step
 
 
 COMMAND: Command = CharacterizeCommand()

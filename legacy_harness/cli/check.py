@@ -26,14 +26,16 @@ DESCRIPTION = (
     "Verify every golden master (in parallel) and enforce the project's policies: the"
     " gate a CI job runs. Fails on changed behaviour, masters that cannot be loaded,"
     " replayed or whose target disappeared, cases recorded but not reviewed, golden files"
-    " that contain secrets, coverage below --min-coverage, and an empty store."
+    " that contain secrets, coverage below --min-coverage, a mutation score below"
+    " --min-mutation-score, and an empty store."
 )
 
 EPILOG = (
     "Exit codes: 0 pass; 1 behaviour changed; 2 configuration or master errors (a golden"
     " file cannot be loaded, its target disappeared, or it cannot be replayed);"
     " 3 policy failures (coverage below the threshold, unreviewed cases, secrets in golden"
-    " files, stale behaviour pages with --docs); 5 no cases to check (unless --allow-empty). When several apply, the first of"
+    " files, stale behaviour pages with --docs, a mutation score below --min-mutation-score);"
+    " 5 no cases to check (unless --allow-empty). When several apply, the first of"
     " 2, 1, 5, 3 that applies is the exit code. Defaults come from"
     " [tool.legacy_harness.check] in pyproject.toml."
 )
@@ -69,6 +71,11 @@ class CheckCommand:
         parser.add_argument(
             "--min-coverage", type=percent, metavar="PCT",
             help="fail (exit 3) when replaying the masters covers less than PCT%% of the targets' code",
+        )  # fmt: skip
+        parser.add_argument(
+            "--min-mutation-score", type=percent, metavar="PCT",
+            help="fail (exit 3) when a target's masters kill less than PCT%% of its mutants"
+            " (equivalent ones not counted); prints the strength report",
         )  # fmt: skip
         parser.add_argument(
             "--jobs", "-j", type=_jobs, metavar="N",
@@ -118,6 +125,13 @@ class CheckCommand:
         report = run_check(config, options, progress)
         if progress:
             progress.finish()
+        if args.min_mutation_score is not None:
+            from legacy_harness.check.policies import measure_mutation, mutation_policy
+
+            # the strength report goes with the text report; other formats stay parseable
+            printed = sys.stdout if args.format == "text" else sys.stderr
+            scores = measure_mutation(config, jobs=options.jobs, printed=printed)
+            report.policy += mutation_policy(scores, args.min_mutation_score)
         if args.junit_xml:
             write_report(report, "junit", Path(args.junit_xml))
         reporter.report(report, sys.stdout)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
 from typing import ClassVar
 
 from legacy_harness.cli.command import Command
@@ -10,27 +14,58 @@ from legacy_harness.cli.support import (
     open_session,
     percent,
     positive_float,
+    shown,
     store_option,
-    target_option,
 )
 from legacy_harness.config import Config
+from legacy_harness.errors import ConfigError
 from legacy_harness.outcomes import ExitCode
 
 
+def jobs_argument(text: str) -> int:
+    """``--jobs N``: N worker processes; 0 means one per CPU."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 (one per CPU) or more")
+    return value or (os.cpu_count() or 1)
+
+
+def progress_line(what: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A progress callback for the terminal (silent elsewhere), and its closer."""
+    from legacy_harness.terminal import Progress
+
+    bar = Progress.for_terminal(what, None)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.advance(done - bar.done)
+
+    return update, bar.close
+
+
 class MutateCommand:
-    """``mutate --target MOD:QUALNAME``: exit 1 when a score is below ``--fail-under``."""
+    """``mutate [--target MOD:QUALNAME]``: the strength report; exit 1 when a score is
+    below ``--fail-under``."""
 
     name: ClassVar[str] = "mutate"
     help: ClassVar[str] = "mutation testing: which small changes would the masters miss"
     description: ClassVar[str] = (
         "Mutation testing on the masters: make each small change to the target (comparison"
-        " flips, constants +/-1, and/or swaps, deleted statements), replay every case against"
-        " it, and print the score and the surviving mutants with their lines. A survivor is a"
-        " hole in the net, or a change no input can observe (an equivalent mutant)."
+        " flips, constants +/-1, and/or swaps, deleted statements), replay the cases that"
+        " run the changed line, and print per target the mutants, killed, equivalent (same"
+        " bytecode as the original or another mutant, or no characterize search could kill"
+        " them) and surviving mutants with their lines. A full run is saved to"
+        " <store>/.legacy-harness/mutation.json."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        target_option(parser, "the function or method to mutate (repeatable)")
+        parser.add_argument(
+            "--target", "-t", action="append", default=[], metavar="MOD:QUALNAME",
+            help="the function or method to mutate (repeatable; default: every target in the store)",
+        )  # fmt: skip
         store_option(parser)
         parser.add_argument(
             "--timeout", type=positive_float, default=2.0, metavar="SECONDS",
@@ -40,19 +75,87 @@ class MutateCommand:
             "--fail-under", type=percent, metavar="PCT",
             help="exit 1 when a target's mutation score is below PCT",
         )  # fmt: skip
+        parser.add_argument(
+            "--jobs", "-j", type=jobs_argument, default=1, metavar="N",
+            help="run mutants in N processes (default 1; 0 = one per CPU)",
+        )  # fmt: skip
+        parser.add_argument(
+            "--changed", metavar="REF",
+            help="only mutants on lines changed since git REF (a branch, tag or commit);"
+            " such a partial run is not saved",
+        )  # fmt: skip
+        parser.add_argument(
+            "--format", choices=("text", "json"), default="text",
+            help="text: the strength report; json: the same as data",
+        )  # fmt: skip
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
-        from legacy_harness.record.targets import resolve
-        from legacy_harness.widen.mutate import run_mutants
+        from legacy_harness.record.targets import resolve, source_hash
+        from legacy_harness.widen.probe import region_of
+        from legacy_harness.widen.strength import (
+            changed_lines,
+            claims_for,
+            read_scores,
+            run_mutants,
+            write_scores,
+        )
 
         session = open_session(config, "mutate")
-        failed = False
-        for spec in args.target:
+        specs = [str(resolve(t).spec) for t in args.target] or session.store.targets()
+        if not specs:
+            raise ConfigError(
+                f"legacy-harness mutate: the store {session.store.root} has no cases; record first"
+            )
+        saved, problem = read_scores(session.store.root)
+        if problem:
+            print(f"legacy-harness mutate: {problem}", file=sys.stderr)
+        text = args.format == "text"
+        reports = []
+        filenames: dict[str, str] = {}
+        for spec in specs:
             target = resolve(spec)
-            report = run_mutants(session, str(target.spec), timeout=args.timeout)
-            print(report.render(target.function.__code__.co_filename))
-            if args.fail_under is not None and report.score < args.fail_under:
-                failed = True
+            filename = target.function.__code__.co_filename
+            filenames[spec] = filename
+            changed = None
+            if args.changed:
+                region = region_of(target)
+                changed = changed_lines(filename, args.changed)
+                if not any(region.contains(line) for line in changed):
+                    if text:
+                        print(f"{spec}: no line changed since {args.changed}")
+                    continue
+            update, close = progress_line(f"mutating {spec}")
+            try:
+                report = run_mutants(
+                    session,
+                    spec,
+                    timeout=args.timeout,
+                    jobs=args.jobs,
+                    changed=changed,
+                    claims=claims_for(saved.get(spec), source_hash(target.function)),
+                    progress=update,
+                )
+            finally:
+                close()
+            if args.changed:
+                report.scope = f"lines changed since {args.changed}"
+            reports.append(report)
+            if text:
+                print(report.render(filename))
+        written = None
+        if any(report.scope is None for report in reports):
+            written = write_scores(session.store.root, reports, filenames)
+            if text:
+                print(f"saved to {shown(written)}")
+        if not text:
+            data = {
+                "targets": [r.to_data(filenames[r.target]) for r in reports],
+                "saved": str(written) if written else None,
+            }
+            print(json.dumps(data, indent=2))
+        failed = args.fail_under is not None and any(
+            report.score < args.fail_under for report in reports
+        )
         return ExitCode.CHANGED if failed else ExitCode.SAME
 
 

@@ -12,7 +12,13 @@ The loop, per target:
    reaches it and try the values on both sides of the constant. When the target answers
    differently across them the comparison is live on that path, and the calls are kept:
    exactly the cases that tell ``>=`` from ``>`` and 18 from 17 or 19;
-4. record the kept calls through the recorder, as ``origin: generated`` cases.
+4. mutant search (:mod:`.search`): coverage is not the stopping rule. The mutants the
+   masters let survive (:mod:`.strength`) are hunted with inputs that sit where each
+   one flips, and each call that kills one is kept;
+5. record the kept calls through the recorder, as ``origin: generated`` cases; each
+   case kept for mutants says which it kills (``meta.kills``, confirmed by replay), and
+   the strength of the net after it, with the survivors no search could kill, goes to
+   ``<store>/.legacy-harness/mutation.json``.
 
 Every call first runs in a probe: traced, time-limited, with files, sockets and
 processes refused. A target that hangs or does I/O is reported and left alone.
@@ -24,7 +30,6 @@ import copy
 import inspect
 import io
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
@@ -35,12 +40,11 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from legacy_harness.errors import GoldenFileError, HarnessError
-from legacy_harness.record.observe import encode_inputs, live_inputs
 from legacy_harness.record.recorder import Recorder
-from legacy_harness.record.targets import KIND_CLASSMETHOD, KIND_METHOD, ResolvedTarget, resolve
+from legacy_harness.record.targets import resolve
 from legacy_harness.replay import decode_inputs
-from legacy_harness.store import codec
 from legacy_harness.verify import VerifySession
+from legacy_harness.widen.calls import SELF, Call, Subject, behaviour, copy_call
 from legacy_harness.widen.infer import (
     Comparison,
     Constants,
@@ -52,24 +56,17 @@ from legacy_harness.widen.infer import (
     strategy_for_values,
     type_hints,
 )
-from legacy_harness.widen.probe import Arc, CodeRegion, Probe, probe_call, region_of
-
-SELF = "self"
-
-
-@dataclass
-class Call:
-    """One call of the target: arguments by parameter name, and the instance for methods."""
-
-    arguments: dict[str, Any]
-    instance: Any = None
+from legacy_harness.widen.mutate import Mutant
+from legacy_harness.widen.probe import Arc, Probe, probe_call
+from legacy_harness.widen.strength import MutationReport
 
 
 @dataclass
 class Kept:
     call: Call
     arcs: frozenset[Arc]
-    why: str  # "recorded", "new arcs", "boundary ..."
+    why: str  # "recorded", "new arcs", "boundary ...", "kills mutant ..."
+    kills: tuple[Mutant, ...] = ()
 
 
 @dataclass
@@ -86,6 +83,13 @@ class CharacterizeReport:
     written: dict[str, int] = field(default_factory=dict)  # store write outcome -> count
     problem: str | None = None
     elapsed: float = 0.0
+    #: the masters' strength before the mutant search, and the net's after it
+    before: MutationReport | None = None
+    after: MutationReport | None = None
+    mutant_calls: int = 0  # calls kept because they kill a mutant
+    mutants_hunted: int = 0
+    mutants_killed: int = 0  # by the search, in-process
+    mutant_problem: str | None = None
 
     def render(self) -> str:
         lines = [
@@ -101,83 +105,34 @@ class CharacterizeReport:
             lines.append(
                 "  written: " + ", ".join(f"{n} {k}" for k, n in sorted(self.written.items()) if n)
             )
+        if self.mutants_hunted or self.before or self.after:
+            was = (
+                f"masters killed {self.before.killed} of {self.before.total}"
+                if self.before
+                else "no masters"
+            )
+            lines.append(
+                f"  mutants: {was}; hunted {self.mutants_hunted} survivors, kept"
+                f" {self.mutant_calls} cases killing {self.mutants_killed}"
+            )
+        if self.after:
+            lines.append(
+                f"  now {self.after.killed} of {self.after.total} mutants killed"
+                f" ({self.after.score:.1f}%), {len(self.after.equivalents)} equivalent,"
+                f" {len(self.after.survivors)} survived"
+            )
+            for result in self.after.equivalents:
+                mutant = result.mutant
+                lines.append(
+                    f"  equivalent line {mutant.line} ({mutant.description}): {result.why}"
+                )
+            for mutant in self.after.survivors:
+                lines.append(f"  survived line {mutant.line} ({mutant.description})")
+        if self.mutant_problem:
+            lines.append(f"  mutants: {self.mutant_problem}")
         if self.problem:
             lines.append(f"  stopped: {self.problem}")
         return "\n".join(lines)
-
-
-class Subject:
-    """A resolved target and how to call it with a :class:`Call`."""
-
-    def __init__(self, resolved: ResolvedTarget) -> None:
-        self.resolved = resolved
-        self.spec = str(resolved.spec)
-        self.region: CodeRegion = region_of(resolved)
-        self.has_self = resolved.kind == KIND_METHOD
-        signature = inspect.signature(resolved.function)
-        parameters = list(signature.parameters.values())
-        if resolved.kind in (KIND_METHOD, KIND_CLASSMETHOD):
-            parameters = parameters[1:]
-        self.signature = signature.replace(parameters=parameters)
-        self.parameters = parameters
-
-    def split(self, call: Call) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        bound = inspect.BoundArguments(self.signature, OrderedDict(call.arguments))
-        return bound.args, bound.kwargs
-
-    def invoke(self, function: Callable[..., Any], call: Call) -> Any:
-        args, kwargs = self.split(call)
-        if self.has_self:
-            return function(call.instance, *args, **kwargs)
-        if self.resolved.kind == KIND_CLASSMETHOD:
-            return function(self.resolved.cls, *args, **kwargs)
-        return function(*args, **kwargs)
-
-    def from_inputs(self, inputs: dict[str, Any]) -> Call | None:
-        try:
-            bound = self.signature.bind(*inputs["args"], **inputs["kwargs"])
-        except TypeError:
-            return None  # recorded against another signature
-        return Call(dict(bound.arguments), inputs.get(SELF))
-
-    def case_id(self, call: Call) -> str:
-        """The id the recorder gives this call's case (same encoding, same hash)."""
-        args, kwargs = self.split(call)
-        tree = encode_inputs(live_inputs(args, kwargs, call.instance, self.has_self), {}, [])
-        return codec.tree_hash({"target": self.spec, "inputs": tree})
-
-
-def _copy(call: Call) -> Call:
-    try:
-        return copy.deepcopy(call)
-    except Exception:  # noqa: BLE001 - an uncopyable value: pass it as it is
-        return Call(dict(call.arguments), call.instance)
-
-
-def _encoded(value: Any) -> str:
-    try:
-        return codec.canonical(codec.encode(value, problems=[]))
-    except Exception:  # noqa: BLE001 - fall back to repr for values the codec refuses
-        return repr(value)
-
-
-def _signature(probe: Probe, before: Call, live: Call) -> str | None:
-    """What the call did, as comparable text: the outcome, and the state after the call
-    of each argument (and ``self``) the call changed."""
-    if probe.problem is not None:
-        return None
-    if probe.raised is not None:
-        outcome: Any = ["raised", type(probe.raised).__qualname__, str(probe.raised)]
-    else:
-        outcome = ["returned", probe.returned]
-    changed = {
-        name: value
-        for name, value in live.arguments.items()
-        if _encoded(value) != _encoded(before.arguments.get(name))
-    }
-    if before.instance is not None and _encoded(live.instance) != _encoded(before.instance):
-        changed[SELF] = live.instance
-    return _encoded([outcome, changed])
 
 
 class _Stop(Exception):
@@ -202,7 +157,7 @@ class Explorer:
         return time.monotonic() > self.deadline
 
     def probe(self, call: Call) -> tuple[Probe, Call]:
-        live = _copy(call)
+        live = copy_call(call)
         self.tried += 1
         result = probe_call(
             lambda: self.subject.invoke(self.subject.resolved.function, live),
@@ -442,7 +397,7 @@ def boundary_search(explorer: Explorer, constants: Constants, rounds: int = 4) -
                     if any(line in arc for arc in result.arcs):
                         # only calls that reach the comparison tell its sides apart
                         reaching.append(variant)
-                        signatures.add(_signature(result, variant, live))
+                        signatures.add(behaviour(result, variant, live))
                     if result.arcs - explorer.seen:
                         grew = True
                         explorer.seen |= result.arcs
@@ -567,7 +522,7 @@ def _variant(call: Call, where: Comparison | tuple[str, int], value: Any) -> Cal
 
 
 def record_calls(session: VerifySession, subject: Subject, kept: Sequence[Kept]) -> dict[str, int]:
-    """Step 4: call the target through the recorder for each kept call."""
+    """Step 5: call the target through the recorder for each kept call."""
     recorder = Recorder(
         [subject.spec], session.store, origin="generated", mode="new", max_cases=10**9
     )
@@ -580,34 +535,49 @@ def record_calls(session: VerifySession, subject: Subject, kept: Sequence[Kept])
         for item in kept:
             with redirect_stdout(sink), redirect_stderr(sink):
                 try:
-                    subject.invoke(wrapper, _copy(item.call))
+                    subject.invoke(wrapper, copy_call(item.call))
                 except Exception:  # noqa: BLE001 - raising is a recorded outcome
                     pass
     finally:
         summary = recorder.stop()
-    outcomes = dict(summary.targets[0].outcomes)
-    _annotate(session, subject, kept)
-    return outcomes
+    return dict(summary.targets[0].outcomes)
 
 
-def _annotate(session: VerifySession, subject: Subject, kept: Sequence[Kept]) -> None:
-    """Say in each generated case why it was kept, for the reviewer (``meta.why``)."""
-    reasons: dict[str, str] = {}
+def _ids(subject: Subject, kept: Sequence[Kept]) -> dict[str, Kept]:
+    """The case id each kept call was recorded under (first one wins)."""
+    found: dict[str, Kept] = {}
     for item in kept:
         try:
-            reasons.setdefault(subject.case_id(item.call), item.why)
+            found.setdefault(subject.case_id(item.call), item)
         except Exception:  # noqa: BLE001 - an input the codec cannot hash: no note
             continue
+    return found
+
+
+def _annotate(
+    session: VerifySession,
+    subject: Subject,
+    kept: Sequence[Kept],
+    kills: dict[str, list[Mutant]] | None = None,
+) -> None:
+    """Say in each generated case why it was kept (``meta.why``) and which mutants it
+    kills (``meta.kills``, mutant keys), for the reviewer and for minimize."""
+    by_id = _ids(subject, kept)
     for stored in session.store.iter_cases([subject.spec]):
         if isinstance(stored, GoldenFileError):
             continue
         case = stored.case
-        why = reasons.get(case.id)
-        if why and case.meta.get("origin") == "generated" and case.meta.get("why") != why:
-            case.meta["why"] = why
-            case.blobs = {
-                name: session.store.read_blob(subject.spec, name) for name in _blob_refs(case)
-            }
+        item = by_id.get(case.id)
+        if item is None or case.meta.get("origin") != "generated":
+            continue
+        meta = dict(case.meta)
+        meta["why"] = item.why
+        killed = (kills or {}).get(case.id)
+        if killed:
+            meta["kills"] = [mutant.key for mutant in killed]
+        if meta != case.meta:
+            case.meta = meta
+            # the case's blobs are on disk already: rewriting the file keeps them
             session.store.write(case, overwrite=True)
 
 
@@ -615,6 +585,79 @@ def _blob_refs(case: Any) -> set[str]:
     from legacy_harness.store.disk import case_blob_names
 
     return case_blob_names(case)
+
+
+def _kill_label(kills: Sequence[Mutant]) -> str:
+    first = kills[0]
+    more = f" and {len(kills) - 1} more" if len(kills) > 1 else ""
+    return f"kills mutant line {first.line} ({first.description}){more}"
+
+
+def hunt_mutants(
+    session: VerifySession,
+    subject: Subject,
+    explorer: Explorer,
+    report: CharacterizeReport,
+    *,
+    deadline: float,
+    timeout: float,
+    seed: int,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, str]:
+    """Step 4: the masters' survivors hunted from every call at hand; returns the
+    survivors no search killed (mutant key -> why)."""
+    from legacy_harness.widen.search import MutantSearch
+    from legacy_harness.widen.strength import run_mutants
+
+    try:
+        report.before = run_mutants(session, subject.spec, timeout=max(timeout, 2.0))
+        candidates = list(report.before.survivors)
+    except HarnessError as error:
+        if "no replayable cases" not in str(error):
+            report.mutant_problem = f"not hunted: {error}"
+            return {}
+        from legacy_harness.widen.mutate import mutants_of
+
+        candidates = mutants_of(subject.spec)  # no masters yet: every mutant is alive
+    if not candidates:
+        return {}
+    if progress:
+        progress(f"hunting {len(candidates)} surviving mutants")
+    constants = _constants(subject)
+    search = MutantSearch(
+        subject,
+        candidates,
+        timeout=timeout,
+        deadline=deadline,
+        seed=seed,
+        numbers=sorted(float(n) for n in constants.numbers),
+    )
+    search.run([item.call for item in explorer.pool])
+    report.mutants_hunted = len(search.hunts)
+    report.mutants_killed = len(search.hunts) - len(search.alive)
+    report.examples += search.examples
+    for found in search.found:
+        kept = Kept(found.call, found.arcs, _kill_label(found.kills), tuple(found.kills))
+        explorer.kept.append(kept)
+        report.mutant_calls += 1
+    return search.unkilled()
+
+
+def confirm_kills(
+    session: VerifySession, subject: Subject, kept: Sequence[Kept], timeout: float
+) -> dict[str, list[Mutant]]:
+    """Replay each recorded mutant-killing case against the mutants it was kept for:
+    case id -> the mutants verify confirms it kills."""
+    from legacy_harness.widen.strength import kill_matrix
+
+    wanted = {case_id: item for case_id, item in _ids(subject, kept).items() if item.kills}
+    cases = [
+        stored
+        for stored in session.store.iter_cases([subject.spec])
+        if not isinstance(stored, GoldenFileError) and stored.case.id in wanted
+    ]
+    claimed = {stored.case.id: list(wanted[stored.case.id].kills) for stored in cases}
+    return kill_matrix(session, subject.spec, cases, claimed, timeout)
 
 
 def characterize(
@@ -627,12 +670,22 @@ def characterize(
     seed: int = 0,
     guided: bool = True,
     write: bool = True,
+    mutants: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> CharacterizeReport:
-    """Widen the store's net for one target; see the module docstring for the steps."""
+    """Widen the store's net for one target; see the module docstring for the steps.
+
+    ``mutants``: after coverage, hunt the mutants the masters let survive (guided runs
+    only), record the strength of the net and save it (when writing). ``budget``
+    bounds each phase: coverage, then the hunt.
+    """
     started = time.monotonic()
     subject = Subject(resolve(spec))
     report = CharacterizeReport(subject.spec)
     recorded = _recorded_calls(session, subject)
+    hunting = mutants and guided
+    if progress:
+        progress("generating inputs for coverage")
     explorer = explore(
         subject,
         recorded,
@@ -643,7 +696,43 @@ def characterize(
         guided=guided,
         report=report,
     )
+    unkilled: dict[str, str] = {}
+    if hunting and explorer.problem is None:
+        unkilled = hunt_mutants(
+            session,
+            subject,
+            explorer,
+            report,
+            deadline=time.monotonic() + budget,
+            timeout=timeout,
+            seed=seed,
+            progress=progress,
+        )
     if write and explorer.kept:
+        if progress:
+            progress(f"recording {len(explorer.kept)} cases")
         report.written = record_calls(session, subject, explorer.kept)
+        kills = confirm_kills(session, subject, explorer.kept, timeout) if hunting else {}
+        _annotate(session, subject, explorer.kept, kills)
+    if write and hunting and explorer.problem is None and report.mutant_problem is None:
+        if progress:
+            progress("measuring the net's strength")
+        report.after = _strength_after(session, subject, unkilled, timeout)
     report.elapsed = time.monotonic() - started
     return report
+
+
+def _strength_after(
+    session: VerifySession, subject: Subject, unkilled: dict[str, str], timeout: float
+) -> MutationReport | None:
+    """The net's strength once the new cases are in, saved to mutation.json."""
+    from legacy_harness.widen.strength import run_mutants, write_scores
+
+    try:
+        after = run_mutants(session, subject.spec, timeout=max(timeout, 2.0), claims=unkilled)
+    except HarnessError:
+        return None
+    write_scores(
+        session.store.root, [after], {subject.spec: subject.resolved.function.__code__.co_filename}
+    )
+    return after

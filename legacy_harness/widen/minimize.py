@@ -6,7 +6,9 @@ that drops any case the others make redundant) that preserves
 
 - every arc of the target's code that some case reaches, and
 - every distinct outcome kind: each exception type raised, returning normally, and each
-  effect shape (which arguments the call changed, and what kind of value they hold).
+  effect shape (which arguments the call changed, and what kind of value they hold);
+- every mutant some case was kept for killing (``meta.kills``, written by characterize's
+  mutant search): boundary cases add no arc, and dropping them would let mutants live.
 
 Recorded cases are preferred over generated ones when both cover the same ground.
 Cases that cannot be replayed are never removed: nothing is known about what they cover.
@@ -62,7 +64,9 @@ class Profile:
 
     @property
     def elements(self) -> set[Element]:
-        return {("arc", *arc) for arc in self.arcs} | {("kind", self.kind)}
+        kills = self.stored.case.meta.get("kills", [])
+        killed = {("kill", str(key)) for key in kills} if isinstance(kills, list) else set()
+        return {("arc", *arc) for arc in self.arcs} | {("kind", self.kind)} | killed
 
 
 @dataclass

@@ -1,9 +1,9 @@
-"""Mutation testing of the masters: how strong is the net?
+"""Mutants of a target: small changes the masters should notice, and which are equivalent.
 
 Coverage says which code the masters run; it does not say they would notice a change
 there. Mutation testing does: make one small change to the target (a mutant), replay
-every master, and count the mutant killed when some case no longer behaves the same.
-The operators are the classic small set:
+the masters, and count the mutant killed when some case no longer behaves the same
+(:mod:`.strength` runs them). The operators are the classic small set:
 
 - comparison flips: ``<`` to ``<=`` and to ``>=`` (and likewise for each comparison),
   ``==`` to ``!=``, ``in`` to ``not in``, ``is`` to ``is not``;
@@ -11,33 +11,33 @@ The operators are the classic small set:
 - ``and`` to ``or`` and back;
 - deleted statement: each simple statement replaced by ``pass``.
 
-Mutants are made with libcst on the target function's source and applied by swapping
-the function's ``__code__``, so every reference to the function (the module, imports
-elsewhere, the replay machinery) runs the mutant; the original code is put back after
-each. A mutant that survives is either a hole in the net or equivalent to the original
-(no input can tell them apart); the report cannot know which, so it lists all of them
-with their lines for a person to judge.
+Mutants are found with libcst on the target function's source (parsed and walked once:
+each mutant is one text edit, applied by a string splice and compiled) and applied by
+swapping the function's ``__code__``, so every reference to the function (the
+module, imports elsewhere, the replay machinery) runs the mutant.
+
+Some mutants cannot be told apart from the original by any input. The cheap sure case
+is trivial compiler equivalence: the mutant compiles to the same bytecode as the
+original, or as another mutant. :func:`compiled_equivalents` names those, so they are
+never run and never counted against the net.
 """
 
 from __future__ import annotations
 
 import inspect
+import re
 import textwrap
-import time
 import types
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from legacy_harness.errors import CallTimeout, GoldenFileError, HarnessError
-from legacy_harness.outcomes import CaseStatus
+from legacy_harness.errors import HarnessError
 from legacy_harness.record.targets import resolve
-from legacy_harness.store.disk import StoredCase
-from legacy_harness.verify import VerifySession, verify_case
-from legacy_harness.widen.probe import region_of, time_limit
+from legacy_harness.widen.probe import region_of
 
 _FLIPS: dict[type[cst.BaseCompOp], tuple[type[cst.BaseCompOp], ...]] = {
     cst.LessThan: (cst.LessThanEqual, cst.GreaterThanEqual),
@@ -66,98 +66,102 @@ class Mutant:
     operator: str  # "comparison", "constant", "boolean", "delete"
     line: int
     description: str
+    #: last line of the changed node: a case that runs none of ``line..end_line`` runs
+    #: the mutant exactly as the original
+    end_line: int = 0
+    column: int = 0
+    #: the change may act where its line is not run (a deleted assignment turns a local
+    #: name into a global one, a deleted ``yield`` a generator into a function): every
+    #: case can tell, whatever lines it reaches
+    anywhere: bool = False
+
+    @property
+    def lines(self) -> range:
+        return range(self.line, max(self.line, self.end_line) + 1)
+
+    @property
+    def key(self) -> str:
+        """Names the mutant across runs of unchanged source (its index may not)."""
+        return f"{self.line}:{self.column}:{self.operator}:{self.description}"
 
 
-class _Mutator(cst.CSTTransformer):
-    """Enumerates mutation sites in traversal order; applies the one numbered ``chosen``."""
+#: (start, end, text): replace the dedented source from ``start`` to ``end`` (each a
+#: (line, column) pair, as libcst counts them) with ``text``
+Edit = tuple[tuple[int, int], tuple[int, int], str]
+
+
+class _Mutator(cst.CSTVisitor):
+    """Enumerates mutation sites in traversal order, each with the one text edit that
+    makes it: one traversal for all mutants, so making one is a string splice."""
 
     METADATA_DEPENDENCIES = (PositionProvider,)
 
-    def __init__(self, first_line: int, line_offset: int, chosen: int = -1) -> None:
+    def __init__(self, first_line: int, line_offset: int) -> None:
         super().__init__()
         self.first_line = first_line  # first body line, in the dedented source
         self.offset = line_offset  # dedented line + offset = file line
-        self.chosen = chosen
         self.sites: list[Mutant] = []
+        self.edits: list[Edit] = []
 
-    def _line(self, node: cst.CSTNode) -> int:
-        return int(self.get_metadata(PositionProvider, node).start.line)
-
-    def _site(self, node: cst.CSTNode, operator: str, description: str) -> bool:
-        """Register a site; True when it is the one to apply."""
-        line = self._line(node)
+    def _site(
+        self,
+        node: cst.CSTNode,
+        operator: str,
+        description: str,
+        span: tuple[cst.CSTNode, cst.CSTNode],
+        text: str,
+        anywhere: bool = False,
+    ) -> None:
+        where = self.get_metadata(PositionProvider, node)
+        line = int(where.start.line)
         if line < self.first_line:
-            return False
-        index = len(self.sites)
-        self.sites.append(Mutant(index, operator, line + self.offset, description))
-        return index == self.chosen
+            return
+        self.sites.append(
+            Mutant(
+                len(self.sites),
+                operator,
+                line + self.offset,
+                description,
+                int(where.end.line) + self.offset,
+                int(where.start.column),
+                anywhere,
+            )
+        )
+        start = self.get_metadata(PositionProvider, span[0]).start
+        end = self.get_metadata(PositionProvider, span[1]).end
+        self.edits.append(((start.line, start.column), (end.line, end.column), text))
 
-    def leave_ComparisonTarget(
-        self, original: cst.ComparisonTarget, updated: cst.ComparisonTarget
-    ) -> cst.ComparisonTarget:
-        kind = type(original.operator)
+    def visit_ComparisonTarget(self, node: cst.ComparisonTarget) -> None:
+        kind = type(node.operator)
         for replacement in _FLIPS.get(kind, ()):
             text = f"{_SYMBOLS[kind]} -> {_SYMBOLS[replacement]}"
-            if self._site(original, "comparison", text):
-                updated = updated.with_changes(operator=_operator(replacement, original.operator))
-        return updated
+            operator = (node.operator, node.operator)
+            self._site(node, "comparison", text, operator, _SYMBOLS[replacement])
 
-    def leave_Integer(self, original: cst.Integer, updated: cst.Integer) -> cst.BaseExpression:
-        return self._number(original, updated, int(original.value.replace("_", ""), 0))
+    def visit_Integer(self, node: cst.Integer) -> None:
+        self._number(node, int(node.value.replace("_", ""), 0))
 
-    def leave_Float(self, original: cst.Float, updated: cst.Float) -> cst.BaseExpression:
-        return self._number(original, updated, float(original.value.replace("_", "")))
+    def visit_Float(self, node: cst.Float) -> None:
+        self._number(node, float(node.value.replace("_", "")))
 
-    def _number(
-        self, original: cst.Integer | cst.Float, updated: cst.BaseExpression, value: float
-    ) -> cst.BaseExpression:
+    def _number(self, node: cst.Integer | cst.Float, value: float) -> None:
         for delta in (1, -1):
             new = value + delta
-            if self._site(original, "constant", f"{original.value} -> {new!r}"):
-                updated = _literal(new)
-        return updated
+            literal = cst.Module([]).code_for_node(_literal(new))
+            self._site(node, "constant", f"{node.value} -> {new!r}", (node, node), literal)
 
-    def leave_BooleanOperation(
-        self, original: cst.BooleanOperation, updated: cst.BooleanOperation
-    ) -> cst.BaseExpression:
-        if isinstance(original.operator, cst.And):
-            swap: cst.BaseBooleanOp = cst.Or(
-                whitespace_before=original.operator.whitespace_before,
-                whitespace_after=original.operator.whitespace_after,
-            )
-            text = "and -> or"
-        else:
-            swap = cst.And(
-                whitespace_before=original.operator.whitespace_before,
-                whitespace_after=original.operator.whitespace_after,
-            )
-            text = "or -> and"
-        if self._site(original, "boolean", text):
-            return updated.with_changes(operator=swap)
-        return updated
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+        swap, text = (
+            ("or", "and -> or") if isinstance(node.operator, cst.And) else ("and", "or -> and")
+        )
+        self._site(node, "boolean", text, (node.operator, node.operator), swap)
 
-    def leave_SimpleStatementLine(
-        self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
-    ) -> cst.BaseStatement:
-        body = original.body
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        body = node.body
         if all(isinstance(s, cst.Pass) for s in body) or _is_docstring(body):
-            return updated
-        text = "delete " + cst.Module([]).code_for_node(original).strip()
-        if self._site(original, "delete", text):
-            return updated.with_changes(body=[cst.Pass()])
-        return updated
-
-
-def _operator(kind: type[cst.BaseCompOp], like: cst.BaseCompOp) -> cst.BaseCompOp:
-    before = getattr(like, "whitespace_before", cst.SimpleWhitespace(" "))
-    after = getattr(like, "whitespace_after", cst.SimpleWhitespace(" "))
-    if kind in (cst.NotIn, cst.IsNot):
-        return kind(
-            whitespace_before=before,
-            whitespace_between=cst.SimpleWhitespace(" "),
-            whitespace_after=after,
-        )  # type: ignore[call-arg]
-    return kind(whitespace_before=before, whitespace_after=after)  # type: ignore[call-arg]
+            return
+        text = "delete " + cst.Module([]).code_for_node(node).strip()
+        self._site(node, "delete", text, (body[0], body[-1]), "pass", _binds_or_yields(node))
 
 
 def _literal(value: float) -> cst.BaseExpression:
@@ -165,6 +169,33 @@ def _literal(value: float) -> cst.BaseExpression:
     if value < 0:
         return cst.UnaryOperation(cst.Minus(), _literal(-value))
     return cst.Float(text) if isinstance(value, float) else cst.Integer(text)
+
+
+_BINDING = (
+    cst.Assign,
+    cst.AugAssign,
+    cst.AnnAssign,
+    cst.Import,
+    cst.ImportFrom,
+    cst.Global,
+    cst.Nonlocal,
+)
+
+
+def _binds_or_yields(statement: cst.SimpleStatementLine) -> bool:
+    """Deleting it changes the code outside its line: the scope of a name, or whether
+    the function is a generator."""
+    if any(isinstance(small, _BINDING) for small in statement.body):
+        return True
+    found: list[cst.CSTNode] = []
+
+    class _Find(cst.CSTVisitor):
+        def visit_Yield(self, node: cst.Yield) -> bool:
+            found.append(node)
+            return False
+
+    statement.visit(_Find())
+    return bool(found)
 
 
 def _is_docstring(body: Sequence[cst.BaseSmallStatement]) -> bool:
@@ -191,20 +222,80 @@ def _source_of(function: Callable[..., Any], spec: str) -> _Source:
     return _Source(text, region.def_line, region.body_first)
 
 
-def mutants_of(spec: str) -> list[Mutant]:
-    """Every mutant of the target, in source order."""
-    target = resolve(spec)
-    source = _source_of(target.function, spec)
-    mutator = _Mutator(source.body_first - source.def_line + 1, source.def_line - 1)
-    MetadataWrapper(cst.parse_module(source.text)).visit(mutator)
-    return mutator.sites
+class MutantSource:
+    """The target's source, parsed once: its mutants and the code object of each.
+
+    Each mutant is compiled with the target's file and line numbers (tracebacks and
+    tracing point at the real lines), in a copy of the module's namespace so defaults
+    and annotations naming module globals resolve and the module itself is untouched.
+    """
+
+    def __init__(self, function: types.FunctionType, spec: str) -> None:
+        self.function = function
+        self.spec = spec
+        self.source = _source_of(function, spec)
+        self._wrapper = MetadataWrapper(cst.parse_module(self.source.text))
+        self._mutants: list[Mutant] | None = None
+        self._edits: list[Edit] = []
+        self._codes: dict[int, types.CodeType] = {}
+        # where each line starts, by the line ends libcst counts (not str.splitlines's)
+        ends = re.finditer(r"\r\n|\r|\n", self.source.text)
+        self._line_starts = [0, *(match.end() for match in ends)]
+
+    @property
+    def first_line(self) -> int:
+        """The first body line, in the dedented source's numbering."""
+        return self.source.body_first - self.source.def_line + 1
+
+    @property
+    def line_offset(self) -> int:
+        """Dedented line + offset = line in the file."""
+        return self.source.def_line - 1
+
+    def _enumerate(self) -> None:
+        mutator = _Mutator(self.first_line, self.line_offset)
+        self._wrapper.visit(mutator)
+        self._mutants, self._edits = mutator.sites, mutator.edits
+
+    def transformed(self, transformer: cst.CSTTransformer) -> str:
+        """The source after ``transformer`` (which may use position metadata)."""
+        return self._wrapper.visit(transformer).code
+
+    def compile_text(self, text: str, what: str) -> types.CodeType:
+        """Compile a changed copy of the definition to fit the original function."""
+        return _compile(self.function, self.source, text, what)
+
+    @property
+    def mutants(self) -> list[Mutant]:
+        """Every mutant, in source order."""
+        if self._mutants is None:
+            self._enumerate()
+        assert self._mutants is not None
+        return self._mutants
+
+    def text(self, index: int) -> str:
+        """The definition with mutant ``index`` applied (-1: unchanged)."""
+        if index < 0:
+            return self.source.text
+        self.mutants  # noqa: B018 - enumerates the sites and their edits
+        (line, column), (end_line, end_column), text = self._edits[index]
+        starts = self._line_starts
+        first = starts[line - 1] + column
+        last = starts[end_line - 1] + end_column
+        return self.source.text[:first] + text + self.source.text[last:]
+
+    def code(self, index: int) -> types.CodeType:
+        """The code object of mutant ``index`` (-1: the original, compiled the same way,
+        which is what :func:`compiled_equivalents` compares against)."""
+        if index not in self._codes:
+            what = f"mutant {index} of {self.spec}"
+            self._codes[index] = self.compile_text(self.text(index), what)
+        return self._codes[index]
 
 
-def mutant_code(function: types.FunctionType, spec: str, index: int) -> types.CodeType:
-    """The code object of mutant ``index``, compiled with the target's file and lines."""
-    source = _source_of(function, spec)
-    mutator = _Mutator(source.body_first - source.def_line + 1, source.def_line - 1, index)
-    mutated = MetadataWrapper(cst.parse_module(source.text)).visit(mutator).code
+def _compile(
+    function: types.FunctionType, source: _Source, mutated: str, what: str
+) -> types.CodeType:
     freevars = function.__code__.co_freevars
     name = function.__code__.co_name
     if freevars:
@@ -228,133 +319,80 @@ def mutant_code(function: types.FunctionType, spec: str, index: int) -> types.Co
         )
     else:
         text = "\n" * (source.def_line - 1) + mutated
-    # the def runs in a copy of the module's namespace: defaults and annotations that
-    # name module globals resolve, and the module's own binding of the name is untouched
     namespace: dict[str, Any] = dict(function.__globals__)
     exec(compile(text, function.__code__.co_filename, "exec"), namespace)  # noqa: S102 - our own mutated source
     made = namespace["__legacy_harness_outer__"]() if freevars else namespace[name]
     code: types.CodeType = made.__code__
     if code.co_freevars != freevars:
-        raise HarnessError(f"mutant {index} of {spec} does not fit the original's closure")
+        raise HarnessError(f"{what} does not fit the original's closure")
     return code
 
 
-@dataclass
-class MutantResult:
-    mutant: Mutant
-    status: str  # "killed", "timeout" (counted as killed), "survived", "invalid"
-    killer: str | None = None  # the case id that noticed
-
-
-@dataclass
-class MutationReport:
-    target: str
-    cases: int
-    results: list[MutantResult] = field(default_factory=list)
-    elapsed: float = 0.0
-
-    @property
-    def total(self) -> int:
-        return sum(r.status != "invalid" for r in self.results)
-
-    @property
-    def killed(self) -> int:
-        return sum(r.status in ("killed", "timeout") for r in self.results)
-
-    @property
-    def survivors(self) -> list[Mutant]:
-        return [r.mutant for r in self.results if r.status == "survived"]
-
-    @property
-    def score(self) -> float:
-        return 100.0 if self.total == 0 else 100.0 * self.killed / self.total
-
-    def render(self, filename: str | None = None) -> str:
-        from legacy_harness.widen.measure import excerpt
-
-        lines = [
-            f"{self.target}: {self.killed} of {self.total} mutants killed ({self.score:.1f}%)"
-            f" by {self.cases} cases in {self.elapsed:.1f} s"
-        ]
-        by_operator: dict[str, list[int]] = {}
-        for result in self.results:
-            counts = by_operator.setdefault(result.mutant.operator, [0, 0])
-            counts[0] += result.status in ("killed", "timeout")
-            counts[1] += result.status != "invalid"
-        lines.append(
-            "  " + ", ".join(f"{op} {k}/{n}" for op, (k, n) in sorted(by_operator.items()))
-        )
-        for mutant in self.survivors:
-            where = f": {excerpt(filename, mutant.line)}" if filename else ""
-            lines.append(f"  survived line {mutant.line} ({mutant.description}){where}")
-        return "\n".join(lines)
-
-
-def run_mutants(
-    session: VerifySession,
-    spec: str,
-    *,
-    timeout: float = 2.0,
-    only: Sequence[int] | None = None,
-) -> MutationReport:
-    """Apply each mutant of ``spec`` in turn and replay the masters against it."""
-    started = time.monotonic()
-    target = resolve(spec)
-    function = target.function
+def mutants_of(spec: str) -> list[Mutant]:
+    """Every mutant of the target, in source order."""
+    function = resolve(spec).function
     if not isinstance(function, types.FunctionType):
         raise HarnessError(f"target {spec} is not a Python function; cannot mutate it")
-    cases: list[StoredCase] = [
-        item
-        for item in session.store.iter_cases([str(target.spec)])
-        if not isinstance(item, GoldenFileError) and item.case.replayable
-    ]
-    if not cases:
-        raise HarnessError(
-            f"no replayable cases for {spec} in {session.store.root}; record or characterize first"
-        )
-    failing = [
-        stored
-        for stored in cases
-        if verify_case(session, stored).status in (CaseStatus.CHANGED, CaseStatus.ERROR)
-    ]
-    if failing:
-        names = ", ".join(str(stored.path) for stored in failing[:3])
-        more = f" and {len(failing) - 3} more" if len(failing) > 3 else ""
-        raise HarnessError(
-            f"{len(failing)} of {len(cases)} masters of {spec} already fail ({names}{more}):"
-            " a mutation score on them would mean nothing; run 'legacy-harness verify' and"
-            " fix or approve them first"
-        )
-    report = MutationReport(str(target.spec), len(cases))
-    original = function.__code__
-    for mutant in mutants_of(spec):
-        if only is not None and mutant.index not in only:
-            continue
-        try:
-            code = mutant_code(function, spec, mutant.index)
-        except (SyntaxError, ValueError, HarnessError):
-            report.results.append(MutantResult(mutant, "invalid"))
-            continue
-        function.__code__ = code
-        try:
-            report.results.append(_judge(session, mutant, cases, timeout))
-        finally:
-            function.__code__ = original
-    report.elapsed = time.monotonic() - started
-    return report
+    return MutantSource(function, spec).mutants
 
 
-def _judge(
-    session: VerifySession, mutant: Mutant, cases: list[StoredCase], timeout: float
-) -> MutantResult:
-    for position, stored in enumerate(cases):
-        try:
-            with time_limit(timeout):
-                verdict = verify_case(session, stored)
-        except CallTimeout:
-            return MutantResult(mutant, "timeout", stored.case.id)
-        if verdict.status in (CaseStatus.CHANGED, CaseStatus.ERROR):
-            # cases that kill one mutant tend to kill its neighbours: try them first
-            cases.insert(0, cases.pop(position))
-            return MutantResult(mutant, "killed", stored.case.id)
-    return MutantResult(mutant, "survived")
+def mutant_code(function: types.FunctionType, spec: str, index: int) -> types.CodeType:
+    """The code object of mutant ``index``, compiled with the target's file and lines."""
+    return MutantSource(function, spec).code(index)
+
+
+def fingerprint(code: types.CodeType) -> tuple[Any, ...]:
+    """What the interpreter runs, without where it came from: bytecode, constants (nested
+    code by its own fingerprint), names and flags; line and column tables left out."""
+    consts = tuple(
+        ("code", fingerprint(c)) if isinstance(c, types.CodeType) else (type(c).__name__, c)
+        for c in code.co_consts
+    )
+    return (
+        code.co_code,
+        consts,
+        code.co_names,
+        code.co_varnames,
+        code.co_freevars,
+        code.co_cellvars,
+        code.co_flags,
+        code.co_argcount,
+        code.co_posonlyargcount,
+        code.co_kwonlyargcount,
+        getattr(code, "co_exceptiontable", b""),
+    )
+
+
+@dataclass(frozen=True)
+class Equivalence:
+    """A mutant no input can tell apart from the original (or from another mutant)."""
+
+    mutant: Mutant
+    same_as: Mutant | None  # None: the original
+    why: str
+
+
+def compiled_equivalents(
+    source: MutantSource, codes: dict[int, types.CodeType]
+) -> dict[int, Equivalence]:
+    """Trivial compiler equivalence: mutants whose bytecode equals the original's, or an
+    earlier mutant's (run once, counted once). ``codes`` holds each valid mutant's code."""
+    seen: dict[tuple[Any, ...], Mutant | None] = {fingerprint(source.code(-1)): None}
+    found: dict[int, Equivalence] = {}
+    for mutant in source.mutants:
+        code = codes.get(mutant.index)
+        if code is None:
+            continue
+        key = fingerprint(code)
+        if key not in seen:
+            seen[key] = mutant
+            continue
+        same = seen[key]
+        why = (
+            "compiles to the same bytecode as the original"
+            if same is None
+            else f"compiles to the same bytecode as mutant {same.index}"
+            f" (line {same.line}: {same.description})"
+        )
+        found[mutant.index] = Equivalence(mutant, same, why)
+    return found

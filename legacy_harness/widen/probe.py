@@ -199,6 +199,7 @@ class Probe:
     returned: Any = None
     raised: BaseException | None = None
     problem: str | None = None  # "timeout: ..." or "io: ..." when the call was stopped
+    output: str = ""  # what the call printed (stdout and stderr together)
 
     @property
     def outcome_key(self) -> str:
@@ -215,7 +216,7 @@ def probe_call(
     for the target's own exceptions."""
     tracer = ArcTracer(region)
     saved_out, saved_err = sys.stdout, sys.stderr
-    sys.stdout = sys.stderr = io.StringIO()
+    printed = sys.stdout = sys.stderr = io.StringIO()
     problem = None
     returned: Any = None
     raised: BaseException | None = None
@@ -230,7 +231,7 @@ def probe_call(
         raised = error
     finally:
         sys.stdout, sys.stderr = saved_out, saved_err
-    return Probe(frozenset(tracer.arcs), returned, raised, problem)
+    return Probe(frozenset(tracer.arcs), returned, raised, problem, printed.getvalue())
 
 
 @contextmanager

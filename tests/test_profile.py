@@ -226,7 +226,7 @@ def test_after_the_first_calls_one_in_n_is_read(make_module) -> None:
     book = ProfileBook()
     target = resolve(f"{module.__name__}:f")
     fed = book.feeding(target, module.f)
-    total = EVERY_CALL + 10 * THEN_ONE_IN
+    total = EVERY_CALL + 10 * THEN_ONE_IN  # the first calls, then ten sampled
     for i in range(total):
         assert fed(float(i)) == float(i)
     profile = book.profiles[str(target.spec)]

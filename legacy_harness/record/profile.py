@@ -104,10 +104,10 @@ def _seed(*parts: str) -> int:
     return int.from_bytes(hashlib.sha256("\0".join(parts).encode()).digest()[:8], "little")
 
 
-#: Calls of a target whose inputs all go into its profile; after them one call in
-#: :data:`THEN_ONE_IN` does (a systematic sample over the rest of the run, so the
-#: profile still spans the whole run while a long job pays almost nothing per call).
-EVERY_CALL = 2_000
+#: Calls of a target whose inputs all go into its profile (for a typical batch job,
+#: every call); after them one call in :data:`THEN_ONE_IN` does: a systematic sample
+#: over the rest of the run, so a long job pays almost nothing per call.
+EVERY_CALL = 10_000
 THEN_ONE_IN = 64
 
 

@@ -581,12 +581,6 @@ def _annotate(
             session.store.write(case, overwrite=True)
 
 
-def _blob_refs(case: Any) -> set[str]:
-    from legacy_harness.store.disk import case_blob_names
-
-    return case_blob_names(case)
-
-
 def _kill_label(kills: Sequence[Mutant]) -> str:
     first = kills[0]
     more = f" and {len(kills) - 1} more" if len(kills) > 1 else ""

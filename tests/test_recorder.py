@@ -322,3 +322,35 @@ def test_record_decorator_refuses_functions_replay_cannot_find(tmp_path: Path) -
     decorated = record(store=tmp_path)(local)
     with pytest.raises(TargetError, match="only module-level functions"):
         decorated(1)
+
+
+def test_system_exit_and_keyboard_interrupt_are_recorded_not_dropped(make_module, tmp_path) -> None:
+    import pytest as _pytest
+
+    from legacy_harness.config import config_from_table
+    from legacy_harness.store.disk import GoldenStore
+    from legacy_harness.verify import VerifySession, iter_results
+
+    mod = make_module(
+        "import sys\n"
+        "def leave(code):\n"
+        "    sys.exit(code)\n"
+        "def stop():\n"
+        "    raise KeyboardInterrupt\n"
+    )
+    store = tmp_path / "golden"
+    with recording([f"{mod.__name__}:leave", f"{mod.__name__}:stop"], store=store):
+        with _pytest.raises(SystemExit):
+            mod.leave(3)
+        with _pytest.raises(KeyboardInterrupt):
+            mod.stop()
+    cases = {item.case.target: item.case for item in GoldenStore(store).iter_cases()}
+    assert (
+        cases[f"{mod.__name__}:leave"].observation.outcome["raised"]["type"].endswith("SystemExit")
+    )
+    assert (
+        "KeyboardInterrupt" in cases[f"{mod.__name__}:stop"].observation.outcome["raised"]["type"]
+    )
+    session = VerifySession.open(config_from_table({"store": "golden"}, root=tmp_path))
+    statuses = {r.target: r.status for r in iter_results(session, [f"{mod.__name__}:leave"])}
+    assert statuses == {f"{mod.__name__}:leave": "passed"}

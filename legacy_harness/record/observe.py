@@ -111,10 +111,15 @@ def run_captured(
     sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
     try:
         result.returned = call()
-    except (Exception, ForbiddenIO) as error:  # noqa: BLE001 - the exception is the outcome
+    except (Exception, ForbiddenIO, SystemExit) as error:  # noqa: BLE001 - the outcome
         # ForbiddenIO: a replayed call stopped at a boundary call the tape does not hold
-        # (or blocked I/O); legacy ``except Exception`` blocks cannot swallow it
+        # (or blocked I/O); legacy ``except Exception`` blocks cannot swallow it.
+        # SystemExit: legacy code calls sys.exit() inside functions; that is behaviour.
         result.raised = error
+    except KeyboardInterrupt as error:
+        if not echo:  # replaying: the user pressed Ctrl-C, stop the run
+            raise
+        result.raised = error  # recording: kept as the call's outcome, then re-raised
     finally:
         if sys.stdout is out:
             sys.stdout = saved_out

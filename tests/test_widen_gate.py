@@ -31,7 +31,7 @@ def project_with(tmp_path: Path, calls: str) -> Path:
 def test_weak_masters_fail_the_gate_with_their_survivors(tmp_path: Path) -> None:
     project = project_with(tmp_path, "(500, 900)")  # no case near 700
     saved = project / "tests" / "golden" / ".legacy-harness" / "mutation.json"
-    saved.parent.mkdir()
+    saved.parent.mkdir(exist_ok=True)  # record keeps input profiles there too
     # a file claiming a perfect score does not change what the gate measures
     forged = {"rules:band": {"score": 100.0, "killed": 6, "survived": 0, "survivors": []}}
     saved.write_text(json.dumps({"format": 1, "targets": forged}))

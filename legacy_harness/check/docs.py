@@ -41,7 +41,7 @@ from legacy_harness.record.targets import (
     KIND_CLASSMETHOD,
     KIND_METHOD,
     ResolvedTarget,
-    resolve,
+    resolve_stored,
     source_hash,
 )
 from legacy_harness.replay import replay
@@ -317,8 +317,8 @@ def collect_site(config: Config, targets: Sequence[str] | None = None) -> Site:
     resolved: dict[str, ResolvedTarget] = {}
     for name in names:
         try:
-            resolved[name] = resolve(name)
-        except TargetError as error:
+            resolved[name] = resolve_stored(name, session.config)
+        except (TargetError, GoldenFileError) as error:
             facts[name].notes.append(
                 f"the target no longer resolves, so nothing was replayed: {error}"
             )

@@ -181,7 +181,7 @@ def measure_mutation(config: Config, *, jobs: int = 1, printed: Any = None) -> l
             f" ({error}); drop --min-mutation-score or update legacy-harness"
         ) from None
     from legacy_harness.errors import HarnessError
-    from legacy_harness.record.targets import resolve, source_hash
+    from legacy_harness.record.targets import resolve_stored, source_hash
     from legacy_harness.verify import VerifySession
 
     session = VerifySession.open(config)
@@ -189,8 +189,8 @@ def measure_mutation(config: Config, *, jobs: int = 1, printed: Any = None) -> l
     scores: list[dict[str, Any]] = []
     for target in session.store.targets():
         try:
-            function = resolve(target).function
-        except TargetError:
+            function = resolve_stored(target, config).function
+        except (TargetError, GoldenFileError):
             continue  # reported as a master error
         try:
             report = run_mutants(

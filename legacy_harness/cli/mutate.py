@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from legacy_harness.cli.command import Command
 from legacy_harness.cli.support import (
@@ -20,6 +20,9 @@ from legacy_harness.cli.support import (
 from legacy_harness.config import Config
 from legacy_harness.errors import ConfigError
 from legacy_harness.outcomes import ExitCode
+
+if TYPE_CHECKING:  # pragma: no cover
+    from legacy_harness.verify import VerifySession
 
 
 def jobs_argument(text: str) -> int:
@@ -101,7 +104,7 @@ class MutateCommand:
         )
 
         session = open_session(config, "mutate")
-        specs = [str(resolve(t).spec) for t in args.target] or session.store.targets()
+        specs = [str(resolve(t).spec) for t in args.target] or _project_targets(session)
         if not specs:
             raise ConfigError(
                 f"legacy-harness mutate: the store {session.store.root} has no cases; record first"
@@ -160,3 +163,19 @@ class MutateCommand:
 
 
 COMMAND: Command = MutateCommand()
+
+
+def _project_targets(session: VerifySession) -> list[str]:
+    """The store's targets that are the project's own code (folder names come from
+    golden files, which arrive in pull requests: nothing else is imported)."""
+    from legacy_harness.errors import GoldenFileError
+    from legacy_harness.record.project import trusted_target
+
+    found = []
+    for target in session.store.targets():
+        try:
+            trusted_target(target, session.config)
+        except GoldenFileError:
+            continue
+        found.append(target)
+    return found

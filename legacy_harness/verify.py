@@ -98,17 +98,16 @@ def verify_case(session: VerifySession, stored: StoredCase, *, runs: int = 1) ->
     try:
         target = resolve(case.target)
         expected = observed_view(
-            redact(case.observation)[0], session.blob_reader(case.target), class_policy
+            redact(case.observation, session.blob_reader(case.target))[0],
+            session.blob_reader(case.target),
+            class_policy,
         )
         views = []
         for _ in range(max(1, runs)):
             replayed = replay(case, session.blob_reader(case.target), class_policy, target=target)
+            read_new = session.blob_reader(case.target, replayed.blobs)
             views.append(
-                observed_view(
-                    redact(replayed.observation)[0],
-                    session.blob_reader(case.target, replayed.blobs),
-                    class_policy,
-                )
+                observed_view(redact(replayed.observation, read_new)[0], read_new, class_policy)
             )
     except GoldenFileError as error:
         return _error(result, str(error))
@@ -187,7 +186,9 @@ def update_case(session: VerifySession, stored: StoredCase) -> tuple[str, list[D
     class_policy = session.class_policy_for(case.target)
     read_old = session.blob_reader(case.target)
     replayed = replay(case, read_old, class_policy)
-    replayed.observation = session.redactor.redact_observation(replayed.observation)[0]
+    replayed.observation = session.redactor.redact_observation(
+        replayed.observation, replayed.blobs
+    )[0]
     read_new = session.blob_reader(case.target, replayed.blobs)
     differences = compare_observed(
         observed_view(case.observation, read_old, class_policy),

@@ -247,7 +247,7 @@ def check_path(session: VerifySession, options: CheckOptions, path: Path) -> Cas
         checked.diff = render_text(result.differences, limit=DIFF_LIMIT)
         checked.differences = to_data(result.differences)
     if options.scan_secrets:
-        findings = options.scanner.scan_case(case)
+        findings = options.scanner.scan_case(case, session.blob_reader(case.target))
         if findings:
             text = path.read_text(encoding="utf-8")
             checked.secrets = findings

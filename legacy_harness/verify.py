@@ -109,7 +109,7 @@ def verify_case(session: VerifySession, stored: StoredCase, *, runs: int = 1) ->
     try:
         target = session.target_of(stored)
         expected = observed_view(
-            redact(case.observation)[0],
+            redact(case.observation, session.blob_reader(case.target))[0],
             session.blob_reader(case.target),
             class_policy,
             tape=case_tape(case),
@@ -125,10 +125,11 @@ def verify_case(session: VerifySession, stored: StoredCase, *, runs: int = 1) ->
             )
             if replayed.blocked or replayed.mismatches:
                 return _tape_verdict(result, stored, replayed)
+            read_new = session.blob_reader(case.target, replayed.blobs)
             views.append(
                 observed_view(
-                    redact(replayed.observation)[0],
-                    session.blob_reader(case.target, replayed.blobs),
+                    redact(replayed.observation, read_new)[0],
+                    read_new,
                     class_policy,
                     tape=replayed.tape,
                 )
@@ -221,7 +222,9 @@ def update_case(session: VerifySession, stored: StoredCase) -> tuple[str, list[D
             f"case {case.id} of {case.target} cannot take today's behaviour: {problems[0]};"
             " re-record it (legacy-harness record --mode all)"
         )
-    replayed.observation = session.redactor.redact_observation(replayed.observation)[0]
+    replayed.observation = session.redactor.redact_observation(
+        replayed.observation, replayed.blobs
+    )[0]
     read_new = session.blob_reader(case.target, replayed.blobs)
     differences = compare_observed(
         observed_view(case.observation, read_old, class_policy, tape=case_tape(case)),

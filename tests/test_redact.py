@@ -6,13 +6,17 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from legacy_harness.config import Config
 from legacy_harness.errors import ConfigError
 from legacy_harness.record.recorder import Recorder
-from legacy_harness.record.redact import REDACTED, Redactor
+from legacy_harness.record.redact import BUILTINS, REDACTED, Redactor, blob_names
 from legacy_harness.store import codec
+from legacy_harness.store.disk import GoldenStore
+from legacy_harness.store.secret_rules import RULES
+from legacy_harness.store.secret_scan import SecretScanner
 from legacy_harness.verify import CHANGED, PASSED, VerifySession, iter_results
 
 
@@ -88,6 +92,109 @@ def test_bad_configuration_names_the_problem() -> None:
         Redactor.from_config({"redact": {"patterns": ["("]}})
     with pytest.raises(ConfigError, match="unknown rule 'pgp'"):
         Redactor.from_config({"redact": {"builtins": ["pgp"]}})
+    with pytest.raises(ConfigError, match="builtins must be true, false or a list"):
+        Redactor.from_config({"redact": {"builtins": "all"}})
+
+
+def test_todays_configuration_keeps_working() -> None:
+    """The rule names of the first release are still accepted, and mean the same."""
+    old = ["credential_keys", "private_key", "aws_access_key", "github_token", "gitlab_token"]
+    old += ["slack_token", "jwt", "emails"]
+    assert set(old) <= set(BUILTINS)
+    redactor = Redactor.from_config(
+        {"redact": {"keys": ["card"], "patterns": [r"\d{4}-\d{4}"], "builtins": old}}
+    )
+    tree = {"card": 7, "note": "pin 1234-5678", "to": "a@b.org", "password": "pw"}
+    assert redactor.redact_tree(tree) == {
+        "card": REDACTED, "note": f"pin {REDACTED}", "to": REDACTED, "password": REDACTED,
+    }  # fmt: skip
+
+
+def test_redaction_uses_the_scanners_table_itself() -> None:
+    """One table serves both: the built-in rules are the scanner's objects, not copies."""
+    redactor = Redactor.from_config({})
+    assert all(any(rule is mine for mine in RULES) for rule in redactor.rules)
+    assert {rule.name for rule in redactor.rules} == {r.name for r in RULES} - {"emails"}
+    assert [r.name for r in Redactor.from_config({"redact": {"patterns": ["x"]}}).rules][0] == (
+        "pattern 'x'"
+    )
+
+
+def test_ml_names_are_left_alone_and_weak_names_need_a_credential_value() -> None:
+    tree = {
+        "token_count": 512, "num_tokens": 4096, "tokenizer": "gpt2", "pad_token": "<pad>",
+        "token": 50256, "tokens": ["the", "cat"], "use_auth_token": True, "prng_key": [0, 42],
+    }  # fmt: skip
+    redactor = Redactor.from_config({})
+    assert redactor.redact_tree(tree) == tree
+    assert redactor.redact_tree({"token": "the"}) == {"token": "the"}
+    hexed = "9f86d081884c7d659a2feaa0c55ad015"
+    assert redactor.redact_tree({"token": hexed}) == {"token": REDACTED}
+
+
+def test_bytes_keep_their_type_with_the_secret_replaced() -> None:
+    raw = b"\x00auth=ghp_" + b"a1B2" * 9 + b";\xff"
+    out = Redactor.from_config({}).redact_tree(codec.encode({"raw": raw}))
+    assert codec.decode(out) == {"raw": b"\x00auth=<redacted>;\xff"}
+
+
+def test_a_secret_used_as_a_dict_key_is_renamed_and_collisions_kept_apart() -> None:
+    one, two = "ghp_" + "a1B2" * 9, "ghp_" + "c3D4" * 9
+    value = {"b": 1, one: {"hits": 3}, two: 2}  # insertion order differs from sorted order
+    redactor = Redactor.from_config({})
+    out, paths = redactor.redact(codec.encode(value), "outcome")
+    decoded = codec.decode(out)
+    assert decoded == {"b": 1, REDACTED: {"hits": 3}, f"{REDACTED}#2": 2}
+    assert list(decoded) == ["b", REDACTED, f"{REDACTED}#2"]  # order kept
+    assert sorted(paths) == ["outcome.<key 1>", "outcome.<key 2>"]
+    pairs = codec.encode({1: "x", one: "y"})  # mixed keys: $dict pairs
+    assert codec.decode(redactor.redact_tree(pairs)) == {1: "x", REDACTED: "y"}
+
+
+def test_numpy_string_arrays_inline_and_in_blobs() -> None:
+    token = "ghp_" + "a1B2" * 9
+    redactor = Redactor.from_config({})
+    inline = codec.encode(np.array(["a", f"t={token}"]))
+    assert codec.decode(redactor.redact_tree(inline)).tolist() == ["a", f"t={REDACTED}"]
+    blobs: dict[str, bytes] = {}
+    big = np.array([f"w{i}" for i in range(99)] + [token])
+    tree = codec.encode({"returned": big}, blobs=blobs)
+    (old,) = blobs
+    out, paths = redactor.redact(tree, "outcome", blobs=blobs)
+    assert paths == ["outcome.returned[99]"]
+    (new,) = blob_names(out)
+    assert new != old and token.encode() not in blobs[new]
+    decoded = codec.decode(out, blobs=blobs)["returned"]
+    assert decoded.shape == (100,) and decoded[99] == REDACTED and decoded[0] == "w0"
+    reader_only = redactor.redact_tree(tree, blobs.__getitem__)  # a reader: written inline
+    assert blob_names(reader_only) == set()
+    assert codec.decode(reader_only)["returned"][99] == REDACTED
+    again = redactor.redact_tree(out, blobs)  # idempotent: the same blob, unchanged
+    assert again is out
+
+
+def test_pandas_columns_and_series_under_secret_names_decode_as_redacted() -> None:
+    frame = pd.DataFrame({"user": ["a", "b"], "password": ["pw-1", "pw-2"], "n": [1, 2]})
+    out, paths = Redactor.from_config({}).redact(codec.encode(frame), "inputs")
+    decoded = codec.decode(out)
+    assert list(decoded.columns) == ["user", "password", "n"]
+    assert decoded["password"].tolist() == [REDACTED, REDACTED]
+    assert decoded["user"].tolist() == ["a", "b"] and decoded["n"].tolist() == [1, 2]
+    assert paths == ["inputs['password']"]
+    series = pd.Series(["k-1", "k-2"], name="api_key", index=["x", "y"])
+    redacted = codec.decode(Redactor.from_config({}).redact_tree(codec.encode(series)))
+    assert redacted.tolist() == [REDACTED, REDACTED] and redacted.name == "api_key"
+    assert redacted.index.tolist() == ["x", "y"]
+
+
+def test_user_patterns_reach_keys_bytes_and_arrays() -> None:
+    redactor = Redactor.from_config(
+        {"redact": {"patterns": [r"\d{3}-\d{2}-\d{4}"], "builtins": False}}
+    )
+    value = {"123-45-6789": b"ssn 987-65-4321", "a": np.array(["000-11-2222"])}
+    decoded = codec.decode(redactor.redact_tree(codec.encode(value)))
+    assert list(decoded) == [REDACTED, "a"]
+    assert decoded[REDACTED] == b"ssn <redacted>" and decoded["a"].tolist() == [REDACTED]
 
 
 LOGIN = """
@@ -186,3 +293,43 @@ def test_record_command_reads_the_redact_table(tmp_path: Path) -> None:
     text = path.read_text()
     assert "1234-5678" not in text and "charged <redacted>" in text
     assert json.loads(text)["inputs"]["args"] == [REDACTED, 10]
+
+
+def test_recorded_string_arrays_in_blobs_are_redacted_replayed_and_scan_clean(
+    make_module, tmp_path: Path
+) -> None:
+    mod = make_module(
+        """
+import numpy as np
+
+def tokens(n):
+    return np.array(["row %d" % i for i in range(n)] + ["ghp_" + "a1B2" * 9])
+"""
+    )
+    store = tmp_path / "golden"
+    table: dict = {"redact": {"builtins": True}}
+    recorder = Recorder([f"{mod.__name__}:tokens"], store, redactor=Redactor.from_config(table))
+    recorder.start()
+    try:
+        mod.tokens(80)
+    finally:
+        recorder.stop()
+    (path,) = store.rglob("case-*.json")
+    on_disk = path.read_bytes() + b"".join(p.read_bytes() for p in store.rglob("blobs/*.npy"))
+    assert b"a1B2a1B2" not in on_disk and len(list(store.rglob("blobs/*.npy"))) == 1
+    session = VerifySession.open(Config(root=tmp_path, store=store, table=table))
+    (result,) = iter_results(session)
+    assert result.status == PASSED, result.differences
+    stored = GoldenStore(store).load(path)
+    read = session.blob_reader(stored.case.target)
+    assert SecretScanner().scan_case(stored.case, read) == []
+
+
+def test_a_redacted_column_takes_the_frames_length_when_its_values_are_shared() -> None:
+    shared = np.array(["pw-1", "pw-2"], dtype=object)
+    tree = codec.encode({"a": shared, "frame": pd.DataFrame({"password": shared})})
+    tree["a"]["$id"] = 1  # as if pandas had kept the array: the column refers to it
+    tree["frame"]["$dataframe"]["data"][0]["values"] = {"$ref": 1}
+    assert codec.decode(tree)["frame"]["password"].tolist() == ["pw-1", "pw-2"]
+    out = Redactor.from_config({"redact": {"builtins": ["credential_keys"]}}).redact_tree(tree)
+    assert codec.decode(out)["frame"]["password"].tolist() == [REDACTED, REDACTED]

@@ -81,7 +81,9 @@ def check_path(session: VerifySession, options: CheckOptions, path: Path) -> Cas
         checked.diff = render_text(result.differences, limit=DIFF_LIMIT)
         checked.differences = to_data(result.differences)
     if options.scan_secrets:
-        checked.secrets, checked.secret_lines = find_secrets(options.scanner, case, path)
+        checked.secrets, checked.secret_lines = find_secrets(
+            options.scanner, case, path, session.blob_reader(case.target)
+        )
     checked.seconds = time.perf_counter() - started
     return checked
 

@@ -53,11 +53,11 @@ def unreviewed_policy(cases: list[CaseCheck]) -> list[PolicyFailure]:
 
 
 def find_secrets(
-    scanner: SecretScanner, case: GoldenCase, path: Path
+    scanner: SecretScanner, case: GoldenCase, path: Path, blobs: Any = None
 ) -> tuple[list[Finding], list[int]]:
-    """What looks like a secret in one case, and the line of each finding in its file
-    (read only when something was found: the common case costs no second read)."""
-    findings = scanner.scan_case(case)
+    """What looks like a secret in one case (its blobs too, read through ``blobs``), and
+    the line of each finding in its file (read only when something was found)."""
+    findings = scanner.scan_case(case, blobs)
     if not findings:
         return [], []
     text = path.read_text(encoding="utf-8")

@@ -713,7 +713,7 @@ class InputProfile:
 def _names_secret(redactor: Redactor, path: str) -> bool:
     """True if a key rule names any part of the leaf's path (``customer['password']``)."""
     for part in _path_names(path):
-        if redactor.key_matches(part):
+        if redactor.hides_some(part):
             return True
     return False
 

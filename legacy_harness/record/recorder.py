@@ -158,7 +158,9 @@ class _TargetRecorder:
         inputs = live_inputs(args, kwargs, instance, self.has_self)
         inputs_tree = encode_inputs(inputs, blobs, problems)
         redactor = self.sink.redactor
-        stored_inputs, redacted = redactor.redact_inputs(inputs_tree, self.signature.positional)
+        stored_inputs, redacted = redactor.redact_inputs(
+            inputs_tree, self.signature.positional, blobs
+        )
         case_id = codec.tree_hash({"target": self.spec, "inputs": stored_inputs})
         if case_id in self.seen:
             return call(*args, **kwargs)
@@ -191,7 +193,7 @@ class _TargetRecorder:
             tape, more = redactor.redact(tape_to_tree(channel.recorded), "tape")
             redacted += more
         rng = rng_tree(rng_before, blobs) if rng_used(rng_before, rng_state()) else None
-        observation, more = redactor.redact_observation(observation)
+        observation, more = redactor.redact_observation(observation, blobs)
         redacted += more
         if redacted:  # the secrets and the blobs of redacted arrays never reach disk
             meta["redacted"] = sorted(set(redacted))

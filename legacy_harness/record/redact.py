@@ -2,20 +2,24 @@
 
 Recording real work captures real data. ``[tool.legacy_harness.redact]`` names the
 keys (exact names or globs) and the regexes whose values the recorder replaces by the
-string ``"<redacted>"``, plus built-in rules for common secrets (the catalogue of
-:mod:`legacy_harness.store.secret_scan`)::
+string ``"<redacted>"``, plus built-in rules for common secrets (the table of
+:mod:`legacy_harness.store.secret_rules`, the one the scanner uses)::
 
     [tool.legacy_harness.redact]
     keys = ["password", "*_token", "customer.ssn"]   # case-insensitive globs
     patterns = ["\\\\b\\\\d{3}-\\\\d{2}-\\\\d{4}\\\\b"]   # matches inside strings
     builtins = true          # or false, or a list: ["credential_keys", "jwt", "emails"]
 
-A key rule replaces the whole value held under a matching key (plain objects, object
-state, namedtuple fields, ``$dict`` entries with string keys, and positional arguments
-by parameter name). A pattern replaces only the matching text inside string values,
-including printed output and log messages. On replay the same rules run over today's
-observation, so a redacted field compares as ``"<redacted>"`` on both sides instead of
-failing.
+A key rule replaces the whole value held under a matching name: plain objects, object
+state, namedtuple fields, ``$dict`` entries with string keys, pandas series and columns
+(the column becomes ``"<redacted>"`` strings), and positional arguments by parameter
+name. ``credential_keys`` is the scanner's reading of names: ``password`` and
+``api_key`` always, ``token`` only when its value looks like a credential, and never
+``token_count``, ``num_tokens``, ``tokenizer`` or ``pad_token``. A pattern replaces
+only the matching text, wherever text hides: strings, dict keys, bytes, numpy string
+arrays (in blobs too), pandas values and labels, printed output and log messages. On
+replay the same rules run over today's observation, so a redacted field compares as
+``"<redacted>"`` on both sides instead of failing.
 
 A redacted *input* cannot be replayed faithfully: the replayed call receives the
 string ``"<redacted>"``. Redact inputs only when they do not influence behaviour (a
@@ -30,17 +34,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from legacy_harness.errors import ConfigError
+from legacy_harness.errors import CodecError, ConfigError
 from legacy_harness.store.case import Observation
-from legacy_harness.store.secret_scan import CREDENTIAL_KEY, EMAIL, REDACTED, VALUE_PATTERNS
+from legacy_harness.store.secret_rules import (
+    REDACTED,
+    RULES,
+    Rule,
+    RuleSet,
+    credential_name,
+    credential_value,
+)
+from legacy_harness.store.secret_scan import BlobSource, TextVisitor, TreePath, TreeWalk, path_text
 
 __all__ = ["BUILTINS", "REDACTED", "Redactor", "blob_names"]
 
 #: Built-in rules by name; ``builtins = true`` enables all but ``emails``.
-BUILTINS: tuple[str, ...] = ("credential_keys", *VALUE_PATTERNS, "emails")
-_DEFAULT_BUILTINS = tuple(name for name in BUILTINS if name != "emails")
+BUILTINS: tuple[str, ...] = ("credential_keys", *(rule.name for rule in RULES))
+_DEFAULT_BUILTINS = ("credential_keys", *(rule.name for rule in RULES if rule.redact_by_default))
 _WHERE = "[tool.legacy_harness.redact]"
-_CONTAINER_TAGS = ("$list", "$tuple", "$set", "$frozenset")
 
 
 def _compile_keys(keys: Sequence[str]) -> re.Pattern[str] | None:
@@ -49,30 +60,34 @@ def _compile_keys(keys: Sequence[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{fnmatch.translate(k)})" for k in keys), re.IGNORECASE)
 
 
-def _screen(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str] | None:
-    """One regex that finds whether any pattern matches, to skip clean strings in one search."""
-    if not patterns or any(p.flags & ~re.UNICODE for p in patterns):
-        return None
-    try:
-        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
-    except re.error:  # e.g. inline global flags in a user's pattern: check one by one
-        return None
-
-
 @dataclass(frozen=True)
 class Redactor:
-    """Key rules and text patterns; :meth:`redact_tree` applies them to an encoded tree."""
+    """Key rules and text rules; :meth:`redact` applies them to an encoded tree.
+
+    ``keys`` are the user's globs, ``patterns`` the user's regexes, ``builtins`` the
+    chosen built-in rules (names in :data:`BUILTINS`).
+    """
 
     keys: tuple[str, ...] = ()
     patterns: tuple[re.Pattern[str], ...] = ()
-    credential_keys: bool = False
+    builtins: frozenset[str] = frozenset()
     _key_rule: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
-    _screen: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+    _rules: RuleSet = field(default=RuleSet(()), repr=False, compare=False)
     _key_cache: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
+    _active: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        unknown = sorted(set(self.builtins) - set(BUILTINS))
+        if unknown:
+            raise ConfigError(
+                f"{_WHERE} builtins has unknown rule {unknown[0]!r}; known: {', '.join(BUILTINS)}"
+            )
+        chosen = tuple(rule for rule in RULES if rule.name in self.builtins)
+        mine = tuple(Rule(f"pattern {p.pattern!r}", p) for p in self.patterns)
         object.__setattr__(self, "_key_rule", _compile_keys(self.keys))
-        object.__setattr__(self, "_screen", _screen(self.patterns))
+        object.__setattr__(self, "_rules", RuleSet(mine + chosen))
+        active = bool(self.keys or self._rules.rules or "credential_keys" in self.builtins)
+        object.__setattr__(self, "_active", active)
 
     @classmethod
     def from_config(cls, table: Mapping[str, Any]) -> Redactor:
@@ -99,11 +114,6 @@ class Redactor:
         elif builtins is False:
             chosen = ()
         elif isinstance(builtins, list) and all(isinstance(b, str) for b in builtins):
-            bad = [b for b in builtins if b not in BUILTINS]
-            if bad:
-                raise ConfigError(
-                    f"{_WHERE} builtins has unknown rule {bad[0]!r}; known: {', '.join(BUILTINS)}"
-                )
             chosen = builtins
         else:
             raise ConfigError(f"{_WHERE} builtins must be true, false or a list of rule names")
@@ -115,195 +125,128 @@ class Redactor:
                 raise ConfigError(
                     f"{_WHERE} pattern {text!r} is not a valid regex ({error}); fix the pattern"
                 ) from None
-        chosen = set(chosen)
-        patterns.extend(VALUE_PATTERNS[name] for name in VALUE_PATTERNS if name in chosen)
-        if "emails" in chosen:
-            patterns.append(EMAIL)
-        return cls(tuple(keys), tuple(patterns), "credential_keys" in chosen)
+        return cls(tuple(keys), tuple(patterns), frozenset(chosen))
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """Text rules in the order they run: the user's patterns, then the built-in ones."""
+        return self._rules.rules
+
+    @property
+    def credential_keys(self) -> bool:
+        return "credential_keys" in self.builtins
 
     @property
     def active(self) -> bool:
-        return bool(self._key_rule or self.patterns or self.credential_keys)
+        return self._active
 
-    def key_matches(self, key: str) -> bool:
-        known = self._key_cache.get(key)
+    def hides(self, name: str, value: Any) -> bool:
+        """Whether the value held under ``name`` is replaced whole."""
+        return self._user_key(name) or (self.credential_keys and credential_value(name, value))
+
+    def hides_some(self, name: str) -> bool:
+        """Whether some value under ``name`` would be replaced (so the name must be asked)."""
+        return self._user_key(name) or (self.credential_keys and credential_name(name))
+
+    def _user_key(self, name: str) -> bool:
+        known = self._key_cache.get(name)
         if known is None:
             rule = self._key_rule
-            known = bool(
-                (self.credential_keys and CREDENTIAL_KEY.match(key))
-                or (rule is not None and rule.fullmatch(key) is not None)
-            )
+            known = rule is not None and rule.fullmatch(name) is not None
             if len(self._key_cache) < 10_000:
-                self._key_cache[key] = known
+                self._key_cache[name] = known
         return known
 
     def redact_text(self, text: str) -> str:
-        screen = self._screen
-        if screen is not None and screen.search(text) is None:
-            return text
-        for pattern in self.patterns:
-            text = pattern.sub(REDACTED, text)
-        return text
+        """``text`` with every span a text rule matches replaced by ``"<redacted>"``."""
+        return self._rules.redact(text)
 
     # -- trees -----------------------------------------------------------------------
 
-    def redact_tree(self, tree: Any) -> Any:
+    def redact_tree(self, tree: Any, blobs: BlobSource = None) -> Any:
         """``tree`` with redacted values replaced by ``"<redacted>"``; the input is not changed."""
-        return self.redact(tree, "")[0]
+        return self.redact(tree, "", blobs=blobs)[0]
 
     def redact(
-        self, tree: Any, where: str, names: Sequence[str] | None = None
+        self,
+        tree: Any,
+        where: str,
+        names: Sequence[str] | None = None,
+        blobs: BlobSource = None,
     ) -> tuple[Any, list[str]]:
         """Redact ``tree`` and list the paths replaced.
 
         ``names`` gives keys to the items of a top-level ``args`` list (parameter names),
-        so positional arguments are redacted like keyword arguments.
+        so positional arguments are redacted like keyword arguments. ``blobs`` reads
+        string arrays stored in blobs; a redacted one is written back into it when it is
+        a dict (recording), else inline.
         """
-        if not self.active:
+        if not self._active:
             return tree, []
-        run = _Run(self)
-        result = run.node(tree, where, names)
+        run = _Redact(self)
+        try:
+            result = TreeWalk(run, blobs).node(tree, where, names)
+        except RecursionError:
+            raise CodecError(f"{where or 'tree'}: nested too deeply to redact") from None
         if run.removed_ids:
             result = _drop_refs(result, run.removed_ids)
         return result, run.paths
 
-    def redact_inputs(self, inputs: Any, positional: Sequence[str]) -> tuple[Any, list[str]]:
+    def redact_inputs(
+        self, inputs: Any, positional: Sequence[str], blobs: BlobSource = None
+    ) -> tuple[Any, list[str]]:
         """Redact an encoded inputs tree, naming positional arguments by parameter."""
-        return self.redact(inputs, "inputs", positional)
+        return self.redact(inputs, "inputs", positional, blobs)
 
-    def redact_observation(self, observation: Observation) -> tuple[Observation, list[str]]:
+    def redact_observation(
+        self, observation: Observation, blobs: BlobSource = None
+    ) -> tuple[Observation, list[str]]:
         """Redact what a call did (outcome, effects, printed output and logs)."""
-        if not self.active:
+        if not self._active:
             return observation, []
-        outcome, paths = self.redact(observation.outcome, "outcome")
-        effects, more = self.redact(observation.effects, "effects")
+        outcome, paths = self.redact(observation.outcome, "outcome", blobs=blobs)
+        effects, more = self.redact(observation.effects, "effects", blobs=blobs)
         paths += more
-        output, more = self.redact(observation.output, "output")
+        output, more = self.redact(observation.output, "output", blobs=blobs)
         paths += more
         if not paths:
             return observation, []
         return Observation(outcome, effects, output), paths
 
 
-Path = Any  # a path under construction: the root string, or (parent, segment)
-
-
-def _path_text(path: Path) -> str:
-    segments: list[str] = []
-    while type(path) is tuple:
-        path, segment = path
-        segments.append(segment)
-    text = str(path)
-    for segment in reversed(segments):
-        text += segment if segment[:1] == "[" or not text else "." + segment
-    return text
-
-
-class _Run:
-    """One pass over a tree: the copy, the paths replaced, and ``$id``s that went away.
-
-    Copy on write: a subtree with nothing to redact is returned as it is, and a path is
-    only spelled out when something at it is replaced, so a clean tree costs one walk.
-    """
+class _Redact(TextVisitor):
+    """One redaction pass: the paths replaced, and the ``$id``s that went away with them."""
 
     def __init__(self, redactor: Redactor) -> None:
         self.redactor = redactor
-        self.matches = redactor.key_matches
-        self.patterns = bool(redactor.patterns)
+        self.rules = redactor._rules
+        self.plain_keys = redactor._rules.plain_keys
         self.paths: list[str] = []
         self.removed_ids: set[int] = set()
 
-    def replace(self, node: Any, path: Path) -> str:
-        self.paths.append(_path_text(path))
-        self.removed_ids.update(_ids_in(node))
-        return REDACTED
+    def text(self, text: str, path: TreePath, shown: str | None = None) -> str:
+        new = self.rules.redact(text)
+        if new == text:
+            return text
+        self.paths.append(path_text(path))
+        return new
 
-    def items(self, items: list[Any], path: Path, names: Sequence[str] | None = None) -> list[Any]:
-        out: list[Any] | None = None
-        for index, child in enumerate(items):
-            where = (path, f"[{index}]")
-            if names is not None and index < len(names) and self.matches(names[index]):
-                new = self.replace(child, where)
-            elif type(child) is int or type(child) is float:
-                continue
-            else:
-                new = self.node(child, where)
-            if new is not child:
-                if out is None:
-                    out = list(items)
-                out[index] = new
-        return items if out is None else out
+    def texts(
+        self, texts: list[str], path: TreePath, shown: Sequence[str] | None = None
+    ) -> list[str]:
+        if not self.rules or not self.rules.mentions("\n".join(texts)):
+            return texts  # one search for a whole array: no per-element work when clean
+        return super().texts(texts, path, shown)
 
-    def node(self, node: Any, path: Path, names: Sequence[str] | None = None) -> Any:
-        new: Any
-        kind = type(node)
-        if kind is str:
-            if not self.patterns:
-                return node
-            new = self.redactor.redact_text(node)
-            if new == node:
-                return node
-            self.paths.append(_path_text(path))
-            return new
-        if kind is list:
-            return self.items(node, path)
-        if kind is not dict:
-            return node
-        tag = None
-        for key in node:
-            if key[:1] == "$" and key != "$id" and key != "$keys":
-                tag = key
-                break
-        matches = self.matches
-        if tag is None:
-            out: dict[str, Any] | None = None
-            for key, child in node.items():
-                if key[:1] == "$":
-                    continue
-                where = (path, key)
-                if key == "args" and names is not None and type(child) is list:
-                    new = self.items(child, where, names)
-                elif matches(key):
-                    new = self.replace(child, where)
-                else:
-                    new = self.node(child, where)
-                if new is not child:
-                    if out is None:
-                        out = dict(node)
-                    out[key] = new
-            return node if out is None else out
-        field_name = _PAYLOAD.get(tag)
-        if tag == "$dict" and type(node[tag]) is list:
-            pairs: list[Any] | None = None
-            for index, pair in enumerate(node[tag]):
-                if type(pair) is list and len(pair) == 2 and type(pair[0]) is str:
-                    where = (path, f"[{pair[0]!r}]")
-                    if matches(pair[0]):
-                        value = self.replace(pair[1], where)
-                    else:
-                        value = self.node(pair[1], where)
-                    if value is not pair[1]:
-                        if pairs is None:
-                            pairs = list(node[tag])
-                        pairs[index] = [pair[0], value]
-            if pairs is None:
-                return node
-            return {**node, tag: pairs}
-        if field_name is None or field_name not in node:
-            return node
-        new = self.node(node[field_name], path)
-        if new is node[field_name]:
-            return node
-        return {**node, field_name: new}
+    def name_matters(self, name: str) -> bool:
+        return self.redactor.hides_some(name)
 
-
-#: Tagged nodes whose payload is an encoded value, and the key that holds it.
-_PAYLOAD = {
-    **{tag: tag for tag in _CONTAINER_TAGS},
-    "$object": "state",
-    "$namedtuple": "fields",
-    "$custom": "value",
-}
+    def named(self, name: str, value: Any, path: TreePath) -> bool:
+        if not self.redactor.hides(name, value):
+            return False
+        self.paths.append(path_text(path))
+        self.removed_ids.update(_ids_in(value))
+        return True
 
 
 def _ids_in(tree: Any) -> set[int]:

@@ -2,30 +2,36 @@
 
 One list of :class:`~legacy_harness.compare.engine.Difference` renders three ways so the CLI,
 the pytest plugin and CI annotations all say the same thing. Long reports are cut at
-``limit`` with an explicit "N more differences" line: never silently.
+``limit`` with an explicit "N more differences" line: never silently. Colours are
+pytest's: what was expected (a ``-`` line) in red, what happened (``+``) in green.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
+import re
 from collections.abc import Sequence
 from typing import IO, Any
 
 from legacy_harness.compare.engine import Difference, _short_repr
+from legacy_harness.terminal import color_enabled
 
-__all__ = ["render_json", "render_text", "supports_color", "to_data"]
+__all__ = ["paint", "paint_report", "render_json", "render_text", "supports_color", "to_data"]
 
 _RESET = "\x1b[0m"
 _STYLES = {
     "path": "\x1b[1m",
     "kind": "\x1b[33m",
-    "expected": "\x1b[32m",
-    "actual": "\x1b[31m",
+    "expected": "\x1b[31m",
+    "actual": "\x1b[32m",
     "hunk": "\x1b[36m",
     "dim": "\x1b[2m",
     "title": "\x1b[1;4m",
+    # the words of a run's report: a case that failed, one to look at, a pass
+    "failed": "\x1b[1;31m",
+    "warning": "\x1b[1;33m",
+    "passed": "\x1b[1;32m",
 }
 
 #: Lines of a unified diff shown per difference before it is cut.
@@ -33,18 +39,47 @@ DIFF_LINES = 40
 
 
 def supports_color(stream: IO[Any] | Any) -> bool:
-    """Whether to colour output for ``stream``: NO_COLOR / FORCE_COLOR, TERM, isatty."""
-    if os.environ.get("NO_COLOR"):
-        return False
-    force = os.environ.get("FORCE_COLOR")
-    if force and force != "0":
-        return True
-    if os.environ.get("TERM") == "dumb":
-        return False
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False
+    """Whether to colour output for ``stream``: NO_COLOR / FORCE_COLOR, TERM, isatty
+    (the terminal layer's rule, so every command decides alike)."""
+    return color_enabled(stream)
+
+
+def paint(role: str, text: str, color: bool = True) -> str:
+    """``text`` in the colour of ``role`` (a key of the style table) when ``color``."""
+    return f"{_STYLES[role]}{text}{_RESET}" if color and text else text
+
+
+#: Lines of a plain report and the role each shows: the labels of expected and actual
+#: values, the lines of a unified diff, array elements.
+_PLAIN_LINES = (
+    (re.compile(r"^(\s*)(expected:)(.*)$"), ("", "expected", "")),
+    (re.compile(r"^(\s*)(actual:)(.*)$"), ("", "actual", "")),
+    (re.compile(r"^(\s*)((?:---|\+\+\+) .*)$"), ("", "path")),
+    (re.compile(r"^(\s*)(@@.*)$"), ("", "hunk")),
+    (re.compile(r"^(\s*)(-.*)$"), ("", "expected")),
+    (re.compile(r"^(\s*)(\+.*)$"), ("", "actual")),
+    (
+        re.compile(r"^(\s*\[[^\]]*\] )(expected)( .*, )(actual)( .*)$"),
+        ("", "expected", "", "actual", ""),
+    ),
+)
+
+
+def paint_report(text: str) -> str:
+    """Colour a report :func:`render_text` wrote without colour (as ``check``'s workers
+    do, to send plain text between processes): the same roles, found by line shape."""
+    out = []
+    for line in text.splitlines():
+        for pattern, roles in _PLAIN_LINES:
+            match = pattern.match(line)
+            if match:
+                line = "".join(
+                    paint(role, part) if role else part
+                    for part, role in zip(match.groups(), roles, strict=True)
+                )
+                break
+        out.append(line)
+    return "\n".join(out)
 
 
 def _num(x: Any) -> str:

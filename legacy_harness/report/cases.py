@@ -109,7 +109,7 @@ def _full(entry: CaseEntry, color: bool) -> list[str]:
     if entry.inputs:
         lines.append(f"  inputs: {entry.inputs}")
     if entry.body:
-        lines.append(indent(entry.body))
+        lines += indent(entry.body).splitlines()
     if entry.note:
         lines.append(f"NOTE {entry.name}: {entry.note}")
     return lines

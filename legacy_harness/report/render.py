@@ -65,11 +65,33 @@ _PLAIN_LINES = (
 )
 
 
+#: What a difference's first line says after its path (the "kind" role).
+_KIND = re.compile(
+    r"(value differs|type differs|shape differs|dtype differs|length differs|missing"
+    r"|unexpected|output changed|exception changed|unstable between runs"
+    r"|[\d,]+ of [\d,]+ elements differ(?: between runs)?)(.*)"
+)
+
+
+def _paint_head(line: str) -> str:
+    """``path: kind ...``, the first line of a difference, as :func:`render_text` colours it."""
+    if line.startswith("... "):
+        return paint("dim", line)
+    path, separator, rest = line.partition(": ")
+    kind = _KIND.fullmatch(rest)
+    if not separator or kind is None:
+        return line
+    return f"{paint('path', path)}: {paint('kind', kind.group(1))}{kind.group(2)}"
+
+
 def paint_report(text: str) -> str:
     """Colour a report :func:`render_text` wrote without colour (as ``check``'s workers
     do, to send plain text between processes): the same roles, found by line shape."""
     out = []
     for line in text.splitlines():
+        if line and not line[0].isspace():
+            out.append(_paint_head(line))
+            continue
         for pattern, roles in _PLAIN_LINES:
             match = pattern.match(line)
             if match:

@@ -127,3 +127,32 @@ def test_a_plain_report_is_painted_like_a_coloured_one() -> None:
     coloured = render_text(differences, color=True)
     assert "\x1b[31mexpected:\x1b[0m" in coloured and "\x1b[32mactual:\x1b[0m" in coloured
     assert "\x1b[31m-b\x1b[0m" in coloured and "\x1b[32m+B\x1b[0m" in coloured
+
+
+def test_a_replayed_case_becomes_an_entry() -> None:
+    from pathlib import Path
+
+    from legacy_harness.compare.engine import compare
+    from legacy_harness.report.cases import replayed_entry
+    from legacy_harness.verify import CaseResult
+
+    differences = compare({"tax": 1.0}, {"tax": 1.5})
+    changed_case = CaseResult("a:f", "01", Path("g/case-01.json"), "changed", differences)
+    changed_case.inputs = "f(1)"
+    entry = replayed_entry(changed_case)
+    assert entry is not None and entry.signature == (("tax", "value"),)
+    assert entry.heading == "CHANGED a:f case-01 (g/case-01.json)" and "expected: 1.0" in entry.body
+    statistical = CaseResult("a:f", "02", Path("g/case-02.json"), "changed", explanation="moved")
+    assert replayed_entry(statistical).body == "moved"  # type: ignore[union-attr]
+    assert replayed_entry(statistical).signature == ()  # type: ignore[union-attr]
+    unstable = CaseResult("a:f", "03", Path("g/case-03.json"), "unstable", differences)
+    unstable.suggestion = '[tool.legacy_harness.tolerances."tax"]\nrtol = 1.0\n'
+    body = replayed_entry(unstable).body  # type: ignore[union-attr]
+    assert body.endswith(
+        'add to pyproject.toml:\n  [tool.legacy_harness.tolerances."tax"]\n  rtol = 1.0'
+    )
+    broken = CaseResult("a:f", "04", Path("g/case-04.json"), "error", error="g/case-04.json: bad")
+    assert replayed_entry(broken).heading == "ERROR g/case-04.json: bad"  # type: ignore[union-attr]
+    skipped = CaseResult("a:f", "05", Path("g/case-05.json"), "skipped", error="not replayable")
+    assert replayed_entry(skipped).heading == "SKIPPED a:f case-05: not replayable"  # type: ignore[union-attr]
+    assert replayed_entry(CaseResult("a:f", "06", Path("g/case-06.json"), "passed")) is None

@@ -125,3 +125,12 @@ def test_a_failing_command_still_answers_in_json(
 ) -> None:
     failed = document("coverage", "nowhere:gone", code=2)
     assert "no cases for nowhere:gone" in failed["error"]
+
+
+def test_the_progress_total_is_counted_from_the_folders(shop: str, tmp_path: Path) -> None:
+    from legacy_harness.cli.support import case_count, open_session
+    from legacy_harness.config import load_config
+
+    session = open_session(load_config(), "verify")
+    assert case_count(session) == 3
+    assert case_count(session, [f"{shop}:price"]) == 2

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 __all__ = [
+    "case_count",
     "common_options",
     "exit_code_of",
     "known_targets",
@@ -176,6 +177,14 @@ def open_session(config: Config, command: str) -> VerifySession:
 
     require_store(config, command)
     return VerifySession.open(config)
+
+
+def case_count(session: VerifySession, targets: list[str] | None = None) -> int:
+    """How many case files a run over ``targets`` (default: all) will judge, counted
+    from the folders without opening a file: the total a progress line needs."""
+    store = session.store
+    folders = {store.target_dir(t) for t in targets} if targets else None
+    return sum(folders is None or path.parent in folders for path in store.iter_paths())
 
 
 def known_targets(session: VerifySession, targets: list[str] | None, command: str) -> list[str]:

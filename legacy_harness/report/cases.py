@@ -13,14 +13,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
 
-from legacy_harness.display import indent
-from legacy_harness.outcomes import ExitCode
-from legacy_harness.report.render import paint
+from legacy_harness.compare.engine import Difference
+from legacy_harness.display import indent, shown
+from legacy_harness.outcomes import CaseStatus, ExitCode
+from legacy_harness.report.render import paint, render_text
 from legacy_harness.report.summary import RunSummary
 from legacy_harness.terminal import DEFAULT_MAX_CASES
 
-__all__ = ["DEFAULT_MAX_CASES", "CaseEntry", "CaseGroup", "group_entries", "render_entries", "render_run"]  # fmt: skip
+__all__ = [
+    "DEFAULT_MAX_CASES",
+    "CaseEntry",
+    "CaseGroup",
+    "Replayed",
+    "group_entries",
+    "render_entries",
+    "render_run",
+    "replayed_entry",
+]
 
 #: Paths named in a group's headline before "and N more paths".
 HEADLINE_PATHS = 3
@@ -78,6 +90,71 @@ class CaseGroup:
         if self.first.label == "UNSTABLE":
             verb += " between runs"
         return f"{self.first.target}: {named} {verb} in {len(self.entries)} cases"
+
+
+class Replayed(Protocol):
+    """A case judged by replaying it in this process (``verify``'s ``CaseResult``)."""
+
+    @property
+    def target(self) -> str: ...
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def path(self) -> Path | str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def differences(self) -> Sequence[Difference]: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def explanation(self) -> str | None: ...
+    @property
+    def inputs(self) -> str | None: ...
+    @property
+    def note(self) -> str | None: ...
+    @property
+    def suggestion(self) -> str | None: ...
+
+
+def _signature(differences: Sequence[Difference]) -> tuple[tuple[str, str], ...]:
+    return tuple((d.path, str(d.kind)) for d in differences)
+
+
+def replayed_entry(
+    result: Replayed, *, color: bool = False, max_diffs: int = 20
+) -> CaseEntry | None:
+    """How the report shows a replayed case that did not pass (None for one that did):
+    its differences rendered (at most ``max_diffs``), or the explanation a statistical
+    master gives, and for an unstable case the configuration that tames it."""
+    status = CaseStatus(result.status)
+    name = f"{result.target} case-{result.case_id}"
+    if status == CaseStatus.CHANGED:
+        signature: tuple[tuple[str, str], ...] = ()
+        if result.explanation:
+            body = result.explanation
+        else:
+            body = render_text(result.differences, limit=max_diffs, color=color)
+            signature = _signature(result.differences)
+        return CaseEntry(
+            "CHANGED", result.target, name, shown(result.path), body=body,
+            inputs=result.inputs, signature=signature, note=result.note,
+        )  # fmt: skip
+    if status == CaseStatus.UNSTABLE:
+        body = render_text(result.differences, limit=5, color=color)
+        if result.suggestion:
+            body += "\nadd to pyproject.toml:\n" + indent(result.suggestion.rstrip("\n"))
+        return CaseEntry(
+            "UNSTABLE", result.target, name, shown(result.path), body=body,
+            inputs=result.inputs, signature=_signature(result.differences), note=result.note,
+            failed=False,
+        )  # fmt: skip
+    if status == CaseStatus.ERROR:
+        return CaseEntry("ERROR", result.target, name, message=result.error or "", note=result.note)
+    if status == CaseStatus.SKIPPED:
+        message = f"{name}: {result.error}"
+        return CaseEntry("SKIPPED", result.target, name, message=message, failed=False)
+    return None
 
 
 def group_entries(entries: Sequence[CaseEntry]) -> list[CaseGroup]:

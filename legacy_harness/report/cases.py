@@ -5,7 +5,7 @@
 and then a line or two per other case, until ``max_cases`` cases have been shown; the
 rest are counted, never dropped silently (``-v`` shows every case in full, ``--format
 json`` lists them all). ``-q`` keeps one line per group or case. The per-target tally
-is repeated after a long report so the figures need no scrolling. ``verify`` and
+is repeated after the cases so the figures need no scrolling. ``verify`` and
 ``check`` both print their runs through :func:`render_run`.
 """
 

@@ -25,6 +25,7 @@ STAGES: dict[str, str] = {
     "objects": "base",
     "terminal": "base",
     "parallel": "base",
+    "schema": "base",
     "store": "store",
     "compare": "compare",
     "report": "report",

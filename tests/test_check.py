@@ -3,7 +3,6 @@ per failure class and exit code, plus each output format."""
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -308,16 +307,3 @@ def test_configuration_errors_exit_2(project: Path, tmp_path: Path) -> None:
     )
     done = run(project, "check")
     assert done.returncode == 2 and "min_coverage" in done.stderr
-
-
-def test_progress_bar_redraws_one_line_with_carriage_returns() -> None:
-    from legacy_harness.check.formats.text import ProgressBar
-
-    stream = io.StringIO()
-    bar = ProgressBar(stream, width=10)
-    for done in range(0, 101, 10):
-        bar(done, 100)
-    bar.finish()
-    text = stream.getvalue()
-    assert "\n" not in text and text.count("\r") == 13
-    assert "[##########] 100/100 cases" in text and text.endswith("\r")

@@ -174,5 +174,5 @@ def test_check_draws_a_progress_bar_only_on_a_terminal(
 ) -> None:
     code, output = run_in_pty(project, ["check"], [], git_env)
     assert code == 1, output
-    assert "\rchecking [" in output and "3/3 cases" in output
-    assert "\rchecking" not in run(project, "check").stderr
+    assert "\r\x1b[Kverifying golden masters 3/3" in output
+    assert "\r" not in run(project, "check").stderr

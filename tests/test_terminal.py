@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import argparse
 import io
+import os
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from legacy_harness.terminal import Progress, can_encode, ci_provider, color_enabled
+from legacy_harness.terminal import (
+    Output,
+    Progress,
+    can_encode,
+    ci_provider,
+    color_enabled,
+    default_format,
+)
 
 
 class Tty(io.StringIO):
@@ -100,3 +109,86 @@ def test_a_closed_pipe_ends_quietly() -> None:
     )
     assert done.stdout == "line 0\n"
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+def test_ascii_fallback_keeps_glyphs_readable() -> None:
+    from legacy_harness.terminal import ascii_text
+
+    assert ascii_text("\u2588\u2588 # \u2026 \u00b1 \u2192 caf\u00e9") == "== # ... +/- -> caf\\xe9"
+    assert ascii_text("\U0001f600") == "\\U0001f600"
+
+
+def test_a_console_that_cannot_encode_gets_the_fallback() -> None:
+    code = "from legacy_harness.terminal import safe_output; safe_output(); print('\\u2588 \\u2026 \\u2713')"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+        check=True,
+    )
+    assert done.stdout == b"= ... v\n"
+
+
+@pytest.mark.parametrize(
+    ("env", "formats", "expected"),
+    [
+        ({}, ("text", "json", "github"), "text"),
+        ({"GITHUB_ACTIONS": "true"}, ("text", "json", "github"), "github"),
+        ({"GITHUB_ACTIONS": "true"}, ("text", "json"), "text"),
+        ({"GITLAB_CI": "true"}, ("text", "json", "github"), "text"),
+    ],
+)
+def test_github_is_the_default_format_only_under_github_actions(
+    env: dict[str, str], formats: tuple[str, ...], expected: str
+) -> None:
+    assert default_format(formats, env) == expected
+
+
+def test_output_reads_the_command_line() -> None:
+    args = argparse.Namespace(output_formats=("text", "json", "github"), format=None, verbose=2)
+    output = Output.from_args(args, env={"GITHUB_ACTIONS": "true"})
+    assert output.format == "github" and output.verbosity == 2 and output.verbose
+    assert output.color_mode == "auto" and not output.text
+    quiet = Output.from_args(argparse.Namespace(quiet=1, format="json"), env={})
+    assert quiet.quiet and quiet.format == "json"
+    assert Output.from_args(argparse.Namespace(), env={}) == Output(env={})
+    assert Output(color_mode="never").color(Tty()) is False
+    assert Output(color_mode="auto", env={}).color(Tty()) is True
+
+
+def test_echo_levels_and_the_json_document(capsys: pytest.CaptureFixture[str]) -> None:
+    quiet, normal, verbose = Output(verbosity=-1), Output(), Output(verbosity=1)
+    for output in (quiet, normal, verbose):
+        output.echo("\nverdict", level=-1)
+        output.echo("detail")
+        output.echo("more", level=1)
+    assert capsys.readouterr().out == "verdict\n\nverdict\ndetail\n\nverdict\ndetail\nmore\n"
+    normal.json({"command": "x", "text": "caf\u00e9"})
+    assert capsys.readouterr().out == '{\n  "command": "x",\n  "text": "caf\\u00e9"\n}\n'
+    with pytest.raises(ValueError):
+        normal.json({"value": float("nan")})  # strict JSON: a tool must be able to read it
+
+
+def test_progress_update_takes_the_engines_callback_shape() -> None:
+    now = [0.0]
+    stream = Tty()
+    progress = Progress("replaying", None, stream=stream, clock=lambda: now[0], width=lambda: 80)
+    progress.update(0, 4)
+    now[0] = 1.0
+    progress.update(2)
+    now[0] = 2.0
+    progress.update(4, 4)
+    frames = stream.getvalue().split("\r\x1b[K")[1:]
+    assert frames == ["replaying 0/4", "replaying 2/4 (2.0/s, 1s left)", "replaying 4/4 (2.0/s)"]
+
+
+def test_progress_stays_off_in_ci_and_on_a_dumb_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "JENKINS_URL", "TF_BUILD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert Progress.for_terminal("x", 1, stream=Tty()).enabled
+    monkeypatch.setenv("TERM", "dumb")
+    assert not Progress.for_terminal("x", 1, stream=Tty()).enabled
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.setenv("BUILDKITE", "true")
+    assert not Progress.for_terminal("x", 1, stream=Tty()).enabled

@@ -172,6 +172,7 @@ class CheckReport:
             policy_failures=len(self.policy),
             allow_empty=self.options.allow_empty,
             wording=CHECK_WORDING,
+            command="check",
         )
 
     @property

@@ -4,6 +4,13 @@ Each command is a class keeping :class:`~legacy_harness.cli.command.Command`, in
 module. The table below names that module and carries the command's one-line help, so
 ``--help`` and ``--version`` import no command module (nor numpy) and running a
 command imports only its own. Exit codes are :class:`~legacy_harness.outcomes.ExitCode`.
+
+Output is one layer for every command: :func:`build_parser` gives each ``-q``, ``-v``
+and ``--color`` (:func:`~legacy_harness.cli.support.common_options`), :func:`main`
+hands the command its choices as ``args.output`` (a
+:class:`~legacy_harness.terminal.Output`), ends quietly on a closed pipe, writes ASCII
+to a console that cannot take more, and answers ``--format json`` with a JSON document
+even when the command fails.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from legacy_harness import __version__
 from legacy_harness.cli.command import Command
 from legacy_harness.errors import HarnessError, UsageError
 from legacy_harness.outcomes import ExitCode
-from legacy_harness.terminal import quiet_broken_pipe, safe_output
+from legacy_harness.terminal import Output, quiet_broken_pipe, safe_output
 
 __all__ = ["COMMANDS", "Entry", "build_parser", "load_command", "main"]
 
@@ -122,10 +129,12 @@ def build_parser(
         if table_only or (selected is not None and name != selected):
             commands.add_parser(name, help=entry.help)
             continue
+        from legacy_harness.cli.support import common_options
+
         command = load_command(name)
-        command.add_arguments(
-            commands.add_parser(name, help=entry.help, description=command.description)
-        )
+        sub = commands.add_parser(name, help=entry.help, description=command.description)
+        command.add_arguments(sub)
+        common_options(sub)
     return parser
 
 
@@ -149,13 +158,19 @@ def main(argv: Sequence[str] | None = None) -> ExitCode:
 
 
 def _run(parser: argparse.ArgumentParser, options: list[str], program: list[str]) -> ExitCode:
+    output: Output | None = None
+    command = ""
     try:
         args = parser.parse_args(options)
         if args.command is None:
             parser.print_help()
             return ExitCode.ERROR
+        command = args.command
         args.argv = options[1:]
         args.program = program
+        output = args.output = Output.from_args(args)
+        if hasattr(args, "output_formats"):
+            args.format = output.format  # the default, resolved (github under GitHub Actions)
         from legacy_harness.config import load_config
 
         config = load_config().with_store(getattr(args, "store", None))
@@ -167,4 +182,8 @@ def _run(parser: argparse.ArgumentParser, options: list[str], program: list[str]
         return load_command(args.command).run(args, config)
     except HarnessError as error:
         print(f"error: {error}", file=sys.stderr)
+        if output is not None and output.format == "json":
+            from legacy_harness.schema import envelope
+
+            output.json({**envelope(command, ExitCode.ERROR), "error": str(error)})
         return ExitCode.ERROR

@@ -10,7 +10,7 @@ import argparse
 from typing import ClassVar
 
 from legacy_harness.cli.command import Command
-from legacy_harness.cli.support import open_session, shown, store_option
+from legacy_harness.cli.support import open_session, output_options, shown, store_option
 from legacy_harness.config import Config
 from legacy_harness.outcomes import ExitCode
 
@@ -38,22 +38,46 @@ class ApproveCommand:
         )
         parser.add_argument("--all", action="store_true", help="approve every case of the store")
         store_option(parser)
+        output_options(parser)
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
         from legacy_harness.review import approve, review_stamp, select
+        from legacy_harness.schema import envelope
 
+        output = args.output
         session = open_session(config, "approve")
         cases = select(session, args.cases, everything=args.all)
         stamp = review_stamp(config.root)
-        failed = 0
-        for approval in approve(session, cases, stamp):
+        approvals = approve(session, cases, stamp)
+        failed = sum(1 for approval in approvals if approval.error)
+        code = ExitCode.ERROR if failed else ExitCode.SAME
+        if output.format == "json":
+            output.json(
+                {
+                    **envelope(self.name, code),
+                    "reviewed": stamp,
+                    "approved": len(cases) - failed,
+                    "cases": [
+                        {
+                            "name": approval.name,
+                            "path": str(approval.path),
+                            "action": approval.action,
+                            "error": approval.error,
+                        }
+                        for approval in approvals
+                    ],
+                }
+            )
+            return code
+        for approval in approvals:
             if approval.error:
-                failed += 1
-                print(f"ERROR {approval.name}: {approval.error}")
+                output.echo(f"ERROR {approval.name}: {approval.error}", level=-1)
             else:
-                print(f"{approval.action}: {approval.name} ({shown(approval.path)})")
-        print(f"\n{len(cases) - failed} of {len(cases)} case(s) approved by {stamp['by']}")
-        return ExitCode.ERROR if failed else ExitCode.SAME
+                output.echo(f"{approval.action}: {approval.name} ({shown(approval.path)})")
+        output.echo(
+            f"\n{len(cases) - failed} of {len(cases)} case(s) approved by {stamp['by']}", level=-1
+        )
+        return code
 
 
 COMMAND: Command = ApproveCommand()

@@ -1,9 +1,10 @@
 """``legacy-harness check``: the command a CI job runs.
 
 It only maps flags to :mod:`legacy_harness.check` calls: options over the configured
-defaults, :func:`~legacy_harness.check.run_check`, then the reporter named by
-``--format`` (and JUnit XML to ``--junit-xml``). What a run finds and how each format
-shows it live in that package.
+defaults, :func:`~legacy_harness.check.run_check` (with a progress line on a terminal),
+then the reporter named by ``--format`` (``github`` by default under GitHub Actions;
+and JUnit XML to ``--junit-xml``). What a run finds and how each format shows it live in
+that package.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from typing import Any, ClassVar
 
 from legacy_harness.check.formats import FORMATS, get_reporter, write_report
 from legacy_harness.cli.command import Command
-from legacy_harness.cli.support import percent, require_store, store_option
+from legacy_harness.cli.support import (
+    max_cases_option,
+    output_options,
+    percent,
+    require_store,
+    store_option,
+)
 from legacy_harness.config import Config
 from legacy_harness.outcomes import ExitCode
 
@@ -51,13 +58,6 @@ def _jobs(text: str) -> int:
     return value or (os.cpu_count() or 1)
 
 
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
 class CheckCommand:
     """The CI gate as a :class:`~legacy_harness.cli.command.Command`."""
 
@@ -85,12 +85,6 @@ class CheckCommand:
             "--junit-xml", metavar="PATH", help="also write a JUnit XML report to PATH"
         )
         parser.add_argument(
-            "--format",
-            choices=tuple(FORMATS),
-            default="text",
-            help="; ".join(f"{name}: {what}" for name, (_, _, what) in FORMATS.items()),
-        )
-        parser.add_argument(
             "--allow-unreviewed", action="store_true", default=None,
             help="do not fail on cases recorded but not yet reviewed",
         )  # fmt: skip
@@ -102,11 +96,15 @@ class CheckCommand:
             "--allow-empty", action="store_true", default=None,
             help="pass when the store holds no case (default: exit 5, nothing was checked)",
         )  # fmt: skip
+        max_cases_option(parser)
+        output_options(
+            parser, tuple(FORMATS), {name: what for name, (_, _, what) in FORMATS.items()}
+        )
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
         from legacy_harness.check import options_from_config, run_check
-        from legacy_harness.check.formats.text import ProgressBar
 
+        output = args.output
         options = options_from_config(config.table)
         if args.jobs is not None:
             options.jobs = args.jobs
@@ -119,17 +117,21 @@ class CheckCommand:
         if args.docs:
             options.docs = Path(args.docs)
         require_store(config, "check")
-        reporter = get_reporter(args.format)
-        interactive = args.format == "text" and _isatty(sys.stderr)
-        progress = ProgressBar(sys.stderr) if interactive else None
-        report = run_check(config, options, progress)
-        if progress:
-            progress.finish()
+        shown: dict[str, Any] = {}
+        if output.format in ("text", "github"):
+            shown = {
+                "max_cases": args.max_cases,
+                "verbosity": output.verbosity,
+                "color": output.color(sys.stdout),
+            }
+        reporter = get_reporter(output.format, **shown)
+        with output.progress("verifying golden masters") as progress:
+            report = run_check(config, options, progress.update)
         if args.min_mutation_score is not None:
             from legacy_harness.check.policies import measure_mutation, mutation_policy
 
             # the strength report goes with the text report; other formats stay parseable
-            printed = sys.stdout if args.format == "text" else sys.stderr
+            printed = sys.stdout if output.format == "text" else sys.stderr
             scores = measure_mutation(config, jobs=options.jobs, printed=printed)
             report.policy += mutation_policy(scores, args.min_mutation_score)
         if args.junit_xml:

@@ -3,12 +3,47 @@
 from __future__ import annotations
 
 import argparse
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from legacy_harness.cli.command import Command
-from legacy_harness.cli.support import known_targets, open_session, store_option, targets_argument
+from legacy_harness.cli.support import (
+    known_targets,
+    open_session,
+    output_options,
+    shown,
+    store_option,
+    targets_argument,
+)
 from legacy_harness.config import Config
 from legacy_harness.outcomes import ExitCode
+
+if TYPE_CHECKING:
+    from legacy_harness.widen.measure import TargetCoverage
+    from legacy_harness.widen.minimize import MinimizePlan
+
+
+def plan_data(
+    minimize_plan: MinimizePlan, before: TargetCoverage, after: TargetCoverage
+) -> dict[str, Any]:
+    """One target's plan as JSON-ready data: counts, what it keeps, what goes."""
+    return {
+        "target": minimize_plan.target,
+        "before": minimize_plan.before,
+        "after": minimize_plan.after,
+        "arcs": minimize_plan.arcs,
+        "outcome_kinds": list(minimize_plan.kinds),
+        "coverage_before": before.percent,
+        "coverage_after": after.percent,
+        "removed": [
+            {
+                "id": stored.case.id,
+                "path": str(stored.path),
+                "origin": stored.case.meta.get("origin"),
+            }
+            for stored in minimize_plan.drop
+        ],
+        "errors": list(minimize_plan.errors),
+    }
 
 
 class MinimizeCommand:
@@ -32,36 +67,59 @@ class MinimizeCommand:
             "--keep-boundary", action="store_true",
             help="also keep the boundary cases characterize recorded (they catch off-by-one changes)",
         )  # fmt: skip
+        output_options(parser)
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
+        from legacy_harness.schema import envelope
         from legacy_harness.widen.measure import measure_coverage
         from legacy_harness.widen.minimize import apply, plan
 
+        output = args.output
         session = open_session(config, "minimize")
         targets = known_targets(session, args.targets or None, "minimize")
-        before = {e.target: e for e in measure_coverage(session, targets).targets}
-        plans = [plan(session, target, keep_boundary=args.keep_boundary) for target in targets]
-        for minimize_plan in plans:
-            if not args.dry_run:
+        with output.progress("measuring coverage") as progress:
+            measured = measure_coverage(session, targets, progress=progress.update)
+        before = {e.target: e for e in measured.targets}
+        plans = []
+        with output.progress("minimizing targets", len(targets)) as progress:
+            for target in targets:
+                plans.append(plan(session, target, keep_boundary=args.keep_boundary))
+                progress.advance()
+        if not args.dry_run:
+            for minimize_plan in plans:
                 apply(session, minimize_plan)
-        after = {e.target: e for e in measure_coverage(session, targets).targets}
+        with output.progress("measuring coverage") as progress:
+            measured = measure_coverage(session, targets, progress=progress.update)
+        after = {e.target: e for e in measured.targets}
+        if output.format == "json":
+            output.json(
+                {
+                    **envelope(self.name, ExitCode.SAME),
+                    "dry_run": args.dry_run,
+                    "targets": [plan_data(p, before[p.target], after[p.target]) for p in plans],
+                }
+            )
+            return ExitCode.SAME
+        verb = "would keep" if args.dry_run else "kept"
         for minimize_plan in plans:
             old, new = before[minimize_plan.target], after[minimize_plan.target]
-            verb = "would keep" if args.dry_run else "kept"
-            print(
-                f"{minimize_plan.target}: {verb} {minimize_plan.after} of {minimize_plan.before} cases;"
-                f" {minimize_plan.arcs} arcs, {len(minimize_plan.kinds)} outcome kinds;"
-                f" coverage {old.percent:.1f}% -> {new.percent:.1f}%"
+            output.echo(
+                f"{minimize_plan.target}: {verb} {minimize_plan.after} of {minimize_plan.before}"
+                f" cases; {minimize_plan.arcs} arcs, {len(minimize_plan.kinds)} outcome kinds;"
+                f" coverage {old.percent:.1f}% -> {new.percent:.1f}%",
+                level=-1,
             )
             for error in minimize_plan.errors:
-                print(f"  kept, not judged: {error}")
+                output.echo(f"  kept, not judged: {error}")
             if args.dry_run:
                 for stored in minimize_plan.drop:
-                    print(
-                        f"  would remove {stored.path.name} ({stored.case.meta.get('origin', '?')})"
-                    )
+                    origin = stored.case.meta.get("origin", "?")
+                    output.echo(f"  would remove {stored.path.name} ({origin})")
+            elif output.verbose:
+                for stored in minimize_plan.drop:
+                    output.echo(f"  removed {shown(stored.path)}", level=1)
         if args.dry_run:
-            print("dry run: nothing removed")
+            output.echo("dry run: nothing removed", level=-1)
         return ExitCode.SAME
 
 

@@ -6,15 +6,22 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from legacy_harness.cli.command import Command
+from legacy_harness.cli.support import output_options
 from legacy_harness.config import Config, add_pythonpath
 from legacy_harness.errors import HarnessError
 from legacy_harness.outcomes import ExitCode
 
+if TYPE_CHECKING:
+    from legacy_harness.refactor.loop import LoopResult
+
 #: What the command line adds to the namespace; the rest is the helper's own arguments.
-_LOOP_OPTIONS = ("apply", "verify", "paths", "command", "helper", "argv", "program")
+_LOOP_OPTIONS = (
+    "apply", "verify", "paths", "command", "helper", "argv", "program",
+    "output", "output_formats", "format", "quiet", "verbose", "color",
+)  # fmt: skip
 
 
 class RefactorCommand:
@@ -52,6 +59,7 @@ class RefactorCommand:
                 action="store_true",
                 help="replay the affected masters before and after; restore the files if behaviour changed",
             )
+            output_options(sub)
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
         """Show, apply or prove the change; exit 1 when the proof failed and it was undone."""
@@ -67,41 +75,79 @@ class RefactorCommand:
         for path in args.paths:
             if not path.is_file():
                 raise HarnessError(f"refactor {args.helper}: {path} is not a file")
+        output = args.output
         result = run_loop(
             args.helper, list(args.paths), helper_args, config, apply=args.apply, verify=args.verify
         )
+        code = _exit_code(result)
+        if output.format == "json":
+            output.json(result_data(args.helper, result, code))
+            return code
         if not result.changes:
-            print(f"{args.helper}: nothing to change (already done)")
-            return ExitCode.SAME
-        sys.stdout.write(result.diff)
+            output.echo(f"{args.helper}: nothing to change (already done)", level=-1)
+            return code
+        if not output.quiet:
+            sys.stdout.write(result.diff)
         if result.after is None:
             for old, new in result.migrated.items():
-                print(f"masters of {old} moved to {new}")
-            print(f"\n{'applied' if result.applied else 'not applied (pass --apply to write)'}: "
-                  f"{len(result.changes)} file(s)")  # fmt: skip
-            return ExitCode.SAME
+                output.echo(f"masters of {old} moved to {new}", level=-1)
+            verdict = "applied" if result.applied else "not applied (pass --apply to write)"
+            output.echo(f"\n{verdict}: {len(result.changes)} file(s)", level=-1)
+            return code
         cases = len(result.after.cases)
         for old, new in result.migrated.items():
-            print(f"masters of {old} {'moved' if result.applied else 'would move'} to {new}")
-        if result.after.exit_code == 0:
+            output.echo(f"masters of {old} {'moved' if result.applied else 'would move'} to {new}")
+        if code == ExitCode.SAME:
             verdict = "applied" if result.applied else "not applied (pass --apply to write)"
-            print(
-                f"\nverified: {cases} masters of {', '.join(result.targets)} behave the same; {verdict}"
+            output.echo(
+                f"\nverified: {cases} masters of {', '.join(result.targets)} behave the same;"
+                f" {verdict}",
+                level=-1,
             )
-            return ExitCode.SAME
-        print("\nbehaviour changed: the change was undone and the files restored byte for byte")
+            return code
+        output.echo(
+            "\nbehaviour changed: the change was undone and the files restored byte for byte",
+            level=-1,
+        )
         for case in result.after.failing:
-            print(f"  {case['status'].upper()} {case['target']} case-{case['id']}")
+            output.echo(f"  {case['status'].upper()} {case['target']} case-{case['id']}")
             if case.get("error"):
-                print(f"    {case['error']}")
+                output.echo(f"    {case['error']}")
             else:
-                print(_differences_text(case["differences"]))
+                output.echo(_differences_text(case["differences"]))
         if result.after.stderr.strip() and not result.after.cases:
-            print(result.after.stderr.strip())
-        return ExitCode.CHANGED
+            output.echo(result.after.stderr.strip(), level=-1)
+        return code
 
 
 COMMAND: Command = RefactorCommand()
+
+
+def _exit_code(result: LoopResult) -> ExitCode:
+    """SAME when nothing changed, when unverified, or when the proof held; else CHANGED."""
+    if result.after is None or result.after.exit_code == 0:
+        return ExitCode.SAME
+    return ExitCode.CHANGED
+
+
+def result_data(helper: str, result: LoopResult, code: ExitCode) -> dict[str, Any]:
+    """A refactoring's outcome as JSON-ready data: the files, the diff, the proof."""
+    from legacy_harness.schema import envelope
+
+    after = result.after
+    return {
+        **envelope("refactor", code),
+        "helper": helper,
+        "files": [str(path) for path in result.changes],
+        "diff": result.diff,
+        "applied": result.applied,
+        "restored": result.restored,
+        "verified": None if after is None else after.exit_code == 0,
+        "targets": list(result.targets),
+        "cases": None if after is None else len(after.cases),
+        "migrated": dict(result.migrated),
+        "failing": [] if after is None else list(after.failing),
+    }
 
 
 def _helper_args(args: argparse.Namespace) -> dict[str, Any]:

@@ -1,21 +1,22 @@
 """``legacy-harness review``: walk changed and new cases, one decision each.
 
 On a terminal each case is shown (the diff of a changed case; the inputs and outcome
-of a new one) and answered with accept, reject, skip or quit. Anywhere else the cases
-are listed, so a script or CI log shows what waits for review.
+of a new one) and answered with accept, reject, skip or quit. Anywhere else (and with
+``--format json``) the cases are listed, so a script or CI log shows what waits for
+review.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from legacy_harness.cli.command import Command
-from legacy_harness.cli.support import open_session, shown, store_option
+from legacy_harness.cli.support import open_session, output_options, shown, store_option
 from legacy_harness.config import Config
 from legacy_harness.outcomes import ExitCode
-from legacy_harness.report.render import render_text, supports_color
+from legacy_harness.report.render import render_text
 from legacy_harness.review import CHANGED_CASE, Pending, accept, find_pending, reject, review_stamp
 from legacy_harness.store import codec
 
@@ -53,6 +54,18 @@ def describe(pending: Pending, *, color: bool = False, limit: int = SHOWN_LINES)
     return "\n".join(lines)
 
 
+def pending_data(pending: Pending) -> dict[str, Any]:
+    """One case waiting for review, as JSON-ready data."""
+    case = pending.stored.case
+    return {
+        "kind": pending.kind,
+        "target": case.target,
+        "id": case.id,
+        "path": str(pending.stored.path),
+        "note": pending.result.note,
+    }
+
+
 def _heading(index: int, total: int, pending: Pending) -> str:
     label = "CHANGED" if pending.kind == CHANGED_CASE else "NEW"
     return f"[{index}/{total}] {label} {pending.name} ({shown(pending.stored.path)})"
@@ -80,25 +93,40 @@ class ReviewCommand:
         parser.add_argument(
             "--list", action="store_true", help="only list the cases, even on a terminal"
         )
-        parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+        output_options(parser)
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
+        from legacy_harness.schema import envelope
+
+        output = args.output
         session = open_session(config, "review")
         pending, errors = find_pending(session, args.targets or None)
+        waiting = ExitCode.CHANGED if pending else ExitCode.SAME
+        code = ExitCode.ERROR if errors else waiting
+        if output.format == "json":
+            output.json(
+                {
+                    **envelope(self.name, code),
+                    "pending": [pending_data(item) for item in pending],
+                    "errors": [error.error for error in errors],
+                }
+            )
+            return code
         for error in errors:
             print(f"ERROR {error.error}", file=sys.stderr)
         if not pending:
-            print("nothing to review: no changed or unreviewed cases")
-            return ExitCode.ERROR if errors else ExitCode.SAME
+            output.echo("nothing to review: no changed or unreviewed cases", level=-1)
+            return code
         if args.list or not _interactive():
             for item in pending:
-                print(f"{item.kind:8} {item.name}  {shown(item.stored.path)}")
-            print(
+                output.echo(f"{item.kind:8} {item.name}  {shown(item.stored.path)}")
+            output.echo(
                 f"\n{len(pending)} case(s) to review: run 'legacy-harness review' in a terminal,"
-                " or 'legacy-harness approve TARGET|CASE' / 'legacy-harness approve --all'"
+                " or 'legacy-harness approve TARGET|CASE' / 'legacy-harness approve --all'",
+                level=-1,
             )
-            return ExitCode.ERROR if errors else ExitCode.CHANGED
-        color = args.color == "always" or (args.color == "auto" and supports_color(sys.stdout))
+            return code
+        color = output.color(sys.stdout)
         stamp = review_stamp(config.root)
         left = 0
         for index, item in enumerate(pending, 1):

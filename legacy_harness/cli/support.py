@@ -1,18 +1,27 @@
 """What every command of the command line shares: options, argument types, the session.
 
-One place, so that ``--store`` reads the same, a percentage is checked the same and a
-missing store gives the same message whichever command the user ran.
+One place, so that ``--store`` reads the same, a percentage is checked the same, a
+missing store gives the same message, and ``-q``, ``-v``, ``--color``, ``--format`` and
+``--max-cases`` mean the same whichever command the user ran. ``build_parser`` gives
+every command :func:`common_options`; a command that writes JSON adds
+:func:`output_options` with its formats and reads its choices from ``args.output`` (a
+:class:`~legacy_harness.terminal.Output`).
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 __all__ = [
+    "case_count",
+    "common_options",
     "exit_code_of",
     "known_targets",
+    "max_cases_option",
     "open_session",
+    "output_options",
     "percent",
     "positive_float",
     "positive_int",
@@ -27,6 +36,7 @@ from legacy_harness.config import Config
 from legacy_harness.display import shown
 from legacy_harness.errors import HarnessError
 from legacy_harness.outcomes import ExitCode
+from legacy_harness.terminal import COLOR_MODES, DEFAULT_MAX_CASES
 
 if TYPE_CHECKING:
     from legacy_harness.verify import VerifySession
@@ -39,6 +49,65 @@ def exit_code_of(returncode: int) -> ExitCode:
         return ExitCode(returncode)
     except ValueError:
         return ExitCode.ERROR
+
+
+def _add(parser: argparse.ArgumentParser, *flags: str, **kwargs: object) -> None:
+    """Add an option unless the command already defines one of its flags (its own wins)."""
+    try:
+        parser.add_argument(*flags, **kwargs)  # type: ignore[arg-type]
+    except argparse.ArgumentError:
+        pass
+
+
+def common_options(parser: argparse.ArgumentParser) -> None:
+    """``-q``, ``-v`` and ``--color``: every command has them (``build_parser`` adds
+    them after the command's own options). They leave nothing in ``args`` when not
+    given, so a nested parser (``refactor NAME``) never resets what its parent read."""
+    _add(
+        parser, "-q", "--quiet", action="count", default=argparse.SUPPRESS,
+        help="less output: the verdict and one line per finding, no progress line",
+    )  # fmt: skip
+    _add(
+        parser, "-v", "--verbose", action="count", default=argparse.SUPPRESS,
+        help="more output: every case and detail in full",
+    )  # fmt: skip
+    _add(
+        parser, "--color", choices=COLOR_MODES, default=argparse.SUPPRESS,
+        help="colour the output: auto (on a terminal, unless NO_COLOR is set or FORCE_COLOR"
+        " forces it; the default), always or never",
+    )  # fmt: skip
+
+
+def output_options(
+    parser: argparse.ArgumentParser,
+    formats: tuple[str, ...] = ("text", "json"),
+    what: Mapping[str, str] | None = None,
+) -> None:
+    """``--format`` with the formats the command writes (``what`` says what each is
+    for), then :func:`common_options`.
+
+    Not given, the format is ``github`` under GitHub Actions when the command offers it,
+    else ``text`` (see :func:`~legacy_harness.terminal.default_format`); the command
+    reads the choice as ``args.output.format``.
+    """
+    default = "text" + (", or github under GitHub Actions" if "github" in formats else "")
+    listed = "; ".join(f"{name}: {what[name]}" for name in formats) if what else ", ".join(formats)
+    _add(
+        parser, "--format", choices=formats, default=None,
+        help=f"output format ({listed}; default: {default}); json documents follow the"
+        " schema shipped in legacy_harness/schema",
+    )  # fmt: skip
+    parser.set_defaults(output_formats=tuple(formats))
+    common_options(parser)
+
+
+def max_cases_option(parser: argparse.ArgumentParser) -> None:
+    """``--max-cases N``: how many cases a report shows before it only counts them."""
+    _add(
+        parser, "--max-cases", type=positive_int, default=DEFAULT_MAX_CASES, metavar="N",
+        help=f"cases shown in the report, in full or by name (default {DEFAULT_MAX_CASES});"
+        " identical differences are grouped, -v shows every case",
+    )  # fmt: skip
 
 
 def store_option(parser: argparse.ArgumentParser) -> None:
@@ -108,6 +177,14 @@ def open_session(config: Config, command: str) -> VerifySession:
 
     require_store(config, command)
     return VerifySession.open(config)
+
+
+def case_count(session: VerifySession, targets: list[str] | None = None) -> int:
+    """How many case files a run over ``targets`` (default: all) will judge, counted
+    from the folders without opening a file: the total a progress line needs."""
+    store = session.store
+    folders = {store.target_dir(t) for t in targets} if targets else None
+    return sum(folders is None or path.parent in folders for path in store.iter_paths())
 
 
 def known_targets(session: VerifySession, targets: list[str] | None, command: str) -> list[str]:

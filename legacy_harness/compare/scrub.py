@@ -90,10 +90,30 @@ class Scrubber:
         return replace(self, path=path)
 
 
-_DATE = r"\d{4}-\d{2}-\d{2}|\d{4}/\d{2}/\d{2}|\d{2}/\d{2}/\d{4}"
-_TIME = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
+_DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_HMS = r"\d{1,2}:\d{2}:\d{2}(?:[.,]\d{1,9})?"
+_TIME = r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?"
 _TZ = r"(?:\s?(?:Z|UTC|[+-]\d{2}:?\d{2}))?"
-_DATES_RX = rf"(?<![\d/-])(?:{_DATE})(?:[T ]{_TIME}{_TZ})?(?![\d/])"
+_ZONE = r"(?:[A-Z]{2,5}|[+-]\d{4})"
+#: Numeric dates, optionally with a time: ISO (months and days of one digit too),
+#: 2024/03/01, 01/03/2024.
+_NUMERIC = rf"(?:\d{{4}}-\d{{1,2}}-\d{{1,2}}|\d{{4}}/\d{{2}}/\d{{2}}|\d{{2}}/\d{{2}}/\d{{4}})(?:[T ]{_TIME}{_TZ})?"
+#: 20210505T091112Z and 20250527_125703.
+_COMPACT = r"\d{8}T\d{6}Z|[12]\d{3}[01]\d[0-3]\d_[0-2]\d[0-5]\d[0-5]\d"
+#: C's ctime and its relatives: Tue May 13 16:30:00 [EET|-0800] [2014], Tue May 13 2014 23:30:00.789.
+_CTIME = (
+    rf"{_DAY}\s+{_MONTH}\s+\d{{1,2}}\s+(?:\d{{4}}\s+{_HMS}|{_HMS}(?:\s+{_ZONE})?(?:\s+\d{{4}})?)"
+)
+#: 13 May 2014 23:50:49,999 and May 13, 2014 11:30:00 PM PST.
+_WORDS = (
+    rf"\d{{1,2}}\s+{_MONTH}\s+\d{{4}}(?:\s+{_HMS})?"
+    rf"|{_MONTH}\s+\d{{1,2}},\s+\d{{4}}(?:\s+{_TIME}(?:\s+[AP]M)?(?:\s+[A-Z]{{2,5}})?)?"
+)
+_DATES_RX = (
+    rf"\b(?:{_CTIME}|{_WORDS})\b"
+    rf"|(?<![\d/:.-])(?:{_COMPACT}|{_NUMERIC}|{_HMS})(?![\d/:])"
+)
 
 
 def _temp_roots() -> list[str]:
@@ -124,8 +144,11 @@ def _datetime_to_placeholder(value: Any) -> Any:
     return value
 
 
-#: ISO dates and datetimes (``2024-03-01``, ``2024-03-01T12:00:00.123+00:00``,
-#: ``2024-03-01 12:00:00,123``) and ``2024/03/01``, ``01/03/2024`` forms.
+#: Dates and times as programs print them: ISO dates and datetimes (``2024-03-01``,
+#: ``2024-03-01T12:00:00.123+00:00``, ``2020-9-10T8:07Z``), ``2024/03/01``,
+#: ``01/03/2024``, compact stamps (``20210505T091112Z``), ctime (``Tue May 13 16:30:00
+#: 2014``), ``13 May 2014 23:50:49,999``, ``May 13, 2014 11:30:00 PM PST`` and a bare
+#: ``23:30:00``: every format approvaltests' DateScrubber knows.
 DATES = Scrubber(pattern=_DATES_RX, replacement="<date>", name="dates")
 #: Hyphenated UUIDs, any case.
 UUIDS = Scrubber(

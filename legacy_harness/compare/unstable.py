@@ -10,7 +10,6 @@ behaviour changes. ``verify --runs N`` observes a case N times, asks
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -106,11 +105,6 @@ def _pow10_above(x: float) -> float:
     return float(f"1e{e}")
 
 
-def _fmt_pow10(x: float) -> str:
-    e = round(math.log10(x))
-    return f"1e{e:+03d}" if e >= 0 else f"1e{e:03d}"
-
-
 def _is_floaty(v: Any) -> bool:
     if isinstance(v, bool):
         return False
@@ -147,18 +141,6 @@ def _suggest_one(d: Difference) -> tuple[str, dict[str, Any]]:
     return "tolerance", {"ignore": True}
 
 
-def _toml_str(s: str) -> str:
-    return json.dumps(s)  # a JSON string is a valid TOML basic string
-
-
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        return _fmt_pow10(v)
-    return _toml_str(str(v))
-
-
 def suggest_config(diffs: Sequence[Difference], target: str | None = None) -> str:
     """TOML lines for pyproject.toml that tolerate or scrub the unstable ``diffs``.
 
@@ -167,7 +149,12 @@ def suggest_config(diffs: Sequence[Difference], target: str | None = None) -> st
     built-in scrubber (dates, UUIDs, addresses, temp paths) get a scrub entry; datetime
     objects the "timestamps" scrubber; anything else ``ignore = true``. Element indexes
     are generalised to ``[*]``. Returns "" when there is nothing to suggest.
+
+    tomli-w writes the TOML, so any path or target name (quotes, backslashes, an emoji)
+    comes out quoted as TOML requires and reads back as it was.
     """
+    import tomli_w
+
     tolerances: dict[str, dict[str, Any]] = {}
     scrubs: dict[tuple[str, str], None] = {}
     for d in diffs:
@@ -186,19 +173,11 @@ def suggest_config(diffs: Sequence[Difference], target: str | None = None) -> st
                 old[k] = max(old.get(k, 0.0), v)
     if not tolerances and not scrubs:
         return ""
-    prefix = "tool.legacy_harness"
-    if target is not None:
-        prefix += f".targets.{_toml_str(target)}"
-    lines: list[str] = []
+    table: dict[str, Any] = {}
+    if scrubs:
+        table["scrub"] = [{"path": path, "builtin": name} for path, name in scrubs]
     if tolerances:
-        lines.append(f"[{prefix}.tolerances]")
-        for path, fields in tolerances.items():
-            body = ", ".join(f"{k} = {_toml_value(v)}" for k, v in fields.items())
-            lines.append(f"{_toml_str(path)} = {{ {body} }}")
-    for path, name in scrubs:
-        if lines:
-            lines.append("")
-        lines.append(f"[[{prefix}.scrub]]")
-        lines.append(f"path = {_toml_str(path)}")
-        lines.append(f"builtin = {_toml_str(name)}")
-    return "\n".join(lines) + "\n"
+        table["tolerances"] = tolerances
+    if target is not None:
+        table = {"targets": {target: table}}
+    return tomli_w.dumps({"tool": {"legacy_harness": table}})

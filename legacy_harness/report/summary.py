@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from legacy_harness.outcomes import CaseStatus, ExitCode
+from legacy_harness.schema import envelope
 
 __all__ = [
     "CHECK_WORDING",
@@ -119,6 +120,8 @@ class RunSummary:
     counts: Mapping[CaseStatus, int]
     exit_code: ExitCode
     verdict: str
+    #: The command whose run this is (``verify``, ``check``): it heads the JSON document.
+    command: str = "verify"
 
     @property
     def total(self) -> int:
@@ -138,9 +141,10 @@ class RunSummary:
         return f"{self.same} of {self.total} cases behave the same{detail}: {self.verdict}"
 
     def to_data(self) -> dict[str, Any]:
-        """The summary's part of a JSON document; a command adds its own keys to it."""
+        """The summary's part of a JSON document (headed by the envelope every document
+        of the project shares); a command adds its own keys to it."""
         return {
-            "exit_code": int(self.exit_code),
+            **envelope(self.command, self.exit_code),
             "verdict": self.verdict,
             "counts": {status.value: count for status, count in self.counts.items()},
             "targets": [entry.to_data() for entry in self.targets],
@@ -175,11 +179,13 @@ def summarize(
     policy_failures: int = 0,
     allow_empty: bool = False,
     wording: Mapping[ExitCode, str] = VERIFY_WORDING,
+    command: str = "verify",
 ) -> RunSummary:
     """Count ``verdicts`` per target and status and decide the exit code and its words.
 
     ``wording`` maps every exit code to the closing words (:data:`VERIFY_WORDING`,
-    :data:`CHECK_WORDING`). Targets come out sorted by name.
+    :data:`CHECK_WORDING`); ``command`` names the run in its JSON document. Targets come
+    out sorted by name.
     """
     per_target: dict[str, dict[CaseStatus, int]] = {}
     unreviewed: dict[str, int] = {}
@@ -203,4 +209,4 @@ def summarize(
     targets = tuple(
         TargetSummary(name, per_target[name], unreviewed[name]) for name in sorted(per_target)
     )
-    return RunSummary(targets, totals, code, words)
+    return RunSummary(targets, totals, code, words, command)

@@ -3,12 +3,17 @@
 A recording only characterizes the paths real work happened to take. Replaying the
 masters under coverage.py (branch measurement on) shows what the net misses, in the
 target's own code only: the body of the target function, not the rest of its file.
+Only coverage.py's public API is used, and its own reporters write the HTML, Cobertura
+XML and LCOV files a CI service displays.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,14 +71,22 @@ def combined_percent(lines: int, lines_total: int, branches: int, branches_total
 
 
 def measure_coverage(
-    session: VerifySession, targets: list[str] | None = None, *, html: Path | None = None
+    session: VerifySession,
+    targets: list[str] | None = None,
+    *,
+    html: Path | None = None,
+    xml: Path | None = None,
+    lcov: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CoverageResult:
     """Replay the masters of ``targets`` (default: every target in the store) under
-    coverage.py and report each target's coverage; ``html`` also writes coverage.py's
-    HTML report there.
+    coverage.py and report each target's coverage.
 
-    Runs in-process: coverage.py stacks collectors, so this nests under a suite that is
-    itself measured (pytest-cov) and hands tracing back when done.
+    ``html``, ``xml`` (Cobertura) and ``lcov`` also write coverage.py's own reports of
+    the targets' files there, counting what any replay reached; ``progress`` is called
+    with (cases replayed, cases in all). Runs in-process: coverage.py stacks collectors,
+    so this nests under a suite that is itself measured (pytest-cov) and hands tracing
+    back when done.
     """
     import coverage
 
@@ -85,10 +98,16 @@ def measure_coverage(
     results = {name: _empty(name, regions[name]) for name in names}
     if not names:
         return CoverageResult([])
+    folders = {session.store.target_dir(name) for name in names}
+    total = sum(path.parent in folders for path in session.store.iter_paths())
+    done = 0
+    if progress:
+        progress(done, total)
     cov = coverage.Coverage(branch=True, data_file=None, include=files, config_file=False)
     cov.start()
     try:
         for item in session.store.iter_cases(names):
+            done += 1
             if isinstance(item, GoldenFileError):
                 _note_bad_file(results, item)
                 continue
@@ -104,13 +123,21 @@ def measure_coverage(
                 )
             except HarnessError as error:
                 entry.errors.append(f"case-{item.case.id}: {error}")
+            finally:
+                if progress:
+                    progress(done, total)
     finally:
         cov.stop()
-    for name in names:
-        _fill(results[name], cov, regions[name])
-    cov.get_data().set_query_contexts(None)
+    with tempfile.TemporaryDirectory(prefix="legacy-harness-coverage-") as scratch:
+        for name in names:
+            _fill(results[name], cov, regions[name], Path(scratch) / "target.json")
+    cov.get_data().set_query_contexts(None)  # the reports below count every replay
     if html is not None:
         cov.html_report(directory=str(html), include=files)
+    if xml is not None:
+        cov.xml_report(outfile=str(xml), include=files)
+    if lcov is not None:
+        cov.lcov_report(outfile=str(lcov), include=files)
     return CoverageResult([results[name] for name in names])
 
 
@@ -129,7 +156,20 @@ def _note_bad_file(results: dict[str, TargetCoverage], error: GoldenFileError) -
     next(iter(results.values())).errors.append(str(error))
 
 
-def _fill(entry: TargetCoverage, cov: Any, region: CodeRegion) -> None:
+def _analysis(cov: Any, filename: str, context: str, scratch: Path) -> dict[str, Any]:
+    """coverage.py's own analysis of ``filename``, counting only what ran under
+    ``context``, read from its JSON report (public API: lines and branch arcs, taken
+    and missed)."""
+    cov.json_report(outfile=str(scratch), include=[filename], contexts=[f"^{re.escape(context)}$"])
+    files = json.loads(scratch.read_text(encoding="utf-8")).get("files", {})
+    for reported, data in files.items():
+        if os.path.abspath(reported) == filename:
+            analysis: dict[str, Any] = data
+            return analysis
+    return {}
+
+
+def _fill(entry: TargetCoverage, cov: Any, region: CodeRegion, scratch: Path) -> None:
     """Cut coverage.py's analysis of the whole file down to the target's body, counting
     only what the target's own masters reached."""
     filename = os.path.abspath(region.filename)
@@ -142,25 +182,24 @@ def _fill(entry: TargetCoverage, cov: Any, region: CodeRegion) -> None:
             for context in contexts:
                 others.setdefault(context, []).append(line)
     entry.reached_via = others
-    data.set_query_contexts([f"^{re.escape(entry.target)}$"])
-    analysis = cov._analyze(filename)
-    statements = {line for line in analysis.statements if inside(line)}
-    missing = sorted(line for line in analysis.missing if inside(line))
-    branch_exits = {
-        line: count for line, count in analysis.exit_counts.items() if count > 1 and inside(line)
-    }
-    missing_branches = sorted(
-        (line, to)
-        for line, targets in analysis.missing_branch_arcs().items()
-        if line in branch_exits
-        for to in targets
-    )
+    analysis = _analysis(cov, filename, entry.target, scratch)
+    executed = analysis.get("executed_lines", [])
+    missing = sorted(line for line in analysis.get("missing_lines", []) if inside(line))
+    statements = {line for line in [*executed, *missing] if inside(line)}
+    arcs: dict[int, int] = {}
+    missing_branches = []
+    for key, taken in (("executed_branches", True), ("missing_branches", False)):
+        for start, end in analysis.get(key, []):
+            if inside(start):
+                arcs[start] = arcs.get(start, 0) + 1
+                if not taken:
+                    missing_branches.append((start, end))
     entry.lines_total = len(statements)
     entry.lines_covered = len(statements) - len(missing)
-    entry.branches_total = sum(branch_exits.values())
+    entry.branches_total = sum(arcs.values())
     entry.branches_covered = entry.branches_total - len(missing_branches)
     entry.missing_lines = missing
-    entry.missing_branches = missing_branches
+    entry.missing_branches = sorted(missing_branches)
     entry.percent = combined_percent(
         entry.lines_covered, entry.lines_total, entry.branches_covered, entry.branches_total
     )

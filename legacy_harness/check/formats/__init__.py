@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from legacy_harness.errors import UsageError
 
@@ -45,15 +45,16 @@ FORMATS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def get_reporter(name: str) -> Reporter:
-    """The reporter of format ``name``, with its defaults."""
+def get_reporter(name: str, **options: Any) -> Reporter:
+    """The reporter of format ``name``, made with ``options`` (its defaults for the rest;
+    the text and GitHub reporters take ``max_cases``, ``verbosity`` and ``color``)."""
     try:
         module_name, class_name, _ = FORMATS[name]
     except KeyError:
         raise UsageError(
             f"unknown report format {name!r}; choose one of {', '.join(FORMATS)}"
         ) from None
-    reporter: Reporter = getattr(importlib.import_module(module_name), class_name)()
+    reporter: Reporter = getattr(importlib.import_module(module_name), class_name)(**options)
     return reporter
 
 

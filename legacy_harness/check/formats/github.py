@@ -1,6 +1,7 @@
 """The check report for GitHub Actions: ``::error`` workflow commands that annotate the
-golden files in a pull request, and a Markdown job summary appended to the file named by
-``$GITHUB_STEP_SUMMARY``."""
+golden files in a pull request, the text report folded into the log, and a Markdown job
+summary appended to the file named by ``$GITHUB_STEP_SUMMARY``. Chosen by default when
+``GITHUB_ACTIONS=true``."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import os
 from pathlib import Path
 from typing import IO, ClassVar
 
+from legacy_harness.check.formats.text import render_text
 from legacy_harness.check.model import CheckReport, ErrorKind, PolicyKind
 from legacy_harness.display import shown
 from legacy_harness.outcomes import CaseStatus, ExitCode
+from legacy_harness.report.cases import DEFAULT_MAX_CASES
 
 __all__ = [
     "MAX_ANNOTATIONS",
@@ -133,17 +136,37 @@ def render_markdown(report: CheckReport) -> str:
 
 
 class GitHubReporter:
-    """``--format github``: annotations and a closing line on the stream; the Markdown
-    summary appended to ``step_summary`` (default: ``$GITHUB_STEP_SUMMARY``, if set)."""
+    """``--format github``: annotations, the text report folded in a log group (as
+    ``max_cases``, ``verbosity`` and ``color`` ask) and a closing line on the stream;
+    the Markdown summary appended to ``step_summary`` (default: ``$GITHUB_STEP_SUMMARY``,
+    if set)."""
 
     name: ClassVar[str] = "github"
 
-    def __init__(self, step_summary: Path | None = None) -> None:
+    def __init__(
+        self,
+        step_summary: Path | None = None,
+        *,
+        max_cases: int | None = DEFAULT_MAX_CASES,
+        verbosity: int = 0,
+        color: bool = False,
+    ) -> None:
         self.step_summary = step_summary
+        self.max_cases = max_cases
+        self.verbosity = verbosity
+        self.color = color
 
     def report(self, report: CheckReport, stream: IO[str]) -> None:
         for line in annotation_lines(report):
             stream.write(line + "\n")
+        if self.verbosity >= 0:
+            stream.write("::group::legacy-harness check: the report\n")
+            stream.write(
+                render_text(
+                    report, max_cases=self.max_cases, verbosity=self.verbosity, color=self.color
+                )
+            )
+            stream.write("::endgroup::\n")
         stream.write(
             f"legacy-harness check: {report.summary.same} of {report.summary.total} cases"
             f" behave the same, {len(report.policy)} policy failure(s): {report.verdict}\n"

@@ -49,4 +49,5 @@ class JsonReporter:
     name: ClassVar[str] = "json"
 
     def report(self, report: CheckReport, stream: IO[str]) -> None:
-        stream.write(json.dumps(to_document(report), indent=2, default=str) + "\n")
+        json.dump(to_document(report), stream, indent=2, default=str)
+        stream.write("\n")

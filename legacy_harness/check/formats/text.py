@@ -1,18 +1,22 @@
-"""The check report for people: a line per target, then what failed and why, then the
-verdict; and the progress bar drawn while a long run goes on a terminal."""
+"""The check report for people: a line per target, then what failed and why (identical
+differences grouped), the policies, the tally again and the verdict."""
 
 from __future__ import annotations
 
 from typing import IO, ClassVar
 
 from legacy_harness.check.model import CaseCheck, CheckReport, ErrorKind, PolicyKind
-from legacy_harness.display import indent, shown
+from legacy_harness.display import shown
 from legacy_harness.outcomes import CaseStatus
+from legacy_harness.report.cases import DEFAULT_MAX_CASES, CaseEntry, render_run
+from legacy_harness.report.render import paint, paint_report
 
-__all__ = ["ProgressBar", "TextReporter", "error_label"]
+__all__ = ["TextReporter", "case_entry", "error_label", "render_text"]
 
 #: Details listed under one policy failure before "... and N more".
 DETAILS_SHOWN = 10
+#: Notes of passing cases shown before "... and N more" (``-v`` shows them all).
+NOTES_SHOWN = 5
 
 _ERROR_LABELS = {
     ErrorKind.MISSING_TARGET: "MISSING TARGET",
@@ -25,74 +29,116 @@ def error_label(case: CaseCheck) -> str:
     return _ERROR_LABELS.get(case.error_kind, "ERROR") if case.error_kind else "ERROR"
 
 
-def _case_lines(case: CaseCheck) -> list[str]:
-    lines: list[str] = []
+def case_entry(case: CaseCheck, *, color: bool = False) -> CaseEntry | None:
+    """How the report shows a case that did not pass (None for one that did)."""
     if case.status in (CaseStatus.CHANGED, CaseStatus.UNSTABLE):
-        lines += ["", f"{case.status.value.upper()} {case.name} ({shown(case.path)})"]
-        if case.inputs:
-            lines.append(f"  inputs: {case.inputs}")
-        lines.append(indent(case.diff))
-    elif case.status == CaseStatus.ERROR:
-        lines += ["", f"{error_label(case)} {case.error}"]
-    elif case.status == CaseStatus.SKIPPED:
-        lines += ["", f"SKIPPED {case.name}: {case.error}"]
-    if case.note:
-        lines.append(f"NOTE {case.name}: {case.note}")
-    return lines
+        return CaseEntry(
+            case.status.value.upper(),
+            case.target,
+            case.name,
+            shown(case.path),
+            body=paint_report(case.diff) if color else case.diff,
+            inputs=case.inputs,
+            signature=tuple((str(d.get("path")), str(d.get("kind"))) for d in case.differences),
+            note=case.note,
+            failed=case.status == CaseStatus.CHANGED,
+        )
+    if case.status == CaseStatus.ERROR:
+        return CaseEntry(
+            error_label(case), case.target, case.name, message=case.error or "", note=case.note
+        )
+    if case.status == CaseStatus.SKIPPED:
+        return CaseEntry(
+            "SKIPPED",
+            case.target,
+            case.name,
+            message=f"{case.name}: {case.error}",
+            note=case.note,
+            failed=False,
+        )
+    return None
 
 
-def render_text(report: CheckReport) -> str:
-    """The whole text report, ending with a newline."""
-    summary = report.summary
-    lines = summary.target_lines()
-    for case in report.cases:
-        lines += _case_lines(case)
+def _policy_lines(report: CheckReport, verbosity: int, color: bool) -> list[str]:
+    lines: list[str] = []
     for failure in report.policy:
         where = (
             f" ({shown(failure.path)}:{failure.line})"
             if failure.kind == PolicyKind.SECRET and failure.path
             else ""
         )
-        lines += ["", f"POLICY {failure.kind}{where}: {failure.message}"]
-        for detail in failure.details[:DETAILS_SHOWN]:
+        lines += [
+            "",
+            f"{paint('warning', 'POLICY', color)} {failure.kind}{where}: {failure.message}",
+        ]
+        if verbosity < 0:
+            continue
+        limit = None if verbosity > 0 else DETAILS_SHOWN
+        for detail in failure.details[:limit]:
             lines.append(f"  {shown(detail) if failure.kind == PolicyKind.UNREVIEWED else detail}")
-        if len(failure.details) > DETAILS_SHOWN:
-            lines.append(f"  ... and {len(failure.details) - DETAILS_SHOWN} more")
+        if limit is not None and len(failure.details) > limit:
+            lines.append(f"  ... and {len(failure.details) - limit} more")
+    return lines
+
+
+def _notes(report: CheckReport, verbosity: int) -> list[str]:
+    """Notes on cases that passed (a failing case shows its own)."""
+    notes = [f"NOTE {c.name}: {c.note}" for c in report.cases if c.note and not c.failed]
+    if verbosity < 0 or not notes:
+        return []
+    limit = None if verbosity > 0 else NOTES_SHOWN
+    lines = ["", *notes[:limit]]
+    if limit is not None and len(notes) > limit:
+        lines.append(f"... and {len(notes) - limit} more notes (-v shows them)")
+    return lines
+
+
+def render_text(
+    report: CheckReport,
+    *,
+    max_cases: int | None = DEFAULT_MAX_CASES,
+    verbosity: int = 0,
+    color: bool = False,
+) -> str:
+    """The whole text report, ending with a newline."""
+    summary = report.summary
+    entries = [e for c in report.cases if (e := case_entry(c, color=color)) is not None]
+    sections = _policy_lines(report, verbosity, color) + _notes(report, verbosity)
     if report.coverage is not None:
-        lines += ["", f"coverage: {report.coverage['percent']:.1f}%"]
+        sections += ["", f"coverage: {report.coverage['percent']:.1f}%"]
     rate = summary.total / report.seconds if report.seconds else 0.0
     detail = f" ({report.seconds:.2f}s, {rate:.0f} cases/s, {report.options.jobs} job(s))"
-    lines += ["", summary.closing_line(detail)]
-    return "\n".join(lines) + "\n"
+    text = render_run(
+        summary,
+        entries,
+        sections=sections,
+        detail=detail,
+        max_cases=max_cases,
+        verbosity=verbosity,
+        color=color,
+    )
+    return text + "\n"
 
 
 class TextReporter:
-    """``--format text``: the default, for people."""
+    """``--format text``: the default, for people. ``max_cases`` caps the cases shown,
+    ``verbosity`` is ``-q`` (-1) to ``-v`` (1), ``color`` adds ANSI colours."""
 
     name: ClassVar[str] = "text"
 
+    def __init__(
+        self,
+        *,
+        max_cases: int | None = DEFAULT_MAX_CASES,
+        verbosity: int = 0,
+        color: bool = False,
+    ) -> None:
+        self.max_cases = max_cases
+        self.verbosity = verbosity
+        self.color = color
+
     def report(self, report: CheckReport, stream: IO[str]) -> None:
-        stream.write(render_text(report))
-
-
-class ProgressBar:
-    """A one-line bar redrawn with carriage returns; only ever used on a terminal."""
-
-    def __init__(self, stream: IO[str], width: int = 30) -> None:
-        self.stream = stream
-        self.width = width
-        self.shown = -1
-
-    def __call__(self, done: int, total: int) -> None:
-        filled = self.width * done // total if total else self.width
-        if filled == self.shown and done != total:
-            return
-        self.shown = filled
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\rchecking [{bar}] {done}/{total} cases")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        """Wipe the bar so the report starts on a clean line."""
-        self.stream.write("\r" + " " * (self.width + 40) + "\r")
-        self.stream.flush()
+        text = render_text(
+            report, max_cases=self.max_cases, verbosity=self.verbosity, color=self.color
+        )
+        stream.writelines(text.splitlines(keepends=True))  # as a terminal reads it: by line

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from legacy_harness.compare.engine import Policy, compare_observed
+from legacy_harness.compare import compare_observed, policy_from_config
 from legacy_harness.compare.unstable import find_unstable, suggest_config
 
 if sys.version_info >= (3, 11):
@@ -33,6 +33,6 @@ def test_emoji_quotes_and_backslashes_read_back() -> None:
         "outcome['tot\U0001f4b0']": {"rtol": 1e-06},
         "outcome['a.b']": {"ignore": True},
     }
-    policy = Policy.from_config(table).for_target(target)
+    policy = policy_from_config(table).for_target(target)
     assert find_unstable(runs, policy) == []
     assert compare_observed(runs[0], runs[1], policy) == []

@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from legacy_harness.cli.command import Command
+from legacy_harness.cli.support import store_option
 from legacy_harness.config import Config, add_pythonpath
 from legacy_harness.errors import HarnessError
 from legacy_harness.outcomes import ExitCode
 
 #: What the command line adds to the namespace; the rest is the helper's own arguments.
-_LOOP_OPTIONS = ("apply", "verify", "paths", "command", "helper", "argv", "program")
+_LOOP_OPTIONS = ("apply", "verify", "paths", "store", "command", "helper", "argv", "program")
 
 
 class RefactorCommand:
@@ -24,8 +25,10 @@ class RefactorCommand:
     help: ClassVar[str] = "apply a refactoring helper; --verify proves it keeps behaviour"
     description: ClassVar[str] = (
         "Apply a refactoring helper (a libcst codemod) to PATH files. Prints a unified diff and"
-        " changes nothing unless --apply; --verify replays the golden masters of the affected"
-        " targets before and after, and restores the files byte for byte if any behaviour changed."
+        " changes nothing unless --apply; --verify replays, before and after, the golden masters of"
+        " the changed files' targets and every master whose replay reaches a changed file, and"
+        " restores the files (and the masters migrated with them) byte for byte if any behaviour"
+        " changed."
         " Exit codes: 0 done (or safe); 1 behaviour changed, files restored; 2 refused or bad usage."
     )
 
@@ -50,8 +53,10 @@ class RefactorCommand:
             sub.add_argument(
                 "--verify",
                 action="store_true",
-                help="replay the affected masters before and after; restore the files if behaviour changed",
+                help="replay the masters that reach the changed files before and after;"
+                " restore the files if behaviour changed",
             )
+            store_option(sub)
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
         """Show, apply or prove the change; exit 1 when the proof failed and it was undone."""
@@ -71,18 +76,17 @@ class RefactorCommand:
             args.helper, list(args.paths), helper_args, config, apply=args.apply, verify=args.verify
         )
         if not result.changes:
-            print(f"{args.helper}: nothing to change (already done)")
+            files = ", ".join(str(path) for path in args.paths)
+            print(f"{args.helper}: nothing to change in {files} (already done, or nothing to do)")
             return ExitCode.SAME
         sys.stdout.write(result.diff)
+        for note in result.notes:
+            print(note)
         if result.after is None:
-            for old, new in result.migrated.items():
-                print(f"masters of {old} moved to {new}")
             print(f"\n{'applied' if result.applied else 'not applied (pass --apply to write)'}: "
                   f"{len(result.changes)} file(s)")  # fmt: skip
             return ExitCode.SAME
         cases = len(result.after.cases)
-        for old, new in result.migrated.items():
-            print(f"masters of {old} {'moved' if result.applied else 'would move'} to {new}")
         if result.after.exit_code == 0:
             verdict = "applied" if result.applied else "not applied (pass --apply to write)"
             print(

@@ -145,6 +145,20 @@ def test_renames_follow_nested_classes_and_functions() -> None:
     assert migrated["c"]["$enum"] == "shop:Basket.Kind"
 
 
+def test_renamed_attributes_rename_the_recorded_fields() -> None:
+    migration = Migration(attributes={"parrot:Parrot": {"flights": "trips"}})
+    tree = [
+        parrot_node(flights=2, name="Rio"),
+        {"$object": "parrot:Perch", "state": {"flights": 1}},
+    ]
+    migrated, changed = migrate_tree(tree, migration)
+    assert changed == 1
+    assert migrated[0] == parrot_node(trips=2, name="Rio") and migrated[1] == tree[1]
+    assert migrate_tree(migrated, migration) == (migrated, 0)  # already renamed
+    with pytest.raises(RefusalError, match="flights cannot be renamed"):
+        migrate_tree({"$object": "parrot:Parrot", "getstate": []}, migration)
+
+
 def test_a_migrated_case_gets_the_id_a_new_recording_would_get() -> None:
     inputs = {"args": [120], "kwargs": {}, "self": parrot_node(coconuts=0, voltage=1.5)}
     case = GoldenCase(
@@ -251,6 +265,46 @@ def test_a_class_rename_moves_the_masters_and_renames_the_recorded_objects(parro
     assert not (parrot / "tests" / "golden" / "parrot" / "Parrot.fly").exists()
     text = "".join(p.read_text() for p in store.iter_paths())
     assert '"parrot:Parrot"' not in text and '"$object": "parrot:Bird"' in text
+    assert run_cli(parrot, "verify").returncode == 0
+
+
+MACAW = """
+
+class Macaw(Parrot):
+    def shout(self):
+        return self.name.upper() + "!" * self.flights
+"""
+
+
+def test_extract_class_migrates_subclasses_defined_beside_the_class(tmp_path: Path) -> None:
+    from legacy_harness.refactor import transform_files
+
+    source = tmp_path / "parrot.py"
+    source.write_text(doc_block("# parrot.py") + MACAW)
+    args = {"class": "parrot:Parrot", "methods": "speed,base_speed", "name": "SpeedModel"}
+    changes = transform_files("extract-class", [source], **args)
+    migration = migration_for("extract-class", args, changes, GoldenStore(tmp_path / "none"))
+    assert [e.owner for e in migration.extractions] == ["parrot:Parrot", "parrot:Macaw"]
+    assert {e.collaborator for e in migration.extractions} == {"parrot:SpeedModel"}
+
+
+def test_an_attribute_rename_migrates_the_class_and_its_subclasses(parrot: Path) -> None:
+    (parrot / "parrot.py").write_text((parrot / "parrot.py").read_text() + MACAW)
+    with (parrot / "flock.py").open("a") as flock:
+        flock.write('macaw = __import__("parrot").Macaw("Ara", 0, 2.0, False)\n')
+        flock.write("macaw.fly(10)\nprint(macaw.shout())\n")
+    recorded = run_cli(parrot, "record", "-t", "parrot:Macaw.shout", "--", "flock.py")
+    assert recorded.returncode == 0, recorded.stderr
+    done = run_cli(parrot, "refactor", "rename", "--old", "parrot:Parrot.flights", "--new",
+                   "trips", "--unique-attribute", "parrot.py", "--apply", "--verify")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (
+        "recorded parrot:Parrot, parrot:Macaw objects in 7 master(s) migrated: flights now trips"
+        in done.stdout
+    )
+    assert "self.trips += 1" in (parrot / "parrot.py").read_text()
+    text = "".join(p.read_text() for p in (parrot / "tests" / "golden").rglob("case-*.json"))
+    assert '"flights"' not in text and text.count('"trips"') == 10  # fly: in, out; speed, shout: in
     assert run_cli(parrot, "verify").returncode == 0
 
 

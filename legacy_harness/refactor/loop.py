@@ -32,7 +32,7 @@ from legacy_harness.refactor import (
     transform_files,
     unified_diff,
 )
-from legacy_harness.refactor._common import snake_case, split_spec
+from legacy_harness.refactor._common import snake_case, split_spec, subclass_names
 from legacy_harness.refactor.extract_class import collaborator_fields
 from legacy_harness.refactor.journal import Journal
 from legacy_harness.refactor.migrate import (
@@ -44,6 +44,7 @@ from legacy_harness.refactor.migrate import (
     touched_folders,
 )
 from legacy_harness.refactor.reach import reached_targets
+from legacy_harness.refactor.rename import renamed_attribute
 from legacy_harness.store.disk import GoldenStore
 from legacy_harness.store.layout import TargetSpec
 
@@ -116,22 +117,11 @@ def _write(changes: Mapping[Path, tuple[str, str]], side: int) -> None:
 def migration_for(
     name: str, args: Mapping[str, Any], changes: Changes, store: GoldenStore
 ) -> Migration:
-    """How the masters change with this refactoring: the targets a ``rename`` moves and
-    the names it changes, the fields an ``extract-class`` moves into its collaborator."""
+    """How the masters change with this refactoring: the targets a ``rename`` moves, the
+    names or attributes it changes, the fields an ``extract-class`` moves into its
+    collaborator. Instances of subclasses defined beside the class change with it."""
     if name == "rename":
-        old_module, old_qualname = split_spec(str(args["old"]))
-        if old_module is None:
-            return Migration()
-        old = TargetSpec(old_module, old_qualname)
-        new = TargetSpec.parse(rename_target_spec(str(old), str(args["new"])))
-        moves = {}
-        for target in store.targets():
-            spec = TargetSpec.parse(target)
-            if spec.module != old.module:
-                continue
-            if spec.qualname == old.qualname or spec.qualname.startswith(old.qualname + "."):
-                moves[target] = f"{new.module}:{new.qualname}{spec.qualname[len(old.qualname) :]}"
-        return Migration(names={str(old): str(new)}, targets=moves)
+        return _rename_migration(str(args["old"]), str(args["new"]), changes, store)
     if name == "extract-class":
         collaborator = str(args["name"])
         owner = split_spec(str(args.get("cls") or args.get("class")))[1].split(".")[-1]
@@ -142,11 +132,39 @@ def migration_for(
                 continue
             module = module_name_for_path(path)
             fields = collaborator_fields(source, collaborator)
-            extraction = Extraction(
-                f"{module}:{owner}", f"{module}:{collaborator}", attribute, fields
+            extractions = tuple(
+                Extraction(f"{module}:{cls}", f"{module}:{collaborator}", attribute, fields)
+                for cls in [owner, *subclass_names(source, owner)]
             )
-            return Migration(extractions=(extraction,))
+            return Migration(extractions=extractions)
     return Migration()
+
+
+def _rename_migration(
+    old_spec: str, new_name: str, changes: Changes, store: GoldenStore
+) -> Migration:
+    old_module, old_qualname = split_spec(old_spec)
+    if old_module is None:
+        return Migration()  # no module named: the masters cannot be matched to it
+    old = TargetSpec(old_module, old_qualname)
+    for path, (before, after) in changes.items():
+        if module_name_for_path(path) != old.module:
+            continue
+        attribute = renamed_attribute(before, str(old))
+        if attribute is not None:
+            cls, field_name = attribute
+            classes = [cls, *subclass_names(after, cls)] if "." not in cls else [cls]
+            renames = {field_name: new_name}
+            return Migration(attributes={f"{old.module}:{c}": renames for c in classes})
+    new = TargetSpec.parse(rename_target_spec(str(old), new_name))
+    moves = {}
+    for target in store.targets():
+        spec = TargetSpec.parse(target)
+        if spec.module != old.module:
+            continue
+        if spec.qualname == old.qualname or spec.qualname.startswith(old.qualname + "."):
+            moves[target] = f"{new.module}:{new.qualname}{spec.qualname[len(old.qualname) :]}"
+    return Migration(names={str(old): str(new)}, targets=moves)
 
 
 def _describe(name: str, args: Mapping[str, Any]) -> str:
@@ -191,13 +209,20 @@ def migration_notes(migration: Migration, rewrites: list[Rewrite], done: bool) -
     for old, new in migration.names.items():
         what = "renamed" if done else "would be renamed"
         notes.append(f"{old} {what} to {new} where {reshaped} master(s) recorded it")
-    for extraction in migration.extractions:
-        fields = ", ".join(sorted(extraction.fields)) or "no field"
-        what = "migrated" if done else "would be migrated"
+    what = "migrated" if done else "would be migrated"
+    if migration.extractions:
+        first = migration.extractions[0]
+        owners = ", ".join(extraction.owner for extraction in migration.extractions)
+        fields = ", ".join(sorted(first.fields)) or "no field"
         notes.append(
-            f"recorded {extraction.owner} objects in {reshaped} master(s) {what}:"
-            f" {fields} now in {extraction.attribute} ({extraction.collaborator})"
+            f"recorded {owners} objects in {reshaped} master(s) {what}:"
+            f" {fields} now in {first.attribute} ({first.collaborator})"
         )
+    if migration.attributes:
+        owners = ", ".join(migration.attributes)
+        renames = next(iter(migration.attributes.values()))
+        fields = ", ".join(f"{old} now {new}" for old, new in sorted(renames.items()))
+        notes.append(f"recorded {owners} objects in {reshaped} master(s) {what}: {fields}")
     return notes
 
 

@@ -10,9 +10,13 @@ code, the way ``rename`` moves a target's masters to its new name:
 - a renamed class or function: every ``$object``, ``$class``, ``$enum``,
   ``$namedtuple`` and ``$function`` that names it (or a class nested in it) names the
   new one; a renamed target's cases move to the new target's folder;
+- a renamed attribute: every recorded instance of the class holds it under the new name;
 - an extracted class: every recorded instance of the original class gains the new
   attribute, holding an object of the extracted class with the moved fields, encoded
   as the codec encodes objects.
+
+Instances of subclasses defined beside the class carry the same state and are migrated
+the same way.
 
 Planning (:func:`plan_rewrites`) is pure: it reads the store and says which case
 files become which. :func:`apply_rewrites` writes them; the caller journals the target
@@ -75,9 +79,11 @@ class Migration:
     #: old target -> new target, for masters that move to another folder
     targets: Mapping[str, str] = field(default_factory=dict)
     extractions: tuple[Extraction, ...] = ()
+    #: ``module:qualname`` of a class -> {old attribute: new}, for renamed attributes
+    attributes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.names or self.targets or self.extractions)
+        return bool(self.names or self.targets or self.extractions or self.attributes)
 
     def rename(self, ref: str) -> str:
         """``ref`` after the renames (a nested name follows its enclosing one)."""
@@ -105,8 +111,8 @@ class Rewrite:
 def migrate_tree(tree: Any, migration: Migration, where: str = "") -> tuple[Any, int]:
     """A copy of an encoded tree in the new layout, and how many nodes changed.
 
-    Raises RefusalError for an instance of an extracted class whose state the codec
-    did not record as plain fields (a custom ``__getstate__``): it cannot be split.
+    Raises RefusalError for an instance whose fields must change but whose state the
+    codec did not record as plain fields (a custom ``__getstate__``).
     """
     tree = copy.deepcopy(tree)
     changed = 0
@@ -122,20 +128,40 @@ def migrate_tree(tree: Any, migration: Migration, where: str = "") -> tuple[Any,
         if renamed != ref:
             node[visit.tag] = renamed
             changed += 1
-        extraction = owners.get(renamed) if visit.tag == "$object" else None
+        if visit.tag != "$object":
+            continue
+        renames = migration.attributes.get(renamed)
+        if renames:
+            changed += _rename_fields(node, renamed, renames, codec.format_path(where, visit.path))
+        extraction = owners.get(renamed)
         if extraction is not None:
             changed += _extract(node, extraction, codec.format_path(where, visit.path))
     return tree, changed
 
 
-def _extract(node: dict[str, Any], extraction: Extraction, where: str) -> int:
+def _plain_state(node: dict[str, Any], owner: str, what: str, where: str) -> dict[str, Any]:
     state = node.get("state")
     if type(state) is not dict:
         raise RefusalError(
-            f"{where}: this {extraction.owner} was recorded through its __getstate__, not"
-            f" as fields, so its {', '.join(sorted(extraction.fields))} cannot move to"
-            f" {extraction.collaborator}; re-record the masters after the refactoring instead"
+            f"{where}: this {owner} was recorded through its __getstate__, not as fields,"
+            f" so {what}; re-record the masters after the refactoring instead"
         )
+    return state
+
+
+def _rename_fields(node: dict[str, Any], owner: str, renames: Mapping[str, str], where: str) -> int:
+    names = ", ".join(sorted(renames))
+    state = _plain_state(node, owner, f"its {names} cannot be renamed", where)
+    moving = [old for old, new in sorted(renames.items()) if old in state and new not in state]
+    for old in moving:
+        state[renames[old]] = state.pop(old)
+    return 1 if moving else 0
+
+
+def _extract(node: dict[str, Any], extraction: Extraction, where: str) -> int:
+    fields = ", ".join(sorted(extraction.fields))
+    what = f"its {fields} cannot move to {extraction.collaborator}"
+    state = _plain_state(node, extraction.owner, what, where)
     if extraction.attribute in state:
         return 0  # recorded after the refactoring already
     moved = {name: state.pop(name) for name in sorted(extraction.fields) if name in state}

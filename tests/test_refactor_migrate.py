@@ -235,6 +235,26 @@ def test_a_failed_verification_puts_the_masters_back_byte_for_byte(parrot: Path)
     assert masters(parrot) == before and (parrot / "parrot.py").read_bytes() == source
 
 
+def test_every_migrated_master_is_replayed(parrot: Path) -> None:
+    (parrot / "aviary.py").write_text("def count(birds):\n    return len(birds)\n")
+    (parrot / "census.py").write_text(FLOCK + "import aviary\nprint(aviary.count(flock))\n")
+    recorded = run_cli(parrot, "record", "-t", "aviary:count", "--", "census.py")
+    assert recorded.returncode == 0, recorded.stderr
+    replayed: list[list[str]] = []
+
+    def replay(config: object, targets: list[str]) -> VerifyRun:
+        replayed.append(targets)
+        return VerifyRun(0, [{"status": "passed"}])
+
+    args = {"class": "parrot:Parrot", "methods": "speed,base_speed", "name": "SpeedModel"}
+    run_loop("extract-class", [parrot / "parrot.py"], args, load_config(parrot),
+             apply=False, verify=True, replay=replay, reach=lambda config, files: set())  # fmt: skip
+    # aviary:count never runs parrot.py, but its master holds three migrated parrots
+    assert (
+        replayed[0] == replayed[1] == ["aviary:count", "parrot:Parrot.fly", "parrot:Parrot.speed"]
+    )
+
+
 def test_the_migration_is_planned_from_the_refactored_source(parrot: Path) -> None:
     from legacy_harness.refactor import transform_files
 

@@ -89,7 +89,7 @@ def affected_targets(
 ) -> list[str]:
     """Targets whose masters can see the change: those defined in a changed file, those
     whose replays reach one (``reached``, see :mod:`legacy_harness.refactor.reach`), and
-    ``extra`` (the targets a rename moves)."""
+    ``extra`` (the targets whose masters the refactoring migrates)."""
     modules = {module_name_for_path(path) for path in changes}
     known = set(store.targets())
     found = {t for t in known if TargetSpec.parse(t).module in modules}
@@ -241,9 +241,10 @@ def run_loop(
 
     Applying migrates the masters with the code (:mod:`legacy_harness.refactor.migrate`):
     a ``rename`` moves the masters of the renamed target (and of its methods) to the new
-    name and renames recorded instances of a renamed class; an ``extract-class`` moves
-    the recorded fields into the collaborator. The affected masters are those of the
-    changed files' targets and every master whose replay reaches a changed file.
+    name and renames recorded instances of a renamed class or the recorded field of a
+    renamed attribute; an ``extract-class`` moves the recorded fields into the
+    collaborator. The affected masters are those of the changed files' targets, every
+    master whose replay reaches a changed file, and every master the migration rewrites.
     """
     changes = transform_files(name, paths, **dict(args))
     result = LoopResult(changes, unified_diff(changes))
@@ -265,7 +266,8 @@ def run_loop(
         result.notes = migration_notes(migration, rewrites, done=True)
         return result
     reached = reach(config, list(changes)) if store.targets() else set()
-    result.targets = affected_targets(store, changes, migration.targets, reached)
+    rewritten = {rewrite.old.target for rewrite in rewrites}  # every migrated master is proved
+    result.targets = affected_targets(store, changes, rewritten, reached)
     if not result.targets:
         raise RefusalError(
             f"{name}: no golden masters cover {', '.join(sorted(str(p) for p in changes))};"

@@ -225,7 +225,7 @@ def test_transform_files_is_pure(tmp_path: Path) -> None:
     changes = transform_files("inject-rng", [a, b], function="simulate")
     assert list(changes) == [a]
     assert a.read_text() == SOURCE
-    with pytest.raises(RefusalError, match="not found"):
+    with pytest.raises(RefusalError, match="no function or class of that name in 1 file"):
         transform_files("inject-rng", [b], function="simulate")
 
 
@@ -285,3 +285,92 @@ def test_every_helper_is_a_libcst_command(name: str) -> None:
     if name == "annotate":
         args["observed"] = {}
     assert isinstance(cls(CodemodContext(), **args), cls)
+
+
+WHOLE_FILE = """\
+import random
+
+import numpy as np
+
+SCALE = np.random.rand()  # module level: not in a function, left alone
+
+
+def noise(n):
+    return np.random.normal(0, 1, size=n)
+
+
+def label(x):
+    return f"x={x}"
+
+
+class Sampler:
+    def pick(self, items):
+        return random.choice(items)
+
+    def size(self, items):
+        return len(items)
+
+    class Inner:
+        def jitter(self):
+            return np.random.uniform()
+"""
+
+
+def test_without_function_every_function_that_draws_gets_a_seam() -> None:
+    after = transform_source("inject-rng", WHOLE_FILE)
+    assert "SCALE = np.random.rand()" in after
+    assert "def noise(n, *, rng=np.random):\n    return rng.normal(0, 1, size=n)" in after
+    assert "def label(x):" in after and "def size(self, items):" in after
+    assert "def pick(self, items, *, rng=random):\n        return rng.choice(items)" in after
+    assert "def jitter(self, *, rng=np.random):\n            return rng.uniform()" in after
+    assert transform_source("inject-rng", after) == after
+    # same draws by default
+    old, new = _load(WHOLE_FILE), _load(after)
+    draws = []
+    for namespace in (old, new):
+        np.random.seed(3)
+        random.seed(3)
+        sampler = namespace["Sampler"]()
+        draws.append((namespace["noise"](3).tolist(), sampler.pick("abcdef"),
+                      namespace["Sampler"].Inner().jitter()))  # fmt: skip
+    assert draws[0] == draws[1]
+
+
+def test_function_is_repeatable_and_limits_the_change() -> None:
+    after = transform_source("inject-rng", WHOLE_FILE, function=["noise", "Sampler.Inner.jitter"])
+    assert "def noise(n, *, rng=np.random):" in after
+    assert "def jitter(self, *, rng=np.random):" in after
+    assert "def pick(self, items):\n        return random.choice(items)" in after
+    with pytest.raises(RefusalError, match="missing: no function or class"):
+        transform_source("inject-rng", WHOLE_FILE, function=["noise", "missing"])
+
+
+def test_repeated_functions_may_live_in_different_files(tmp_path: Path) -> None:
+    a, b, c = tmp_path / "a.py", tmp_path / "b.py", tmp_path / "c.py"
+    a.write_text(SOURCE)
+    b.write_text(WHOLE_FILE)
+    c.write_text("def quiet():\n    return 1\n")
+    changes = transform_files("inject-rng", [a, b, c], function=["simulate", "noise"])
+    assert sorted(changes) == [a, b]
+    assert "def pick(self, items):" in changes[b][1]  # not named: unchanged
+    with pytest.raises(RefusalError, match="nois: no function or class of that name in 3 file"):
+        transform_files("inject-rng", [a, b, c], function=["simulate", "nois"])
+    assert transform_files("inject-rng", [c]) == {}  # nothing draws: nothing to change
+
+
+def test_the_cli_seams_a_whole_file_and_takes_function_twice(tmp_path: Path) -> None:
+    from cli_runner import run_cli
+
+    (tmp_path / "model.py").write_text(WHOLE_FILE)
+    whole = run_cli(tmp_path, "refactor", "inject-rng", "model.py")
+    assert whole.returncode == 0, whole.stderr
+    assert whole.stdout.count("+def ") == 1 and whole.stdout.count("rng=") == 3
+    named = run_cli(tmp_path, "refactor", "inject-rng", "--function", "noise",
+                    "--function", "Sampler.pick", "model.py")  # fmt: skip
+    assert named.returncode == 0, named.stderr
+    assert "+    def pick(self, items, *, rng=random):" in named.stdout
+    assert "jitter(self, *" not in named.stdout
+    quiet = tmp_path / "quiet.py"
+    quiet.write_text("def f():\n    return 1\n")
+    nothing = run_cli(tmp_path, "refactor", "inject-rng", "quiet.py")
+    assert nothing.returncode == 0 and "inject-rng: nothing to change" in nothing.stdout

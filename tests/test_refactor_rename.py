@@ -206,3 +206,79 @@ def test_ambiguous_method_across_files(tmp_path: Path) -> None:
     paths = sorted(tmp_path.glob("*.py"))
     with pytest.raises(RefusalError, match=rf"{user}: .*line 2"):
         transform_files("rename", paths, old="shop:Cart.add", new="put")
+
+
+CART = """\
+class Cart:
+    LIMIT = 3
+
+    def __init__(self, items):
+        self.items = list(items)
+        self.status = "open"
+
+    def pay(self):
+        self.status = "paid"
+        return len(self.items), self.status
+
+
+def show(cart):
+    return cart.status
+"""
+
+
+def test_an_instance_attribute_is_renamed_where_the_class_uses_it() -> None:
+    after = transform_source("rename", CART, old="shop:Cart.status", new="state",
+                             unique_attribute=True)  # fmt: skip
+    assert after == CART.replace("status", "state")
+    assert transform_source("rename", after, old="shop:Cart.status", new="state") == after
+    with pytest.raises(RefusalError, match=r"name status is used on receivers .*\(line 14\)"):
+        transform_source("rename", CART, old="shop:Cart.status", new="state")
+
+
+def test_a_class_level_attribute_is_renamed() -> None:
+    after = transform_source("rename", CART, old="shop:Cart.LIMIT", new="MAX")
+    assert "    MAX = 3\n" in after and "LIMIT" not in after
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("from dataclasses import dataclass\n\n\n@dataclass\n" + CART, "is decorated"),
+        (CART.replace("LIMIT = 3", "__slots__ = ('items', 'status')"), "defines __slots__"),
+        (
+            CART + "\n\ndef peek(c):\n    return getattr(c, 'status')\n",
+            "string 'status' on line 18",
+        ),
+        (CART.replace("self.items = list(items)", "self.state = 0"), "already has state"),
+        (
+            CART.replace(
+                "    def pay", "    def __getattr__(self, n):\n        return n\n\n    def pay"
+            ),
+            "defines __getattr__",
+        ),  # fmt: skip
+        (
+            CART.replace("class Cart:\n    LIMIT = 3", "class Cart(Base):\n    status = 3"),
+            "has bases and binds status",
+        ),  # fmt: skip
+    ],
+)
+def test_attribute_renames_that_strings_or_machinery_could_break_are_refused(
+    source: str, message: str
+) -> None:
+    with pytest.raises(RefusalError, match=message):
+        transform_source("rename", source, old="shop:Cart.status", new="state",
+                         unique_attribute=True)  # fmt: skip
+
+
+def test_renamed_attribute_and_subclasses_are_found_in_the_source() -> None:
+    from legacy_harness.refactor._common import subclass_names
+    from legacy_harness.refactor.rename import renamed_attribute
+
+    assert renamed_attribute(CART, "shop:Cart.status") == ("Cart", "status")
+    assert renamed_attribute(CART, "shop:Cart.LIMIT") == ("Cart", "LIMIT")
+    assert renamed_attribute(CART, "shop:Cart.pay") is None  # a method
+    assert renamed_attribute(CART, "shop:Cart.missing") is None
+    assert renamed_attribute(CART, "shop:show") is None
+    family = CART + "\n\nclass Web(Cart):\n    pass\n\n\nclass Promo(m.Web, Web):\n    pass\n"
+    assert subclass_names(family, "Cart") == ["Web", "Promo"]
+    assert subclass_names(family, "Promo") == []

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from legacy_harness.cli.command import Command
-from legacy_harness.cli.support import output_options
+from legacy_harness.cli.support import output_options, store_option
 from legacy_harness.config import Config, add_pythonpath
 from legacy_harness.errors import HarnessError
 from legacy_harness.outcomes import ExitCode
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 #: What the command line adds to the namespace; the rest is the helper's own arguments.
 _LOOP_OPTIONS = (
-    "apply", "verify", "paths", "command", "helper", "argv", "program",
+    "apply", "verify", "paths", "store", "command", "helper", "argv", "program",
     "output", "output_formats", "format", "quiet", "verbose", "color",
 )  # fmt: skip
 
@@ -31,8 +31,10 @@ class RefactorCommand:
     help: ClassVar[str] = "apply a refactoring helper; --verify proves it keeps behaviour"
     description: ClassVar[str] = (
         "Apply a refactoring helper (a libcst codemod) to PATH files. Prints a unified diff and"
-        " changes nothing unless --apply; --verify replays the golden masters of the affected"
-        " targets before and after, and restores the files byte for byte if any behaviour changed."
+        " changes nothing unless --apply; --verify replays, before and after, the golden masters of"
+        " the changed files' targets and every master whose replay reaches a changed file, and"
+        " restores the files (and the masters migrated with them) byte for byte if any behaviour"
+        " changed."
         " Exit codes: 0 done (or safe); 1 behaviour changed, files restored; 2 refused or bad usage."
     )
 
@@ -57,8 +59,10 @@ class RefactorCommand:
             sub.add_argument(
                 "--verify",
                 action="store_true",
-                help="replay the affected masters before and after; restore the files if behaviour changed",
+                help="replay the masters that reach the changed files before and after;"
+                " restore the files if behaviour changed",
             )
+            store_option(sub)
             output_options(sub)
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
@@ -84,10 +88,16 @@ class RefactorCommand:
             output.json(result_data(args.helper, result, code))
             return code
         if not result.changes:
-            output.echo(f"{args.helper}: nothing to change (already done)", level=-1)
+            files = ", ".join(str(path) for path in args.paths)
+            output.echo(
+                f"{args.helper}: nothing to change in {files} (already done, or nothing to do)",
+                level=-1,
+            )
             return code
         if not output.quiet:
             sys.stdout.write(result.diff)
+        for note in result.notes:
+            output.echo(note, level=-1)
         if result.after is None:
             for old, new in result.migrated.items():
                 output.echo(f"masters of {old} moved to {new}", level=-1)

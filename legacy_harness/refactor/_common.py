@@ -217,6 +217,24 @@ def variable_names(nodes: Iterable[cst.CSTNode]) -> list[cst.Name]:
     return collector.names
 
 
+def subclass_names(source: str, name: str) -> list[str]:
+    """Top-level classes of ``source`` that derive from class ``name`` there, directly or
+    not: their instances carry the state the class defines."""
+    tree = cst.parse_module(source)
+    bases = {
+        stmt.name.value: {cst.helpers.get_full_name_for_node(arg.value) for arg in stmt.bases}
+        for stmt in tree.body
+        if isinstance(stmt, cst.ClassDef)
+    }
+    found: list[str] = []
+    frontier = {name}
+    while frontier:
+        new = sorted(c for c, b in bases.items() if b & frontier and c not in found and c != name)
+        found.extend(new)
+        frontier = set(new)
+    return found
+
+
 def snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 

@@ -6,9 +6,10 @@ becomes a one-line delegation with the same signature. The helper refuses whenev
 split is not clean: a moved attribute used by a method that stays, a moved method that
 calls a method that stays, or one that passes ``self`` around.
 
-Instance layout changes (the moved attributes now live on the collaborator), so golden
-masters that recorded ``inputs.self``/``effects.self`` show a different state shape: an
-honest difference to re-approve, not a behaviour change of the methods.
+Instance layout changes (the moved attributes now live on the collaborator), so the
+recorded state of the class in the golden masters is migrated with the code
+(:mod:`legacy_harness.refactor.migrate`, using :func:`collaborator_fields`): ``--verify``
+compares behaviour, not layout.
 """
 
 from __future__ import annotations
@@ -63,6 +64,18 @@ def _self_uses(func: cst.FunctionDef) -> tuple[list[cst.Attribute], list[cst.Nam
 
     func.visit(Walk())
     return attrs, [n for n in bare if n is not func.params.params[0].name]
+
+
+def collaborator_fields(source: str, name: str) -> frozenset[str]:
+    """The instance attributes of class ``name`` in ``source``: after ``extract-class``,
+    the fields that moved from the original class into the collaborator."""
+    tree = cst.parse_module(source)
+    cls = next((s for s in tree.body if isinstance(s, cst.ClassDef) and s.name.value == name), None)
+    if cls is None:
+        raise RefusalError(f"{name}: no such class in the refactored source")
+    funcs = [s for s in cls.body.body if isinstance(s, cst.FunctionDef)]
+    used = {a.attr.value for func in funcs for a in _self_uses(func)[0]}
+    return frozenset(used - {func.name.value for func in funcs})
 
 
 def _delegation_args(params: cst.Parameters) -> str:

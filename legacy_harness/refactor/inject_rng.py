@@ -6,12 +6,17 @@ parameter whose default *is* the global generator's module (``rng=np.random``,
 ``rng=random``) and rewrites the calls to ``rng.normal(...)``: with the default the
 very same functions run, so behaviour is bit-identical, while tests can pass
 ``np.random.RandomState(0)`` (or ``random.Random(0)``).
+
+Without ``--function`` every function and method of the file that draws from a global
+generator gets its seam; ``--function`` (repeatable) limits the change to the ones named.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import libcst as cst
 import libcst.matchers as m
@@ -22,10 +27,12 @@ from libcst.metadata import QualifiedNameProvider
 from legacy_harness.refactor._common import (
     HarnessCommand,
     RefusalError,
+    TargetNotFound,
     add_kwonly_param,
     check_identifier,
     find_definition,
     kwonly_param,
+    module_name_for_path,
     param_names,
     qualname_of,
     replace_nodes,
@@ -108,19 +115,34 @@ def _default_for(family: str, bindings: dict[str, str]) -> tuple[str, bool]:
     return "random", True
 
 
+def _functions_of(
+    body: Sequence[cst.CSTNode], prefix: str = ""
+) -> list[tuple[cst.FunctionDef, str]]:
+    """Every function and method defined directly in a module or class body (nested
+    classes included), with its qualname; functions nested in functions belong to theirs."""
+    found: list[tuple[cst.FunctionDef, str]] = []
+    for stmt in body:
+        if isinstance(stmt, cst.FunctionDef):
+            found.append((stmt, prefix + stmt.name.value))
+        elif isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock):
+            found.extend(_functions_of(stmt.body.body, f"{prefix}{stmt.name.value}."))
+    return found
+
+
 class InjectRngCommand(HarnessCommand):
-    """Give a function (or every method of a class) an injectable random generator."""
+    """Give functions that draw random numbers an injectable random generator."""
 
     DESCRIPTION = (
-        "Route np.random.* / random.* calls in a function through a keyword-only "
-        "parameter defaulting to the global generator (bit-identical by default)."
+        "Route np.random.* / random.* calls through a keyword-only parameter defaulting to"
+        " the global generator (bit-identical by default): in every function of the file"
+        " that draws random numbers, or only in those named with --function."
     )
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
 
     def __init__(
         self,
         context: CodemodContext,
-        function: str,
+        function: str | Sequence[str] | None = None,
         param: str = "rng",
         py_param: str = "py_rng",
     ) -> None:
@@ -129,7 +151,8 @@ class InjectRngCommand(HarnessCommand):
         check_identifier(py_param, "--py-param")
         if param == py_param:
             raise RefusalError(f"{param}: --param and --py-param must differ")
-        self.function = function
+        names = [function] if isinstance(function, str) else list(function or ())
+        self.functions = list(dict.fromkeys(name.strip() for name in names if name.strip()))
         self.param = param
         self.py_param = py_param
 
@@ -137,9 +160,10 @@ class InjectRngCommand(HarnessCommand):
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
         arg_parser.add_argument(
             "--function",
-            required=True,
-            help="qualname of a function, method or class (all its methods): "
-            "train, Model.fit, Model, or pkg.mod:Model.fit",
+            action="append",
+            help="qualname of a function, method or class (all its methods): train, Model.fit,"
+            " Model, or pkg.mod:Model.fit; repeat for several (default: every function of"
+            " the file that draws random numbers)",
         )
         arg_parser.add_argument("--param", default="rng", help="parameter name (default rng)")
         arg_parser.add_argument(
@@ -148,18 +172,53 @@ class InjectRngCommand(HarnessCommand):
             help="parameter for stdlib random when numpy is also used (default py_rng)",
         )
 
+    @classmethod
+    def prepare_project(cls, sources: Mapping[Path, str], **args: Any) -> dict[str, Any]:
+        """Refuse a ``--function`` that none of the files defines (a typo would otherwise
+        skip every file without a word)."""
+        function = args.get("function")
+        names = [function] if isinstance(function, str) else list(function or ())
+        trees: dict[Path, cst.Module] = {}
+        for path, source in sources.items():
+            try:
+                trees[path] = cst.parse_module(source)
+            except cst.ParserSyntaxError:
+                continue
+        for name in names:
+            if not any(_defines(tree, name, path) for path, tree in trees.items()):
+                raise TargetNotFound(
+                    f"{name}: no function or class of that name in {len(sources)} file(s);"
+                    " check --function (module:qualname or qualname)"
+                )
+        return args
+
+    def _selected(self, tree: cst.Module) -> list[tuple[cst.FunctionDef, str]]:
+        """The functions to seam: those named (a class means all its methods), or all."""
+        if not self.functions:
+            return _functions_of(tree.body)
+        selected: list[tuple[cst.FunctionDef, str]] = []
+        missing: list[TargetNotFound] = []
+        for spec in self.functions:
+            try:
+                chain = find_definition(tree, spec, self.context.full_module_name)
+            except TargetNotFound as error:
+                missing.append(error)
+                continue
+            target = chain[-1]
+            if isinstance(target, cst.ClassDef):
+                funcs = [s for s in target.body.body if isinstance(s, cst.FunctionDef)]
+                prefix = qualname_of(chain)
+                selected.extend((f, f"{prefix}.{f.name.value}") for f in funcs)
+            elif isinstance(target, cst.FunctionDef):
+                selected.append((target, qualname_of(chain)))
+        if missing and (not selected or not self.context.filename):
+            raise missing[0]  # one source must hold every name; files may share them out
+        return list({id(func): (func, qual) for func, qual in selected}.values())
+
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        chain = find_definition(tree, self.function, self.context.full_module_name)
-        target = chain[-1]
-        if isinstance(target, cst.ClassDef):
-            funcs = [s for s in target.body.body if isinstance(s, cst.FunctionDef)]
-            prefix = qualname_of(chain)
-            funcs_named = [(f, f"{prefix}.{f.name.value}") for f in funcs]
-        else:
-            funcs_named = [(target, qualname_of(chain))]
         bindings = _module_bindings(tree)
         mapping: dict[cst.CSTNode, object] = {}
-        for func, qual in funcs_named:
+        for func, qual in self._selected(tree):
             self._plan(func, qual, bindings, mapping)
         return replace_nodes(tree, mapping)  # type: ignore[arg-type]
 
@@ -253,6 +312,14 @@ class InjectRngCommand(HarnessCommand):
 
     def _has_param(self, func: cst.FunctionDef, name: str) -> bool:
         return self._param(func, name) is not None
+
+
+def _defines(tree: cst.Module, spec: str, path: Path) -> bool:
+    try:
+        find_definition(tree, spec, module_name_for_path(path) or None)
+    except (TargetNotFound, RefusalError):
+        return False
+    return True
 
 
 def _rewrite_call(param: str, attr: str):  # type: ignore[no-untyped-def]

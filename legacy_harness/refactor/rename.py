@@ -1,4 +1,4 @@
-"""``rename``: rename a function, class or method everywhere it is referenced.
+"""``rename``: rename a function, class, method or attribute everywhere it is referenced.
 
 References are found by qualified-name resolution (libcst ``QualifiedNameProvider``),
 never by text search, so strings, comments and unrelated things that happen to share
@@ -10,6 +10,14 @@ and ``ClassName.m`` are certain, but ``obj.m`` on any other receiver is only ren
 when the method name is defined once in the whole project (``transform_files`` works
 that out; a single-file run assumes it is not). Otherwise the helper refuses and lists
 the ambiguous sites.
+
+An instance attribute (``pkg.mod:Cart.status``, assigned as ``self.status = ...`` in a
+method, or at class level) is renamed the same way. Python can also name an attribute
+by a string, so the helper refuses where that is likely: a string equal to the name in
+the defining file (``getattr``, ``__slots__``), a class that customises attribute
+access or pickling, a decorated class (a dataclass's fields are its ``__init__``
+parameters), and a class-level name in a class with bases (an enum member, a schema
+field). The masters' recorded state of the class is migrated with the code.
 """
 
 from __future__ import annotations
@@ -49,6 +57,85 @@ def rename_target_spec(old_spec: str, new_name: str) -> str:
     return f"{module}:{new_qual}" if module else new_qual
 
 
+#: Methods through which a class may name its attributes by string.
+_STRING_ACCESS = (
+    "__slots__", "__getattr__", "__getattribute__", "__setattr__", "__delattr__",
+    "__getstate__", "__setstate__", "__reduce__", "__reduce_ex__", "__dir__",
+)  # fmt: skip
+
+
+def _first_param(func: cst.FunctionDef) -> str | None:
+    params = [*func.params.posonly_params, *func.params.params]
+    return params[0].name.value if params else None
+
+
+def _class_level(cls: cst.ClassDef) -> set[str]:
+    """Names bound directly in a class body (``x = 1``, ``x: int = 1``, ``x: int``)."""
+    names: set[str] = set()
+    for stmt in cls.body.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                targets: list[cst.BaseExpression] = []
+                if isinstance(small, cst.Assign):
+                    targets = [t.target for t in small.targets]
+                elif isinstance(small, cst.AnnAssign | cst.AugAssign):
+                    targets = [small.target]
+                names |= {t.value for t in targets if isinstance(t, cst.Name)}
+    return names
+
+
+def instance_attributes(cls: cst.ClassDef) -> set[str]:
+    """Attributes a class defines as data: ``self.x = ...`` in its methods, and
+    names bound in its body. Methods and nested classes are not included."""
+    names = _class_level(cls)
+    for stmt in cls.body.body:
+        if not isinstance(stmt, cst.FunctionDef):
+            continue
+        me = _first_param(stmt)
+        if me is None:
+            continue
+        pattern = m.Attribute(value=m.Name(me), attr=m.Name())
+        for target in m.findall(
+            stmt.body,
+            m.AssignTarget(target=pattern)
+            | m.AnnAssign(target=pattern)
+            | m.AugAssign(target=pattern),
+        ):
+            attribute = getattr(target, "target", None)
+            if isinstance(attribute, cst.Attribute):
+                names.add(attribute.attr.value)
+    return names
+
+
+def renamed_attribute(source: str, old_spec: str) -> tuple[str, str] | None:
+    """``(class qualname, attribute)`` when ``old_spec`` names a data attribute of a
+    class defined in ``source`` (not a method or nested class), else None."""
+    _, qual = split_spec(old_spec)
+    parts = qual.split(".")
+    if len(parts) < 2:
+        return None
+    try:
+        tree = cst.parse_module(source)
+    except cst.ParserSyntaxError:
+        return None
+    chain = _lookup(tree.body, parts[:-1])
+    if not chain or not isinstance(chain[-1], cst.ClassDef) or _lookup(tree.body, parts):
+        return None
+    if parts[-1] not in instance_attributes(chain[-1]):
+        return None
+    return ".".join(parts[:-1]), parts[-1]
+
+
+def _definitions(tree: cst.Module, name: str) -> int:
+    """How many things the module defines under ``name`` as an attribute: functions and
+    methods of that name, and classes holding data of that name."""
+    count = len(m.findall(tree, m.FunctionDef(name=m.Name(name))))
+    for cls in m.findall(tree, m.ClassDef()):
+        assert isinstance(cls, cst.ClassDef)
+        count += name in instance_attributes(cls)
+    return count
+
+
 def _absolute(qualname: str, current: str | None, is_package: bool) -> str:
     """Resolve a relative qualified name (``..mod.Name``) against the current module."""
     if not qualname.startswith("."):
@@ -66,10 +153,10 @@ def _absolute(qualname: str, current: str | None, is_package: bool) -> str:
 
 
 class RenameCommand(HarnessCommand):
-    """Rename a function, class or method and every reference to it."""
+    """Rename a function, class, method or instance attribute and every reference to it."""
 
     DESCRIPTION = (
-        "Rename a function, class or method (pkg.mod:Name[.method]) across files, "
+        "Rename a function, class, method or attribute (pkg.mod:Name[.member]) across files, "
         "resolving references by qualified name; strings and comments are untouched."
     )
     METADATA_DEPENDENCIES = (QualifiedNameProvider, ScopeProvider, PositionProvider)
@@ -94,13 +181,17 @@ class RenameCommand(HarnessCommand):
 
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
-        arg_parser.add_argument("--old", required=True, help="pkg.mod:Name or pkg.mod:Class.method")
+        arg_parser.add_argument(
+            "--old",
+            required=True,
+            help="pkg.mod:Name, pkg.mod:Class.method or pkg.mod:Class.attribute",
+        )
         arg_parser.add_argument("--new", required=True, help="the new (unqualified) name")
         arg_parser.add_argument(
             "--unique-attribute",
             action="store_true",
-            help="the method name is defined once in the project: also rename obj.method "
-            "on receivers other than self/cls/the class",
+            help="the method or attribute name is defined once in the project: also rename "
+            "obj.name on receivers other than self/cls/the class",
         )
 
     @classmethod
@@ -116,7 +207,7 @@ class RenameCommand(HarnessCommand):
                     tree = cst.parse_module(source)
                 except cst.ParserSyntaxError:
                     continue
-                count += len(m.findall(tree, m.FunctionDef(name=m.Name(name))))
+                count += _definitions(tree, name)
             args["unique_attribute"] = count == 1
         return args
 
@@ -129,10 +220,24 @@ class RenameCommand(HarnessCommand):
     def _is_defining(self, tree: cst.Module) -> bool:
         current, _ = self._current()
         if self.target_module is None or current is None:
-            return bool(_lookup(tree.body, self.parts)) or bool(
-                _lookup(tree.body, [*self.parts[:-1], self.new])
+            return (
+                bool(_lookup(tree.body, self.parts))
+                or bool(_lookup(tree.body, [*self.parts[:-1], self.new]))
+                or self._attribute_class(tree, self.old_name) is not None
+                or self._attribute_class(tree, self.new) is not None
             )
         return current == self.target_module
+
+    def _attribute_class(self, tree: cst.Module, name: str) -> cst.ClassDef | None:
+        """The class of ``Class.name`` when ``name`` is a data attribute of it."""
+        if len(self.parts) < 2:
+            return None
+        chain = _lookup(tree.body, self.parts[:-1])
+        if not chain or not isinstance(chain[-1], cst.ClassDef):
+            return None
+        if _lookup(chain[-1].body.body, [name]) or name not in instance_attributes(chain[-1]):
+            return None
+        return chain[-1]
 
     def _targets(self, defining: bool) -> set[str]:
         targets = {f"{self.target_module}.{self.qual}"} if self.target_module else set()
@@ -146,11 +251,17 @@ class RenameCommand(HarnessCommand):
         defining = self._is_defining(tree)
         if defining:
             chain = _lookup(tree.body, self.parts)
-            if not chain:
-                if _lookup(tree.body, [*self.parts[:-1], self.new]):
+            owner_class = None if chain else self._attribute_class(tree, self.old_name)
+            if owner_class is not None:
+                self._refuse_unsafe_attribute(tree, owner_class)
+            elif not chain:
+                if _lookup(tree.body, [*self.parts[:-1], self.new]) or self._attribute_class(
+                    tree, self.new
+                ):
                     return tree  # already renamed: idempotent
                 raise TargetNotFound(f"{self.old_spec}: not defined in this file")
-            self._refuse_clash(tree, chain)
+            else:
+                self._refuse_clash(tree, chain)
         current, is_package = self._current()
         targets = self._targets(defining)
         renamed: list[cst.Name] = []
@@ -158,6 +269,8 @@ class RenameCommand(HarnessCommand):
         owner = self
         method = len(self.parts) > 1
         class_chain = _lookup(tree.body, self.parts[:-1]) if method and defining else []
+        if class_chain and not isinstance(class_chain[-1], cst.ClassDef):
+            class_chain = []
         receivers = self._receivers(class_chain[-1]) if class_chain else set()
 
         def resolves(node: cst.CSTNode) -> bool:
@@ -199,7 +312,7 @@ class RenameCommand(HarnessCommand):
                     f"line {self.get_metadata(PositionProvider, a).start.line}" for a in ambiguous
                 )
                 raise RefusalError(
-                    f"{self.old_spec}: method name {self.old_name} is called on receivers "
+                    f"{self.old_spec}: the name {self.old_name} is used on receivers "
                     f"whose type is unknown ({sites}); it is not unique in the project"
                 )
             renamed.extend(a.attr for a in ambiguous)
@@ -226,6 +339,40 @@ class RenameCommand(HarnessCommand):
                         assert isinstance(name, cst.Name)
                         found.add(name)
         return found
+
+    def _refuse_unsafe_attribute(self, tree: cst.Module, cls: cst.ClassDef) -> None:
+        """Refuse an attribute rename that strings or class machinery could break."""
+        where = f"{self.old_spec}: class {cls.name.value}"
+        if self.new in instance_attributes(cls) or _lookup(cls.body.body, [self.new]):
+            raise RefusalError(f"{where} already has {self.new}")
+        if cls.decorators:
+            raise RefusalError(
+                f"{where} is decorated (a dataclass?): its attribute names may be parameters"
+                " or fields; rename it by hand"
+            )
+        special = sorted(
+            name
+            for name in _STRING_ACCESS
+            if _lookup(cls.body.body, [name]) or name in _class_level(cls)
+        )
+        if special:
+            raise RefusalError(
+                f"{where} defines {', '.join(special)}, which may name attributes by string;"
+                " rename it by hand"
+            )
+        if cls.bases and self.old_name in _class_level(cls):
+            raise RefusalError(
+                f"{where} has bases and binds {self.old_name} in its body (an enum member,"
+                " a schema field?); rename it by hand"
+            )
+        for string in m.findall(tree, m.SimpleString()):
+            assert isinstance(string, cst.SimpleString)
+            if string.evaluated_value == self.old_name:
+                line = self.get_metadata(PositionProvider, string).start.line
+                raise RefusalError(
+                    f"{self.old_spec}: the string {string.value} on line {line} may name the"
+                    " attribute (getattr, __slots__, a key); change it first or rename by hand"
+                )
 
     def _refuse_clash(self, tree: cst.Module, chain: list[Any]) -> None:
         body = tree.body if len(chain) == 1 else chain[-2].body.body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -168,3 +169,13 @@ def test_html_pages_render_in_a_headless_browser_without_errors(
         finally:
             browser.close()
     assert problems == []
+
+
+def test_pages_read_the_scores_mutate_saves(tmp_path: Path) -> None:
+    folder = tmp_path / ".legacy-harness"
+    folder.mkdir()
+    entry = {"target": "m:f", "source_hash": "0" * 16, "killed": 45, "survived": 88,
+             "equivalent": 2, "mutants": 135, "score": 33.83}  # fmt: skip
+    (folder / "mutation.json").write_text(json.dumps({"format": 1, "targets": {"m:f": entry}}))
+    score = read_mutation_scores(tmp_path)["m:f"]
+    assert (score["killed"], score["total"]) == (45, 133)  # equivalent mutants not counted

@@ -100,6 +100,9 @@ def read_mutation_scores(root: Path) -> dict[str, dict[str, Any]]:
         )
     scores: dict[str, dict[str, Any]] = {}
     for target, entry in tree["targets"].items():
+        if isinstance(entry, dict) and "total" not in entry and "survived" in entry:
+            # written by ``mutate`` (widen.strength): equivalent mutants are not counted
+            entry = {**entry, "total": _whole(entry.get("killed")) + _whole(entry.get("survived"))}
         ok = (
             isinstance(entry, dict)
             and all(
@@ -115,6 +118,10 @@ def read_mutation_scores(root: Path) -> dict[str, dict[str, Any]]:
             )
         scores[str(target)] = dict(entry)
     return scores
+
+
+def _whole(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
 
 
 def write_mutation_score(root: Path, target: str, killed: int, total: int, source: str) -> Path:

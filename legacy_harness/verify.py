@@ -14,7 +14,7 @@ from typing import Any
 from legacy_harness.compare import Difference, Policy, compare_observed, policy_from_config
 from legacy_harness.config import Config, add_pythonpath
 from legacy_harness.errors import GoldenFileError, HarnessError
-from legacy_harness.outcomes import DifferenceKind
+from legacy_harness.outcomes import CaseStatus, DifferenceKind
 from legacy_harness.record.boundaries import held
 from legacy_harness.record.project import project_modules
 from legacy_harness.record.redact import Redactor
@@ -25,7 +25,14 @@ from legacy_harness.store import codec
 from legacy_harness.store.disk import GoldenStore, StoredCase, case_blob_names
 from legacy_harness.store.layout import TargetSpec
 
-PASSED, CHANGED, UNSTABLE, ERROR, SKIPPED = "passed", "changed", "unstable", "error", "skipped"
+# the words of a verdict, as the vocabulary spells them (kept importable from here)
+PASSED, CHANGED, UNSTABLE, ERROR, SKIPPED = (
+    CaseStatus.PASSED,
+    CaseStatus.CHANGED,
+    CaseStatus.UNSTABLE,
+    CaseStatus.ERROR,
+    CaseStatus.SKIPPED,
+)
 
 
 @dataclass

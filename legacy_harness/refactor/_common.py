@@ -158,10 +158,6 @@ def insert_statements(func: cst.FunctionDef, stmts: Sequence[cst.BaseStatement])
     return func.with_changes(body=body.with_changes(body=[*inner[:at], *stmts, *inner[at:]]))
 
 
-def parse_stmt(code: str) -> cst.BaseStatement:
-    return cst.parse_statement(code)
-
-
 class NodeReplacer(cst.CSTTransformer):
     """Replace nodes by identity; a callable value receives the updated node.
 

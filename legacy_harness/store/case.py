@@ -56,9 +56,6 @@ class GoldenCase:
         return not self.meta.get("unencodable")
 
 
-_OUTPUT_KEYS = ("stdout", "stderr", "logs")
-
-
 def case_to_tree(case: GoldenCase) -> dict[str, Any]:
     """The case as the JSON document stored on disk (see docs/golden-format.md)."""
     tree: dict[str, Any] = {

@@ -17,13 +17,7 @@ __all__ = [
     "CASE_ID",
     "CASE_PREFIX",
     "CASE_SUFFIX",
-    "CHANGED",
     "CHECKS_FOLDER",
-    "CREATED",
-    "MISSING",
-    "PASSED",
-    "RECORD_MODES",
-    "UPDATED",
     "TargetSpec",
 ]
 
@@ -38,12 +32,6 @@ CASE_ID = re.compile(r"^[0-9a-f]{16,64}$")
 
 # Masters of the golden fixture's checks: <store>/__checks__/<test module path>/...
 CHECKS_FOLDER = "__checks__"
-
-# --golden-record: none never writes, new creates missing masters, all rewrites them.
-RECORD_MODES = ("none", "new", "all")
-
-# What one check did to its master, as counted in the plugin's summary.
-PASSED, CHANGED, CREATED, UPDATED, MISSING = "passed", "changed", "created", "updated", "missing"
 
 
 @dataclass(frozen=True, order=True)

@@ -11,13 +11,13 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from boundary_helpers import verify
 
-from legacy_harness.config import load_config
 from legacy_harness.errors import HarnessError
 from legacy_harness.record.boundaries import BoundarySet
 from legacy_harness.record.recorder import recording
 from legacy_harness.store.disk import GoldenStore
-from legacy_harness.verify import CHANGED, PASSED, CaseResult, VerifySession, iter_results
+from legacy_harness.verify import CHANGED, PASSED
 
 time_machine = pytest.importorskip("time_machine")
 
@@ -62,10 +62,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "pyproject.toml").write_text('[tool.legacy_harness]\nstore = "golden"\n')
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def verify(root: Path) -> list[CaseResult]:
-    return list(iter_results(VerifySession.open(load_config(root))))
 
 
 def test_the_clock_forty_days_later_still_replays(

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from boundary_helpers import rewrite, verify
 
-from legacy_harness.config import load_config
 from legacy_harness.record.recorder import recording
 from legacy_harness.store.disk import GoldenStore
-from legacy_harness.verify import CHANGED, PASSED, CaseResult, VerifySession, iter_results
+from legacy_harness.verify import CHANGED, PASSED
 
 EXPORT = """
 import csv
@@ -52,18 +51,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "out" / "old.csv").write_text("old")
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def rewrite(module: ModuleType, old: str, new: str) -> None:
-    path = Path(module.__file__ or "")
-    path.write_text(path.read_text().replace(old, new))
-    shutil.rmtree(path.parent / "__pycache__", ignore_errors=True)
-    importlib.invalidate_caches()
-    importlib.reload(module)
-
-
-def verify(root: Path) -> list[CaseResult]:
-    return list(iter_results(VerifySession.open(load_config(root))))
 
 
 def record_export(mod: ModuleType, root: Path) -> None:

@@ -3,7 +3,6 @@ and the CI gate counting cases that cannot replay as errors."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import shutil
 import textwrap
@@ -12,9 +11,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from boundary_helpers import rewrite, verify
 from cli_runner import run_cli
 
-from legacy_harness.config import load_config
 from legacy_harness.errors import ConfigError
 from legacy_harness.record.boundaries import BoundarySet, suggestion
 from legacy_harness.record.recorder import recording
@@ -26,9 +25,6 @@ from legacy_harness.verify import (
     CHANGED,
     ERROR,
     PASSED,
-    CaseResult,
-    VerifySession,
-    iter_results,
 )
 
 SERVICE = """
@@ -64,18 +60,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "pyproject.toml").write_text('[tool.legacy_harness]\nstore = "golden"\n')
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def rewrite(module: ModuleType, old: str, new: str) -> None:
-    path = Path(module.__file__ or "")
-    path.write_text(path.read_text().replace(old, new))
-    shutil.rmtree(path.parent / "__pycache__", ignore_errors=True)
-    importlib.invalidate_caches()
-    importlib.reload(module)
-
-
-def verify(root: Path) -> list[CaseResult]:
-    return list(iter_results(VerifySession.open(load_config(root))))
 
 
 def test_a_named_method_is_a_boundary(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,11 +10,11 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from boundary_helpers import rewrite, verify
 
-from legacy_harness.config import load_config
 from legacy_harness.record.recorder import recording
 from legacy_harness.store.disk import GoldenStore
-from legacy_harness.verify import CHANGED, ERROR, PASSED, CaseResult, VerifySession, iter_results
+from legacy_harness.verify import CHANGED, ERROR, PASSED
 
 pytest.importorskip("vcr")
 
@@ -77,18 +75,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "pyproject.toml").write_text('[tool.legacy_harness]\nstore = "golden"\n')
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def rewrite(module: ModuleType, old: str, new: str) -> None:
-    path = Path(module.__file__ or "")
-    path.write_text(path.read_text().replace(old, new))
-    shutil.rmtree(path.parent / "__pycache__", ignore_errors=True)
-    importlib.invalidate_caches()
-    importlib.reload(module)
-
-
-def verify(root: Path) -> list[CaseResult]:
-    return list(iter_results(VerifySession.open(load_config(root))))
 
 
 def record_quotes(mod: ModuleType, root: Path, server: tuple[ThreadingHTTPServer, str]) -> None:

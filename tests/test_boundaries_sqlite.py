@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import shutil
 import sqlite3
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from boundary_helpers import rewrite, verify
 
 from legacy_harness.config import load_config
 from legacy_harness.record.recorder import recording
@@ -21,9 +21,7 @@ from legacy_harness.verify import (
     CHANGED,
     ERROR,
     PASSED,
-    CaseResult,
     VerifySession,
-    iter_results,
     update_case,
 )
 
@@ -67,19 +65,6 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     database.commit()
     database.close()
     return tmp_path
-
-
-def rewrite(module: ModuleType, old: str, new: str) -> None:
-    """Change the module's code as a developer would, and reload it."""
-    path = Path(module.__file__ or "")
-    path.write_text(path.read_text().replace(old, new))
-    shutil.rmtree(path.parent / "__pycache__", ignore_errors=True)
-    importlib.invalidate_caches()
-    importlib.reload(module)
-
-
-def verify(root: Path) -> list[CaseResult]:
-    return list(iter_results(VerifySession.open(load_config(root))))
 
 
 def record_ledger(mod: ModuleType, root: Path) -> None:

@@ -25,6 +25,8 @@ OTHER_KEYS = {
     "rtol", "atol", "max_ulp", "nan_equal", "signed_zero", "strict_sequence_types",
     "strict_int_width", "strict_dtype_kind", "tolerances", "type_tolerances", "targets",
     "scrub", "redact", "stochastic", "check", "strict_number_types", "max_differences",
+    # where independent work runs: read by legacy_harness.parallel.executor_from
+    "jobs", "executor", "scheduler",
 }  # fmt: skip
 
 

@@ -21,7 +21,8 @@ from legacy_harness.compare.scrub import scrub
 from legacy_harness.stochastic.histogram import render_histograms
 from legacy_harness.stochastic.planning import advise
 from legacy_harness.stochastic.seeds import seeded, seeds_for
-from legacy_harness.stochastic.stats import SequentialTest, TestResult, compare_samples, holm
+from legacy_harness.stochastic.sequential import SequentialTest
+from legacy_harness.stochastic.stats import TestResult, compare_samples, holm
 from legacy_harness.store import codec
 from legacy_harness.store.disk import StoredCase
 

@@ -137,7 +137,12 @@ def rate_power(
 
 
 def advise(
-    ref_runs: int, n_assertions: int, *, effect: float = 1.0, alpha: float = 0.01, power: float = 0.9
+    ref_runs: int,
+    n_assertions: int,
+    *,
+    effect: float = 1.0,
+    alpha: float = 0.01,
+    power: float = 0.9,
 ) -> tuple[Plan | None, str]:
     """Advice after recording ``ref_runs`` reference runs: the plan, or None with a
     warning when no number of fresh runs reaches ``power`` against so few references

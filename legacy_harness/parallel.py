@@ -22,15 +22,19 @@ the hash seed, so set order matches a jobs=1 run) and ``spawn`` elsewhere.
 
 ``DaskExecutor`` needs ``pip install 'legacy-harness[dask]'`` and a running scheduler.
 Its workers must be able to import legacy_harness and the project (same checkout or
-installed package); they keep what they imported, so restart them after a code change.
-Every task touches process-wide state (random seeds, ``sys.path``), so each worker
-process runs one task at a time: start workers with ``--nthreads 1``.
+installed package). A worker keeps what it imported between tasks, so before each task
+it re-imports the project's modules if their files changed, and refuses to run when its
+copy of a module differs from this machine's. Every task touches process-wide state
+(random seeds, ``sys.path``), so each worker process runs one task at a time: start
+workers with ``--nthreads 1``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
+import importlib.util
 import os
 import pickle
 import shutil
@@ -55,6 +59,8 @@ __all__ = [
     "DaskExecutor",
     "function_name",
     "resolve_function",
+    "project_modules",
+    "code_fingerprint",
     "gather",
     "add_executor_arguments",
     "executor_from",
@@ -249,13 +255,104 @@ def _init_worker(parent_path: list[str]) -> None:
             sys.path.insert(0, entry)
 
 
+# -- the project's code on long-lived workers ---------------------------------------------
+
+
+def _digest(path: str) -> str:
+    try:
+        with open(path, "rb") as stream:
+            return hashlib.sha256(stream.read()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _outside_project(path: str) -> bool:
+    """Installed packages and the interpreter's own modules are not the project's code."""
+    parts = set(os.path.normpath(path).split(os.sep))
+    if parts & {"site-packages", "dist-packages"}:
+        return True
+    prefixes = {os.path.join(os.path.normpath(p), "") for p in (sys.prefix, sys.base_prefix)}
+    return any(os.path.normpath(path).startswith(prefix) for prefix in prefixes)
+
+
+def project_modules(roots: Iterable[str]) -> dict[str, str]:
+    """name -> source file of the loaded modules that are the project's code.
+
+    That is modules whose file lies under one of ``roots`` (the configured pythonpath),
+    neither installed packages nor legacy_harness itself.
+    """
+    folders = tuple(os.path.join(os.path.normpath(str(root)), "") for root in roots)
+    found = {}
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if not path or name == "legacy_harness" or name.startswith("legacy_harness."):
+            continue
+        path = os.path.normpath(path)
+        if path.startswith(folders) and not _outside_project(path):
+            found[name] = path
+    return found
+
+
+def code_fingerprint(roots: Iterable[str]) -> dict[str, str]:
+    """name -> sha256 of the source of each loaded project module, as this process sees it."""
+    return {name: _digest(path) for name, path in project_modules(roots).items()}
+
+
+#: Worker side: project modules this process imported, with their source file's digest then.
+_IMPORTED: dict[str, tuple[str, str]] = {}
+
+
+def _refresh_code(roots: tuple[str, ...], fingerprint: Mapping[str, str]) -> None:
+    """Make a long-lived worker run the code the client runs.
+
+    A worker keeps the modules it imported for an earlier task; when any of their files
+    has changed since, every project module is dropped, so this task imports today's
+    code. A module whose file here differs from the client's is an error: the worker
+    has another checkout.
+    """
+    for folder in reversed(roots):
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+    if any(_digest(path) != digest for path, digest in _IMPORTED.values()):
+        for name in _IMPORTED:
+            sys.modules.pop(name, None)
+        _IMPORTED.clear()
+        importlib.invalidate_caches()
+    for name, expected in fingerprint.items():
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        origin = getattr(spec, "origin", None)
+        if origin and os.path.exists(origin) and _digest(origin) != expected:
+            raise HarnessError(
+                f"module {name} on this worker ({origin}) differs from the client's copy; "
+                "give the workers the same checkout of the project"
+            )
+
+
+def _note_imports(roots: tuple[str, ...]) -> None:
+    for name, path in project_modules(roots).items():
+        if name not in _IMPORTED:
+            _IMPORTED[name] = (path, _digest(path))
+
+
 _ONE_AT_A_TIME = threading.Lock()
 
 
-def _dask_task(name: str, shared: Any, item: Any) -> Any:
-    # seeds, patched generators and sys.path are process-wide: one task at a time
+def _dask_task(
+    name: str, shared: Any, item: Any, roots: tuple[str, ...], fingerprint: Mapping[str, str]
+) -> Any:
+    # seeds, patched generators, sys.path and sys.modules are process-wide: one at a time
     with _ONE_AT_A_TIME:
-        return _call(name, shared, item)
+        try:
+            _refresh_code(roots, fingerprint)
+        except Exception as error:  # noqa: BLE001 - re-raised by the caller's iterator
+            return _Raised(error)
+        try:
+            return _call(name, shared, item)
+        finally:
+            _note_imports(roots)
 
 
 def _result(value: Any) -> Any:
@@ -453,7 +550,10 @@ class DaskExecutor:
 
     Give the scheduler address ("tcp://HOST:8786") or an existing ``distributed.Client``
     (then closing this executor leaves the client open). ``jobs`` caps how many items
-    run at once; by default every worker process takes one.
+    run at once; by default every worker process takes one. ``project`` names the
+    folders of the project's code (the configured pythonpath): workers put them on
+    their path, re-import that code when its files changed since an earlier task, and
+    refuse to run when their copy differs from this machine's.
     """
 
     def __init__(
@@ -462,6 +562,7 @@ class DaskExecutor:
         *,
         client: Any = None,
         jobs: int | None = None,
+        project: Iterable[str | os.PathLike[str]] = (),
         timeout: float = 10.0,
     ) -> None:
         distributed = _distributed()
@@ -481,6 +582,7 @@ class DaskExecutor:
                 ) from None
         self._client = client
         self._cap = jobs
+        self._roots = tuple(os.fspath(folder) for folder in project)
         self.scheduler = scheduler or getattr(getattr(client, "scheduler", None), "address", "?")
 
     def _workers(self) -> list[str]:
@@ -515,20 +617,23 @@ class DaskExecutor:
         sent = (
             client.scatter([shared], broadcast=True, hash=False)[0] if shared is not None else None
         )
+        fingerprint = code_fingerprint(self._roots)
         idle = deque(workers)
         owner: dict[Any, str] = {}
+        finished = distributed.as_completed(loop=client.loop)  # not the default client
 
         def submit(item: Any) -> Any:
             worker = idle.popleft()
             future = client.submit(
-                _dask_task, name, sent, item, workers=[worker], allow_other_workers=True,
-                pure=False,
+                _dask_task, name, sent, item, self._roots, fingerprint, workers=[worker],
+                allow_other_workers=True, pure=False,
             )  # fmt: skip
             owner[future] = worker
+            finished.add(future)
             return future
 
         def wait_any(futures: list[Any]) -> Iterable[Any]:
-            done = distributed.wait(futures, return_when="FIRST_COMPLETED").done
+            done = [next(finished), *finished.next_batch(block=False)]
             for future in done:
                 idle.append(owner.pop(future))
             return done
@@ -607,5 +712,6 @@ def executor_from(config: Config | None = None, args: Any = None) -> Executor:
     if kind not in EXECUTORS:
         raise ConfigError(f"{where} must be one of {', '.join(EXECUTORS)}, got {kind!r}")
     if kind == "dask":
-        return DaskExecutor(scheduler, jobs=jobs)
+        project = config.pythonpath if config is not None else ()
+        return DaskExecutor(scheduler, jobs=jobs, project=project)
     return LocalExecutor(jobs)

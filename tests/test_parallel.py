@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -19,9 +21,11 @@ from legacy_harness.parallel import (
     DaskExecutor,
     LocalExecutor,
     add_executor_arguments,
+    code_fingerprint,
     executor_from,
     function_name,
     gather,
+    project_modules,
     resolve_function,
 )
 
@@ -233,3 +237,16 @@ def test_dask_needs_a_scheduler() -> None:
         DaskExecutor()
     with pytest.raises(ConfigError, match="needs a scheduler"):
         executor_from(None, _args("--executor", "dask"))
+
+
+def test_project_code_is_what_lies_under_the_project_folders(
+    make_module: Callable[..., ModuleType], tmp_path: Path
+) -> None:
+    module = make_module("VALUE = 1\n")
+    found = project_modules([tmp_path])
+    assert found == {module.__name__: str(tmp_path / f"{module.__name__}.py")}
+    digest = hashlib.sha256((tmp_path / f"{module.__name__}.py").read_bytes()).hexdigest()
+    assert code_fingerprint([tmp_path]) == {module.__name__: digest}
+    everything = project_modules([Path("/")])  # installed packages and the harness excluded
+    assert module.__name__ in everything
+    assert not [name for name in everything if name.split(".")[0] in ("numpy", "legacy_harness")]

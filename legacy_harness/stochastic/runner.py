@@ -56,7 +56,10 @@ class ReplayJob:
 
     @classmethod
     def of(cls, session: VerifySession, stored: StoredCase) -> ReplayJob:
+        """The job of one case; resolving its target here fails early and lets executors
+        fingerprint the code the workers must run."""
         case = stored.case
+        resolve(case.target)
         names = _blob_names(case.inputs, case.rng)
         return cls(
             case,

@@ -16,8 +16,8 @@ from legacy_harness.stochastic import (
 )
 
 RNG_SEED = 20240601
-#: A master with mean exactly 0 and sd exactly 1, so the levels are the design's own.
-UNIT = np.array([-1.0, 1.0]) / math.sqrt(2.0)
+#: A master so large that its mean (exactly 0) and sd (exactly 1) are as good as known.
+UNIT = np.tile([-1.0, 1.0], 50_000) * math.sqrt((100_000 - 1) / 100_000)
 
 
 def run_many(streams: np.ndarray, **levels: float) -> tuple[np.ndarray, np.ndarray]:
@@ -35,11 +35,19 @@ def run_many(streams: np.ndarray, **levels: float) -> tuple[np.ndarray, np.ndarr
 
 
 @pytest.mark.parametrize(
-    ("alpha", "beta", "effect"),
-    [(0.01, 0.1, 1.0), (0.05, 0.2, 1.0), (1e-4, 0.1, 1.0), (0.01, 0.05, 2.0), (0.001, 0.1, 0.4)],
+    ("alpha", "beta", "effect", "runs"),
+    [
+        (0.01, 0.1, 1.0, None),
+        (0.05, 0.2, 1.0, 200),
+        (1e-4, 0.1, 1.0, None),
+        (0.01, 0.05, 2.0, 40),
+        (0.001, 0.1, 0.4, None),
+    ],
 )
-def test_design_spends_exactly_alpha_and_beta(alpha: float, beta: float, effect: float) -> None:
-    design = sequential_design(alpha, beta, effect)
+def test_design_spends_exactly_alpha_and_beta(
+    alpha: float, beta: float, effect: float, runs: int | None
+) -> None:
+    design = sequential_design(alpha, beta, effect, runs)
     assert design.false_alarm == pytest.approx(alpha, rel=1e-4)
     assert design.power == pytest.approx(1 - beta, rel=1e-4)
     assert design.expected_runs_null < design.max_runs
@@ -48,7 +56,44 @@ def test_design_spends_exactly_alpha_and_beta(alpha: float, beta: float, effect:
         assert design.max_runs == 30 and design.look_every == 1
         assert design.expected_runs_null < 7.1 and design.expected_runs_shift < 9.4
         assert design.expected_runs_shift < 15  # the fixed-sample z-test needs 15
-    assert sequential_design(alpha, beta, effect) is design  # cached
+    assert sequential_design(alpha, beta, effect, runs) is design  # cached
+
+
+def test_a_finite_master_costs_runs_and_too_small_a_master_is_refused() -> None:
+    known, estimated = sequential_design(), sequential_design(0.01, 0.1, 1.0, 200)
+    assert estimated.upper > known.upper
+    assert known.expected_runs_null < estimated.expected_runs_null < 7.6
+    assert estimated.expected_runs_shift < 10.2
+    with pytest.raises(ValueError, match="a master of 20 runs is too small .* record at least"):
+        sequential_design(0.01, 0.1, 1.0, 20)
+    with pytest.raises(ValueError, match="the master needs 2 or more runs"):
+        sequential_design(0.01, 0.1, 1.0, 1)
+
+
+def naive_alarm(master: np.ndarray, stream: np.ndarray, alpha: float) -> bool:
+    """The decision of a design that takes the master's mean and sd as exact."""
+    naive = sequential_design(alpha, 0.1, 1.0)
+    z = np.cumsum((stream - master.mean()) / master.std(ddof=1))[: naive.max_runs]
+    llr = np.logaddexp(z, -z) - math.log(2) - np.arange(1, z.size + 1) / 2
+    hit = (llr >= naive.upper) | (llr <= naive.lower)
+    if hit.any():
+        return bool(llr[int(np.argmax(hit))] >= naive.upper)
+    return bool(llr[-1] >= naive.final)
+
+
+def test_the_levels_hold_for_a_master_of_60_runs() -> None:
+    """Fresh 60-run masters each time: calibrated for them, the false alarms stay at
+    alpha; a design that took the master as exact raises far more."""
+    rng = np.random.default_rng(RNG_SEED)
+    reruns, alpha = 3000, 0.05
+    masters = rng.normal(0.0, 1.0, (reruns, 60))
+    streams = rng.normal(0.0, 1.0, (reruns, 100))
+    pairs = list(zip(masters, streams, strict=True))
+    alarms = sum(SequentialTest(m, alpha=alpha).update(s) == "reject" for m, s in pairs)
+    se = math.sqrt(alpha * (1 - alpha) / reruns)
+    assert abs(alarms / reruns - alpha) < 4 * se
+    naive = sum(naive_alarm(m, s, alpha) for m, s in pairs)
+    assert naive / reruns > alpha + 4 * se
 
 
 def test_small_effects_are_looked_at_every_few_runs() -> None:
@@ -118,7 +163,7 @@ def test_sequential_test_accepts_and_rejects() -> None:
 @pytest.mark.parametrize("effect", [1.0, 0.4])
 def test_batch_equals_one_at_a_time(effect: float) -> None:
     rng = np.random.default_rng(RNG_SEED)
-    master = rng.normal(size=100)
+    master = rng.normal(size=400)
     for shift in (0.0, 0.6, 1.5):
         stream = rng.normal(shift * effect, size=400)
         batch = SequentialTest(master, effect=effect)
@@ -140,9 +185,11 @@ def test_batch_equals_one_at_a_time(effect: float) -> None:
 def test_truncation_decides_by_the_likelihood_ratio() -> None:
     design = sequential_design()
     edge = (design.upper + design.lower) / 2  # the last look splits the boundaries
+    assert design.lower < edge == design.final < design.upper
     # a steady mean of m keeps log LR = log cosh(n m) - n / 2 between the boundaries for
-    # all 30 runs when m is near 1/2; then the last run decides either way
-    for mean, expected in ((0.52, "accept"), (0.62, "reject")):
+    # all 30 runs when m is near 1/2; then the last run decides: at m = 0.54 log LR is
+    # 0.5, which favours a shift yet stays below the midpoint, so it accepts
+    for mean, expected in ((0.52, "accept"), (0.54, "accept"), (0.62, "reject")):
         test = SequentialTest(UNIT)
         decision = test.update(np.full(100, mean))
         assert test.n == design.max_runs

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from legacy_harness.compare.scrub import scrub
+from legacy_harness.errors import HarnessError
 from legacy_harness.stochastic.histogram import render_histograms
 from legacy_harness.stochastic.planning import advise
 from legacy_harness.stochastic.seeds import seeded
@@ -304,12 +305,15 @@ class SequentialCase:
             n for n in master.varying if n in master.numeric_names and n not in master.unstable
         ]
         per_leaf = alpha / max(1, len(varying))
-        self.tests = {
-            name: SequentialTest(
-                master.numeric[:, master.numeric_names.index(name)], alpha=per_leaf
-            )
-            for name in varying
-        }
+        try:
+            self.tests = {
+                name: SequentialTest(
+                    master.numeric[:, master.numeric_names.index(name)], alpha=per_leaf
+                )
+                for name in varying
+            }
+        except ValueError as error:  # a master too small for the sequential test
+            raise HarnessError(f"--sequential: {error}") from None
         self.decision = "continue"
 
     @property

@@ -17,8 +17,9 @@ exact verify) are meant to adopt the same protocol, so it is kept small:
 
 ``LocalExecutor(jobs=1)`` runs in this process with no pool and no pickling, so the
 results of more jobs can be checked against it. More jobs use a process pool, started
-with ``fork`` where the platform has it (the workers then inherit the imported code and
-the hash seed, so set order matches a jobs=1 run) and ``spawn`` elsewhere.
+with ``fork`` on Linux (the workers then inherit the imported code and the hash seed, so
+set order matches a jobs=1 run), with ``forkserver`` there when threads are running
+(forking them can deadlock), and with ``spawn`` elsewhere.
 
 ``DaskExecutor`` needs ``pip install 'legacy-harness[dask]'`` and a running scheduler.
 Its workers must be able to import legacy_harness and the project (same checkout or

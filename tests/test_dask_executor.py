@@ -58,7 +58,7 @@ def cluster() -> Iterator[LocalCluster]:
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: no clash with another cluster
         silence_logs=logging.ERROR,
     ) as started:
         yield started
@@ -129,8 +129,8 @@ def test_api_reruns_on_dask_equal_local_ones(cluster: LocalCluster, tmp_path: Pa
     two = tmp_path / "two"
     shutil.copytree(one, two)
     with DaskExecutor(cluster.scheduler_address) as executor:
-        record_distributions(runs=30, config=load_config(one), executor=executor)
-        record_distributions(runs=30, config=load_config(two), executor=LocalExecutor(1))
+        record_distributions(runs=40, config=load_config(one), executor=executor)
+        record_distributions(runs=40, config=load_config(two), executor=LocalExecutor(1))
         remote, local = distributions(one), distributions(two)
         assert [tree for tree, _ in remote] == [tree for tree, _ in local]
         assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(remote, local, strict=True))
@@ -158,12 +158,12 @@ def test_command_line_on_dask_equals_local_after_a_code_change(
     record_exact(one, module)
     two = tmp_path / "two"
     shutil.copytree(one, two)
-    remote = run_cli(one, "record", "-t", f"{module}:train", "--runs", "30",
+    remote = run_cli(one, "record", "-t", f"{module}:train", "--runs", "40",
                      "--executor", "dask", "--scheduler", address, "--", "run.py")  # fmt: skip
     assert remote.returncode == 0, remote.stderr
     assert "1 calls, 1 cases (0 new" in remote.stderr  # the call recorded in this process
     assert "statistical master stored" in remote.stderr
-    record_distributions(runs=30, config=load_config(two))  # in this process
+    record_distributions(runs=40, config=load_config(two))  # in this process
     (one_tree, one_samples), (two_tree, two_samples) = distributions(one)[0], distributions(two)[0]
     assert one_tree == two_tree and np.array_equal(one_samples, two_samples)
     # the workers imported the module for the recording: they must notice the change

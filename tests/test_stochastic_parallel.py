@@ -114,7 +114,7 @@ def test_recorded_masters_do_not_depend_on_the_executor(copies: tuple[Path, Path
     outcome = {}
     for root, executor in zip(copies, (LocalExecutor(1), LocalExecutor(2)), strict=True):
         with executor:
-            recorded = record_distributions(runs=30, config=load_config(root), executor=executor)
+            recorded = record_distributions(runs=40, config=load_config(root), executor=executor)
         outcome[root] = [(r.stored.case.id, r.written, r.distribution.numeric) for r in recorded]
     one, two = (outcome[root] for root in copies)
     assert [(i, w) for i, w, _ in one] == [(i, w) for i, w, _ in two]
@@ -146,7 +146,7 @@ def test_verdicts_do_not_depend_on_the_executor(copies: tuple[Path, Path]) -> No
 def test_command_line_jobs_give_the_same_masters_and_report(copies: tuple[Path, Path]) -> None:
     for root, jobs in zip(copies, ("1", "2"), strict=True):
         done = run_cli(root, "record", "-t", f"{MODULE}:train", "-t", f"{MODULE}:noisy_sum",
-                       "--runs", "30", "--jobs", jobs, "--mode", "all", "--", "run.py")  # fmt: skip
+                       "--runs", "40", "--jobs", jobs, "--mode", "all", "--", "run.py")  # fmt: skip
         assert done.returncode == 0, done.stderr
     assert distributions(copies[0]) == distributions(copies[1])
     root = copies[0]

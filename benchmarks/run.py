@@ -31,6 +31,7 @@ BENCHMARKS = (
     "pytest_replay",
     "check_speed",
     "stochastic_calibration",
+    "parallel_reruns",
     "cli_startup",
     "mutation_speed",
 )

@@ -6,6 +6,10 @@ are drawn in one vectorised call per scenario; only the tests themselves run per
 A leaf's verdict is the smallest Holm-adjusted p-value of its tests (``combined_pvalue``),
 exactly what ``assert_same_distribution`` uses for a single leaf. ``--quick`` runs a tenth
 of the reruns (a wider band, noisier rates) for a smoke run.
+
+The sequential section runs the fixed design (z-test), the two Wald SPRTs used before
+and the calibrated sequential test on the same streams, side by side, and computes the
+Bayes-optimal test's expected runs: the floor no sequential design can go below.
 """
 
 from __future__ import annotations
@@ -26,16 +30,19 @@ from _table import Row  # noqa: E402
 
 from legacy_harness.stochastic import (  # noqa: E402
     SequentialTest,
+    WaldSequentialTest,
     combined_pvalue,
     compare_samples,
     plan,
     plan_rate,
+    sequential_design,
     two_proportion_exact,
 )
-from legacy_harness.stochastic.stats import _log_factorial  # noqa: E402
+from legacy_harness.stochastic.stats import _log_factorial, normal_ppf  # noqa: E402
 
 BENCHMARK = "stochastic_calibration"
 ALPHA = 0.01
+BETA = 0.1
 RERUNS = 2000
 DETECT_RERUNS = 1000
 N_MASTER = 200
@@ -165,40 +172,197 @@ def detection(
     return out
 
 
+def fixed_design_runs(alpha: float = ALPHA, beta: float = BETA, effect: float = 1.0) -> int:
+    """Runs of the two-sided z-test with the same alpha and power (the fixed design)."""
+    return math.ceil(((normal_ppf(1 - alpha / 2) + normal_ppf(1 - beta)) / effect) ** 2)
+
+
+def bayes_optimal(
+    alpha: float = ALPHA, beta: float = BETA, looks: int = 45, step: float = 0.1
+) -> tuple[float, float, float, float, float]:
+    """The Bayes-optimal test, and the least E0[N] + E1[N] any test can have.
+
+    Backward induction over (n, S_n) on a grid of step ``step`` finds the test T* (deciding
+    within ``looks`` runs) that minimises R(T) = E0[N] + E1[N] + L0 P0(reject) +
+    L1 P1(accept), P1 under a shift of +-1 sd. For any test T with false-alarm rate
+    <= alpha and power >= 1 - beta, R(T) >= R(T*) gives
+
+        E0[N] + E1[N] >= R(T*) - L0 alpha - L1 beta
+
+    whatever (L0, L1); they are tuned so that T* has about those error rates, which
+    makes the bound tight. Returns (E0, E1, false alarms and power of T*, the bound).
+    """
+    s = np.arange(-(looks / 2 + 10), looks / 2 + 10 + step / 2, step)
+    gap = s[:, None] - s[None, :]
+    null = np.exp(-0.5 * gap**2) * step / math.sqrt(2 * math.pi)
+    shifted = np.exp(-0.5 * (gap - 1.0) ** 2) * step / math.sqrt(2 * math.pi)
+
+    def ratio(n: int) -> np.ndarray:  # LR of "shift +-1" against "none" after n runs
+        return np.exp(-n / 2 + np.logaddexp(s, -s) - math.log(2))
+
+    def solve(log_l0: float, log_l1: float) -> tuple[np.ndarray, np.ndarray]:
+        l0, l1 = math.exp(log_l0), math.exp(log_l1)
+        risk = np.minimum(l0, l1 * ratio(looks))
+        reject, accept = [np.zeros(0, bool)] * (looks + 1), [np.zeros(0, bool)] * (looks + 1)
+        reject[looks] = l0 <= l1 * ratio(looks)
+        accept[looks] = ~reject[looks]
+        for n in range(looks - 1, 0, -1):
+            lr = ratio(n)
+            go_on = 1 + lr + null.T @ risk
+            stop_accept = l1 * lr
+            risk = np.minimum(np.minimum(l0, stop_accept), go_on)
+            reject[n] = (l0 <= stop_accept) & (l0 <= go_on)
+            accept[n] = (stop_accept < l0) & (stop_accept <= go_on)
+        out = []
+        for kernel, mu in ((null, 0.0), (shifted, 1.0)):
+            f = np.exp(-0.5 * (s - mu) ** 2) * step / math.sqrt(2 * math.pi)
+            rejected, runs = 0.0, 0.0
+            for n in range(1, looks + 1):
+                runs += f.sum()
+                rejected += f[reject[n]].sum()
+                f = kernel @ np.where(reject[n] | accept[n], 0.0, f)
+            out.append((rejected, runs))
+        return np.array([out[0][0], out[1][0]]), np.array([out[0][1], out[1][1]])
+
+    target = np.array([math.log(alpha), math.log(beta)])
+
+    def residual(x: np.ndarray) -> np.ndarray:
+        rejected, _ = solve(*x)
+        return np.log(np.array([rejected[0], 1 - rejected[1]])) - target
+
+    point = np.array([5.3, 3.7])  # near the answer for alpha 0.01, beta 0.1
+    value = residual(point)
+    for _ in range(8):  # the bound holds anywhere: getting close is enough
+        if np.abs(value).max() < 2e-3:  # on a grid the rates move in small steps
+            break
+        slope = np.column_stack([(residual(point + 0.05 * e) - value) / 0.05 for e in np.eye(2)])
+        move = np.linalg.lstsq(slope, -value, rcond=None)[0]
+        point = point + move * min(1.0, 0.5 / max(np.abs(move).max(), 1e-12))
+        value = residual(point)
+    rejected, runs = solve(*point)
+    l0, l1 = math.exp(point[0]), math.exp(point[1])
+    risk = runs.sum() + l0 * rejected[0] + l1 * (1 - rejected[1])
+    bound = risk - l0 * alpha - l1 * beta
+    return float(runs[0]), float(runs[1]), float(rejected[0]), float(rejected[1]), float(bound)
+
+
 def sequential(
-    rng: np.random.Generator, reruns: int = RERUNS, emit: Emit = print, max_runs: int = 200
+    rng: np.random.Generator,
+    reruns: int = RERUNS,
+    emit: Emit = print,
+    max_runs: int = 200,
+    looks: int = 45,
+    step: float = 0.1,
 ) -> list[Row]:
+    """Fixed design, the old Wald SPRTs and the calibrated design on the same streams,
+    and the floor no design can beat (``looks`` and ``step`` size its computation)."""
+    design = sequential_design(ALPHA, BETA, 1.0, N_MASTER)
+    exact = sequential_design(ALPHA, BETA, 1.0)
+    fixed_n = fixed_design_runs()
+    z_crit = normal_ppf(1 - ALPHA / 2)
+    lo, hi = binomial_band(reruns, ALPHA)
     emit(
-        f"Sequential mode (SPRT, effect 1 sd, alpha {ALPHA}, beta 0.1, master {N_MASTER}, "
-        f"max {max_runs} runs, {reruns} reruns):"
+        f"Sequential designs (H1: |shift| >= 1 sd, alpha {ALPHA}, beta {BETA}, master "
+        f"{N_MASTER} runs, {reruns} reruns each, the same streams for every design):"
     )
-    out = []
+    figures: dict[str, dict[str, tuple[float, float]]] = {}
     for label, shift in (("no shift", 0.0), ("1-sigma shift", 1.0)):
         master = rng.normal(0.0, 1.0, (reruns, N_MASTER))
         stream = rng.normal(shift, 1.0, (reruns, max_runs))
-        used, rejects = [], 0
-        for m, s in zip(master, stream, strict=True):
-            test = SequentialTest(m, effect=1.0, alpha=ALPHA, beta=0.1)
-            rejects += test.update(s) == "reject"
-            used.append(test.n)
-        rate = rejects / reruns
-        emit(f"  {label:<14} mean runs {np.mean(used):5.1f} (max {max(used)}), rejected {rate:.4f}")
-        if shift == 0.0:
-            figure = f"sequential (SPRT), no shift, rejected (mean {np.mean(used):.1f} runs)"
-            out.append(Row(BENCHMARK, figure, rate, "", ALPHA, "alpha", "<= alpha"))
-        else:
-            figure = f"sequential (SPRT), 1-sigma shift, rejected (mean {np.mean(used):.1f} runs)"
-            out.append(Row(BENCHMARK, figure, rate, "", aim=">= 0.9"))
+        mean, sd = master.mean(axis=1), master.std(axis=1, ddof=1)
+        z = (stream[:, :fixed_n].mean(axis=1) - mean) / sd * math.sqrt(fixed_n)
+        figures.setdefault("fixed", {})[label] = (
+            float(fixed_n),
+            float(np.mean(np.abs(z) >= z_crit)),
+        )
+        for name, kind in (("wald", WaldSequentialTest), ("calibrated", SequentialTest)):
+            used, rejects = [], 0
+            for m, s in zip(master, stream, strict=True):
+                test = kind(m, effect=1.0, alpha=ALPHA, beta=BETA)
+                rejects += test.update(s) == "reject"
+                used.append(test.n)
+            figures.setdefault(name, {})[label] = (float(np.mean(used)), rejects / reruns)
+    names = {
+        "fixed": f"fixed design (z-test, {fixed_n} runs)",
+        "wald": "two Wald SPRTs (before)",
+        "calibrated": "calibrated sequential test",
+    }
+    emit(
+        f"  {'design':<34} {'runs, no shift':>14} {'runs, 1 sd':>10} {'false alarms':>12} {'power':>7}"
+    )
+    for key, title in names.items():
+        (n0, fa), (n1, pw) = figures[key]["no shift"], figures[key]["1-sigma shift"]
+        where = "" if lo <= round(fa * reruns) <= hi else " (outside the 99% band)"
+        emit(f"  {title:<34} {n0:>14.1f} {n1:>10.1f} {fa:>12.4f} {pw:>7.3f}{where}")
+    emit(
+        f"  99% binomial band of the false alarms: {lo / reruns:.4f}..{hi / reruns:.4f}; "
+        f"computed for the calibrated design: {design.expected_runs_null:.2f} and "
+        f"{design.expected_runs_shift:.2f} runs, {design.false_alarm:.4f}, {design.power:.4f} "
+        f"(with an exact master: {exact.expected_runs_null:.2f} and "
+        f"{exact.expected_runs_shift:.2f} runs)"
+    )
+    e0, e1, fa_opt, pw_opt, floor = bayes_optimal(looks=looks, step=step)
+    ours = exact.expected_runs_null + exact.expected_runs_shift
+    emit(
+        f"  floor: with an exact master, no test with false alarms <= {ALPHA} and power >= "
+        f"{1 - BETA} (deciding within {looks} runs) has mean runs (no shift) + mean runs "
+        f"(1 sd) below {floor:.2f};"
+    )
+    emit(
+        f"  the Bayes-optimal test ({e0:.2f} + {e1:.2f} runs, {fa_opt:.4f}, {pw_opt:.4f}) "
+        f"reaches it and the calibrated design has {ours:.2f}, so <= 6 and <= 10 (16) "
+        "is out of reach for any design"
+    )
+    out = []
+    for key, title in names.items():
+        (n0, fa), (n1, pw) = figures[key]["no shift"], figures[key]["1-sigma shift"]
+        new = key == "calibrated"
+        where = "inside" if lo <= round(fa * reruns) <= hi else "outside"
+        out += [
+            Row(
+                BENCHMARK, f"{title}: mean runs, no shift", n0, "runs", aim="<= 6" if new else None
+            ),
+            Row(
+                BENCHMARK,
+                f"{title}: mean runs, 1-sigma shift",
+                n1,
+                "runs",
+                aim="<= 10" if new else None,
+            ),  # fmt: skip
+            Row(
+                BENCHMARK,
+                f"{title}: false-alarm rate, {reruns} reruns: {where} 99% band",
+                fa,
+                "",
+                ALPHA,
+                "alpha",
+                f"in 99% band {lo / reruns:.4f}..{hi / reruns:.4f}",
+            ),  # fmt: skip
+            Row(BENCHMARK, f"{title}: power, 1-sigma shift", pw, "", aim=">= 0.9"),
+        ]
+    out.append(
+        Row(
+            BENCHMARK,
+            "floor of mean runs no shift + 1 sd, any design, exact master (Bayes)",
+            floor,
+            "runs",
+            ours,
+            "calibrated design, exact master",
+            "aim <= 6 + 10 = 16 needs floor <= 16",
+        )  # fmt: skip
+    )
     return out
 
 
 def rows(quick: bool = False) -> list[Row]:
-    """Every rate of this benchmark; ``quick`` runs a tenth of the reruns."""
+    """Every rate of this benchmark; ``quick`` runs a tenth of the reruns (and computes
+    the floor on a coarser grid)."""
     rng = np.random.default_rng(20240601)
     scale = 10 if quick else 1
     out = false_alarms(rng, RERUNS // scale, _quiet)
     out += detection(rng, DETECT_RERUNS // scale, _quiet)
-    out += sequential(rng, RERUNS // scale, _quiet)
+    out += sequential(rng, RERUNS // scale, _quiet, looks=30 if quick else 45,
+                      step=0.2 if quick else 0.1)  # fmt: skip
     return out
 
 
@@ -211,7 +375,9 @@ def main() -> None:
     rng = np.random.default_rng(20240601)
     false_alarms(rng, RERUNS // scale)
     detection(rng, DETECT_RERUNS // scale)
-    sequential(rng, RERUNS // scale)
+    sequential(
+        rng, RERUNS // scale, looks=30 if args.quick else 45, step=0.2 if args.quick else 0.1
+    )
     print(f"total time {time.perf_counter() - start:.1f} s")
 
 

@@ -26,6 +26,8 @@ OTHER_KEYS = {
     "strict_int_width", "strict_dtype_kind", "tolerances", "type_tolerances", "targets",
     "scrub", "redact", "strict_number_types", "max_differences",
     "boundaries",  # what a call reads and writes outside: record.boundaries
+    # where independent work runs: read by legacy_harness.parallel.executor_from
+    "jobs", "executor", "scheduler",
 }  # fmt: skip
 
 #: Sub-tables of ``[tool.legacy_harness]`` and their keys: the one list of what each may

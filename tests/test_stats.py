@@ -10,8 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from legacy_harness.stochastic import (
-    BernoulliSequentialTest,
-    SequentialTest,
     binomial_test,
     brown_forsythe,
     chi_square_categorical,
@@ -23,7 +21,6 @@ from legacy_harness.stochastic import (
     ks_2samp,
     mann_whitney,
     permutation_test,
-    sprt,
     two_proportion_exact,
 )
 from legacy_harness.stochastic.stats import (
@@ -327,49 +324,3 @@ def test_one_sigma_shift_is_detected_with_30_runs() -> None:
     rng = np.random.default_rng(RNG_SEED)
     detected = _alarms(rng.normal(0.0, 1.0, (100, 200)), rng.normal(1.0, 1.0, (100, 30)))
     assert detected >= 85
-
-
-# ----------------------------------------------------------------------------- sequential
-
-
-def test_sequential_test_accepts_and_rejects() -> None:
-    rng = np.random.default_rng(RNG_SEED)
-    master = rng.normal(size=200)
-    decision, used = sprt(rng.normal(size=200), master)
-    assert decision == "accept" and used < 60
-    decision, used = sprt(rng.normal(2.0, size=200), master)
-    assert decision == "reject" and used < 20
-    decision, used = sprt(rng.normal(-2.0, size=200), master)
-    assert decision == "reject"
-
-
-def test_sequential_batch_equals_one_at_a_time() -> None:
-    rng = np.random.default_rng(RNG_SEED)
-    master = rng.normal(size=100)
-    for shift in (0.0, 0.6, 1.5):
-        stream = rng.normal(shift, size=150)
-        batch = SequentialTest(master)
-        batch.update(stream)
-        single = SequentialTest(master)
-        for v in stream:
-            if single.update(v) != "continue":
-                break
-        assert (batch.decision, batch.n) == (single.decision, single.n)
-        assert batch.update([100.0]) == batch.decision  # ignored after a decision
-
-
-def test_sequential_constant_master() -> None:
-    test = SequentialTest([3.0] * 20)
-    assert test.update([3.0] * 50) == "accept"
-    assert SequentialTest([3.0] * 20).update([3.0, 3.5]) == "reject"
-
-
-def test_bernoulli_sequential_test() -> None:
-    rng = np.random.default_rng(RNG_SEED)
-    ok = BernoulliSequentialTest(0.95, 0.80)
-    assert ok.update(rng.random(500) < 0.95) == "accept"
-    bad = BernoulliSequentialTest(0.95, 0.80)
-    assert bad.update(rng.random(500) < 0.75) == "reject"
-    assert bad.n < 200
-    with pytest.raises(ValueError):
-        BernoulliSequentialTest(0.5, 0.5)

@@ -180,6 +180,11 @@ def test_build_distribution_flags_strings_that_never_repeat() -> None:
     ]
     distribution = build_distribution(samples, list(range(6)))
     assert distribution.unstable == ["outcome.id"]
+    # two runs in parallel processes may read the same clock tick: still unstable
+    stamps = [{"outcome.at": f"12:00:{i // 2 if i < 2 else i}"} for i in range(20)]
+    assert build_distribution(stamps, list(range(20))).unstable == ["outcome.at"]
+    few = [{"outcome.pick": f"word-{i % 12}"} for i in range(20)]  # repeats: a distribution
+    assert build_distribution(few, list(range(20))).unstable == []
     assert distribution.varying == ["outcome.x", "outcome.id"]
     assert distribution.numeric.shape == (6, 1)
 

@@ -22,6 +22,7 @@ from legacy_harness.config import Config, add_pythonpath
 from legacy_harness.display import indent
 from legacy_harness.errors import UsageError
 from legacy_harness.outcomes import DifferenceKind, ExitCode, RecordMode
+from legacy_harness.parallel import add_executor_arguments, executor_from
 
 
 class RecordCommand:
@@ -69,6 +70,7 @@ class RecordCommand:
             " (repeatable; adds to boundaries = [...] in [tool.legacy_harness]): clock, uuid,"
             " sqlite3, http, files, dbapi:MODULE.connect or MODULE:QUALNAME",
         )
+        add_executor_arguments(parser, "the --runs replays")
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
         """Record while the program runs; exit 1 when the program itself failed."""
@@ -100,7 +102,7 @@ class RecordCommand:
         print(summary.render(), file=sys.stderr)
         if args.runs > 1:
             record_distributions(
-                config, [str(t.target) for t in summary.targets], args.runs, args.seed
+                config, [str(t.target) for t in summary.targets], args.runs, args.seed, args
             )
         return ExitCode.CHANGED if status else ExitCode.SAME
 
@@ -150,14 +152,17 @@ def run_program(program: list[str]) -> int:
     return 0
 
 
-def record_distributions(config: Config, targets: list[str], runs: int, seed: int) -> None:
+def record_distributions(
+    config: Config, targets: list[str], runs: int, seed: int, args: argparse.Namespace
+) -> None:
     """``record --runs N``: what varies across seeds becomes a statistical master."""
     from legacy_harness.compare import Difference
     from legacy_harness.compare.unstable import suggest_config
     from legacy_harness.stochastic.planning import advise
     from legacy_harness.stochastic.runner import record_distributions as record_samples
 
-    recorded = record_samples(targets, runs=runs, seed=seed, config=config)
+    with executor_from(config, args) as executor:
+        recorded = record_samples(targets, runs=runs, seed=seed, config=config, executor=executor)
     leaves = 0
     for item in recorded:
         case, distribution = item.stored.case, item.distribution

@@ -27,6 +27,7 @@ from legacy_harness.config import Config, number
 from legacy_harness.display import indent
 from legacy_harness.errors import UsageError
 from legacy_harness.outcomes import CaseStatus, ExitCode
+from legacy_harness.parallel import add_executor_arguments, executor_from
 
 if TYPE_CHECKING:
     from legacy_harness.report.summary import RunSummary
@@ -84,8 +85,10 @@ class VerifyCommand:
         parser.add_argument(
             "--sequential",
             action="store_true",
-            help="with --stochastic: Wald's SPRT, stop when the answer is clear",
+            help="with --stochastic: a sequential test that stops as soon as the answer is clear"
+            " (--runs caps its runs)",
         )
+        add_executor_arguments(parser, "the --stochastic reruns")
         parser.add_argument(
             "--hashseed",
             type=int,
@@ -235,14 +238,16 @@ def verify_stochastic(args: argparse.Namespace, session: VerifySession) -> list[
     if not 0 < args.alpha < 1:
         raise UsageError(f"legacy-harness verify: --alpha {args.alpha} must be between 0 and 1")
     runs = args.runs if args.runs > 1 else None
-    tested = verify_distributions(
-        session,
-        args.targets or None,
-        runs=runs,
-        seed=args.seed,
-        alpha=args.alpha,
-        sequential=args.sequential,
-    )
+    with executor_from(session.config, args) as executor:
+        tested = verify_distributions(
+            session,
+            args.targets or None,
+            runs=runs,
+            seed=args.seed,
+            alpha=args.alpha,
+            sequential=args.sequential,
+            executor=executor,
+        )
     results = []
     for item in tested:
         case = item.stored.case

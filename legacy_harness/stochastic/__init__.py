@@ -16,9 +16,15 @@ from legacy_harness.stochastic.assertions import (
 from legacy_harness.stochastic.histogram import render_histograms
 from legacy_harness.stochastic.planning import Plan, plan, plan_rate, power, rate_power
 from legacy_harness.stochastic.seeds import SeedReport, seeded, seeds_for
-from legacy_harness.stochastic.stats import (
+from legacy_harness.stochastic.sequential import (
     BernoulliSequentialTest,
+    SequentialDesign,
     SequentialTest,
+    WaldSequentialTest,
+    sequential_design,
+    sprt,
+)
+from legacy_harness.stochastic.stats import (
     TestResult,
     binomial_test,
     brown_forsythe,
@@ -31,7 +37,6 @@ from legacy_harness.stochastic.stats import (
     ks_2samp,
     mann_whitney,
     permutation_test,
-    sprt,
     two_proportion_exact,
 )
 
@@ -39,10 +44,12 @@ __all__ = [
     "BernoulliSequentialTest",
     "Plan",
     "SeedReport",
+    "SequentialDesign",
     "SequentialTest",
     "StochasticAssertionError",
     "TestResult",
     "Verdict",
+    "WaldSequentialTest",
     "assert_rate",
     "assert_same_distribution",
     "assert_within_envelope",
@@ -67,6 +74,7 @@ __all__ = [
     "seeded",
     "seeds_for",
     "sequential_compare",
+    "sequential_design",
     "sprt",
     "two_proportion_exact",
 ]

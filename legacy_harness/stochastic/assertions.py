@@ -20,8 +20,8 @@ from legacy_harness.errors import StochasticAssertionError
 from legacy_harness.stochastic.histogram import render_histograms
 from legacy_harness.stochastic.planning import plan
 from legacy_harness.stochastic.seeds import seeded, seeds_for
+from legacy_harness.stochastic.sequential import SequentialTest
 from legacy_harness.stochastic.stats import (
-    SequentialTest,
     TestResult,
     betainc,
     binomial_test,
@@ -396,23 +396,26 @@ def sequential_compare(
     effect: float = 1.0,
     alpha: float = 0.01,
     beta: float = 0.1,
-    max_runs: int = 200,
+    max_runs: int | None = None,
     seeds: int | Sequence[int] | None = None,
 ) -> Verdict:
-    """Draw runs one at a time (``sample_fn(seed)`` inside ``seeded(seed)``) until an SPRT decides.
+    """Draw runs one at a time (``sample_fn(seed)`` inside ``seeded(seed)``) until
+    ``SequentialTest`` decides.
 
     Stops as soon as the evidence is clear: a large shift or an unchanged function is
-    settled in a handful of runs instead of a fixed-size batch. Returns the verdict
-    without raising (``passed`` is False on "reject"); when ``max_runs`` is reached
-    without a decision the verdict passes and says it was inconclusive. ``seeds`` is a
-    base seed for ``seeds_for`` or an explicit list.
+    settled in a handful of runs instead of a fixed-size batch, and never later than the
+    design's truncation (30 runs at the defaults). Returns the verdict without raising
+    (``passed`` is False on "reject"); a ``max_runs`` cap below the truncation can leave
+    it undecided, and then the verdict passes and says it was inconclusive. ``seeds`` is
+    a base seed for ``seeds_for`` or an explicit list.
     """
-    if seeds is None or isinstance(seeds, (int, np.integer)):
-        seed_list = seeds_for(int(seeds or 0), max_runs)
-    else:
-        seed_list = [int(s) for s in seeds][:max_runs]
     m = np.asarray(master, dtype=np.float64).ravel()
     test = SequentialTest(m, effect=effect, alpha=alpha, beta=beta)
+    cap = test.max_runs if max_runs is None else min(max_runs, test.max_runs)
+    if seeds is None or isinstance(seeds, (int, np.integer)):
+        seed_list = seeds_for(int(seeds or 0), cap)
+    else:
+        seed_list = [int(s) for s in seeds][:cap]
     values: list[float] = []
     for s in seed_list:
         with seeded(s):
@@ -422,12 +425,13 @@ def sequential_compare(
     cur = np.asarray(values)
     shift = (cur.mean() - test.mean) / test.sd if test.sd > 0 else 0.0
     result = TestResult(
-        "sprt", test.statistic, math.nan, float(shift), m.size, cur.size, "mean shift / master sd"
-    )
+        "sequential", test.statistic, math.nan, float(shift), m.size, cur.size,
+        "mean shift / master sd",
+    )  # fmt: skip
     decision = test.decision
     notes = [
-        f"SPRT decision: {decision} after {test.n} runs (H1: |shift| >= {effect} sd, "
-        f"alpha {alpha:g}, beta {beta:g})"
+        f"sequential test: {decision} after {test.n} runs (H1: |shift| >= {effect} sd, "
+        f"alpha {alpha:g}, beta {beta:g}, decided by run {test.max_runs} at the latest)"
     ]
     if decision == "continue":
         notes.append(f"inconclusive after {len(values)} runs: treated as not moved")

@@ -18,15 +18,19 @@ from typing import Any
 import numpy as np
 
 from legacy_harness.compare.scrub import scrub
+from legacy_harness.errors import HarnessError
 from legacy_harness.stochastic.histogram import render_histograms
 from legacy_harness.stochastic.planning import advise
-from legacy_harness.stochastic.seeds import seeded, seeds_for
-from legacy_harness.stochastic.stats import SequentialTest, TestResult, compare_samples, holm
+from legacy_harness.stochastic.seeds import seeded
+from legacy_harness.stochastic.sequential import SequentialTest
+from legacy_harness.stochastic.stats import TestResult, compare_samples, holm
 from legacy_harness.store import codec
 from legacy_harness.store.disk import StoredCase
 
 #: Arrays up to this size are tested element by element; larger ones by summaries.
 ELEMENT_LIMIT = 16
+#: A string leaf with at least this share of distinct values across runs is not tested.
+UNSTABLE_SHARE = 0.9
 #: Seeds of fresh replays are drawn from this offset so they never repeat the master's.
 CURRENT_SEED_OFFSET = 1_000_003
 
@@ -179,11 +183,12 @@ def build_distribution(samples: Sequence[Sample], seeds: Sequence[int]) -> Distr
     categorical = np.array(
         [[str(s.get(n, "<absent>")) for n in categorical_names] for s in samples], dtype=str
     ).reshape(runs, -1)
-    # a string that never repeats across runs is an id or a timestamp: no distribution to test
+    # a string that (almost) never repeats across runs is an id or a timestamp: no
+    # distribution to test. Almost: runs in parallel processes can read the same clock tick
     unstable = [
         name
         for name, column in zip(categorical_names, categorical.T, strict=True)
-        if runs >= 5 and len(set(column.tolist())) == runs
+        if runs >= 5 and len(set(column.tolist())) >= UNSTABLE_SHARE * runs
     ]
     return Distribution(
         list(seeds), numeric_names, numeric, categorical_names, categorical, unstable
@@ -290,27 +295,51 @@ def default_runs(master: Distribution, alpha: float, n_assertions: int) -> int:
     return int(min(max(advised.runs, 10), 500))
 
 
-def test_case(
-    stored: StoredCase,
-    master: Distribution,
-    replay_view: Replayer,
-    *,
-    runs: int,
-    seed: int,
-    sequential: bool = False,
-    alpha: float = 0.01,
-) -> CaseDistributionResult:
-    """Replay ``runs`` fresh seeds and test every leaf that is not unstable."""
-    seeds = seeds_for(seed + CURRENT_SEED_OFFSET, runs)
-    if sequential:
-        return _sequential(stored, master, replay_view, seeds, alpha)
-    current = build_distribution(collect(replay_view, seeds), seeds)
-    return _tests(stored, master, current)
+class SequentialCase:
+    """Sequential tests of one case's varying numeric leaves, fed one run at a time.
+
+    Each leaf gets ``SequentialTest`` at alpha / leaves (Bonferroni, so the case keeps
+    its family-wise level); the case is rejected as soon as one leaf rejects and
+    accepted once every leaf has accepted. A leaf missing from a run counts as moved.
+    """
+
+    def __init__(self, master: Distribution, alpha: float) -> None:
+        varying = [
+            n for n in master.varying if n in master.numeric_names and n not in master.unstable
+        ]
+        per_leaf = alpha / max(1, len(varying))
+        try:
+            self.tests = {
+                name: SequentialTest(
+                    master.numeric[:, master.numeric_names.index(name)], alpha=per_leaf
+                )
+                for name in varying
+            }
+        except ValueError as error:  # a master too small for the sequential test
+            raise HarnessError(f"--sequential: {error}") from None
+        self.decision = "continue"
+
+    @property
+    def max_runs(self) -> int:
+        """Runs after which every leaf has decided."""
+        return max((test.max_runs for test in self.tests.values()), default=1)
+
+    def feed(self, sample: Sample) -> str:
+        """One more run's leaves: "reject", "accept" or "continue"."""
+        if self.decision != "continue":
+            return self.decision
+        decisions = [test.update([sample.get(name, math.nan)]) for name, test in self.tests.items()]
+        if "reject" in decisions:
+            self.decision = "reject"
+        elif all(d == "accept" for d in decisions):
+            self.decision = "accept"
+        return self.decision
 
 
-def _tests(
+def compare_distribution(
     stored: StoredCase, master: Distribution, current: Distribution
 ) -> CaseDistributionResult:
+    """Test every leaf of ``current`` that is not unstable against ``master``."""
     result = CaseDistributionResult(stored, master, current)
     case = stored.case
     for names, m_matrix, current_names, c_matrix in (
@@ -335,40 +364,6 @@ def _tests(
     result.missing += [
         n for n in current.numeric_names + current.categorical_names if n not in known
     ]
-    return result
-
-
-def _sequential(
-    stored: StoredCase, master: Distribution, replay_view: Replayer, seeds: list[int], alpha: float
-) -> CaseDistributionResult:
-    """Wald's SPRT per varying numeric leaf: stop as soon as every leaf is decided."""
-    varying = [n for n in master.varying if n in master.numeric_names and n not in master.unstable]
-    per_leaf_alpha = alpha / max(1, len(varying))
-    tests = {
-        name: SequentialTest(
-            master.numeric[:, master.numeric_names.index(name)], alpha=per_leaf_alpha
-        )
-        for name in varying
-    }
-    samples: list[Sample] = []
-    used: list[int] = []
-    decision = "accept"
-    for seed in seeds:
-        with seeded(seed):
-            sample = sample_leaves(replay_view(seed))
-        samples.append(sample)
-        used.append(seed)
-        decisions = [test.update([sample.get(name, math.nan)]) for name, test in tests.items()]
-        if "reject" in decisions:
-            decision = "reject"
-            break
-        if all(d == "accept" for d in decisions):
-            break
-    else:
-        decision = "inconclusive"
-    current = build_distribution(samples, used)
-    result = _tests(stored, master, current)
-    result.sequential = decision
     return result
 
 

@@ -23,8 +23,6 @@ import numpy.typing as npt
 __all__ = [
     "TestResult",
     "Kind",
-    "SequentialTest",
-    "BernoulliSequentialTest",
     "ks_2samp",
     "mann_whitney",
     "permutation_test",
@@ -37,7 +35,6 @@ __all__ = [
     "combined_pvalue",
     "compare_samples",
     "infer_kind",
-    "sprt",
     "normal_cdf",
     "normal_sf",
     "normal_ppf",
@@ -787,140 +784,3 @@ def _keep(results: list[TestResult], tests: Sequence[str] | None) -> list[TestRe
         return results
     wanted = set(tests)
     return [r for r in results if r.name in wanted]
-
-
-# --------------------------------------------------------------------------------------
-# Sequential tests
-# --------------------------------------------------------------------------------------
-
-Decision = Literal["accept", "reject", "continue"]
-
-
-def _first_crossing(path: FloatArray, upper: float, lower: float) -> tuple[int, Decision]:
-    """Index and kind of the first boundary crossing of a log-likelihood-ratio path."""
-    hit = (path >= upper) | (path <= lower)
-    if not hit.any():
-        return path.size, "continue"
-    i = int(np.argmax(hit))
-    return i, "reject" if path[i] >= upper else "accept"
-
-
-class SequentialTest:
-    """Wald SPRT of H0: no shift vs H1: |shift| >= effect (in master sds), run by run.
-
-    Current values are standardised with the master mean and sd, then two one-sided
-    SPRTs (+effect and -effect, each at alpha/2) run side by side: reject as soon as
-    either rejects, accept when both have accepted. Wald's boundaries log((1-beta)/a) and
-    log(beta/(1-a)) keep the error rates near alpha and beta while the expected number of
-    runs is far below a fixed-sample design when the answer is clear. The normal model
-    and the estimated master mean/sd make the levels approximate for skewed outputs.
-    """
-
-    def __init__(
-        self, master: npt.ArrayLike, *, effect: float = 1.0, alpha: float = 0.01, beta: float = 0.1
-    ) -> None:
-        m = _as_1d(master, "SequentialTest master")
-        if effect <= 0:
-            raise ValueError("SequentialTest: effect must be > 0")
-        self.mean = float(m.mean())
-        self.sd = float(m.std(ddof=1)) if m.size > 1 else 0.0
-        self.effect, self.alpha, self.beta = effect, alpha, beta
-        self.upper = math.log((1 - beta) / (alpha / 2))
-        self.lower = math.log(beta / (1 - alpha / 2))
-        self.llr = np.zeros(2)
-        self.side: list[Decision] = ["continue", "continue"]
-        self.n = 0
-        self.decision: Decision = "continue"
-
-    def _standardise(self, v: FloatArray) -> FloatArray:
-        diff = v - self.mean
-        if self.sd > 0:
-            z = diff / self.sd
-        else:
-            z = np.where(diff == 0, 0.0, np.sign(diff) * 1e6)
-        return np.where(np.isfinite(z), z, 1e6)
-
-    def update(self, values: npt.ArrayLike) -> Decision:
-        """Feed one or more new values; values after a decision are ignored."""
-        if self.decision != "continue":
-            return self.decision
-        v = np.asarray(values, dtype=np.float64).ravel()
-        if v.size == 0:
-            return self.decision
-        z = self._standardise(v)
-        d = self.effect
-        steps = np.stack([d * z - d * d / 2, -d * z - d * d / 2])
-        paths = self.llr[:, None] + np.cumsum(steps, axis=1)
-        crossings = [
-            _first_crossing(paths[s], self.upper, self.lower)
-            if self.side[s] == "continue"
-            else (-1, self.side[s])
-            for s in range(2)
-        ]
-        rejects = [i for i, kind in crossings if kind == "reject"]
-        accepts_all = all(kind == "accept" for _, kind in crossings)
-        t_accept = max(i for i, _ in crossings) if accepts_all else v.size
-        t_reject = min(rejects) if rejects else v.size
-        if t_reject < v.size and t_reject <= t_accept:
-            stop, self.decision = t_reject, "reject"
-        elif accepts_all and t_accept < v.size:
-            stop, self.decision = t_accept, "accept"
-        else:
-            stop = v.size - 1
-        for s, (i, kind) in enumerate(crossings):
-            if self.side[s] != "continue":
-                continue
-            if kind != "continue" and i <= stop:
-                self.llr[s], self.side[s] = paths[s, i], kind
-            else:
-                self.llr[s] = paths[s, stop]
-        self.n += stop + 1
-        return self.decision
-
-    @property
-    def statistic(self) -> float:
-        """Largest log-likelihood ratio so far (how strongly a shift is supported)."""
-        return float(self.llr.max())
-
-
-class BernoulliSequentialTest:
-    """Wald SPRT for a success rate: H0 rate p0 vs H1 rate p1 (one-sided, e.g. a drop)."""
-
-    def __init__(self, p0: float, p1: float, *, alpha: float = 0.01, beta: float = 0.1) -> None:
-        if not (0 < p0 < 1 and 0 < p1 < 1) or p0 == p1:
-            raise ValueError("BernoulliSequentialTest: need 0 < p0, p1 < 1 and p0 != p1")
-        self.p0, self.p1, self.alpha, self.beta = p0, p1, alpha, beta
-        self.upper = math.log((1 - beta) / alpha)
-        self.lower = math.log(beta / (1 - alpha))
-        self.win = math.log(p1 / p0)
-        self.loss = math.log((1 - p1) / (1 - p0))
-        self.llr = 0.0
-        self.n = 0
-        self.decision: Decision = "continue"
-
-    def update(self, successes: npt.ArrayLike) -> Decision:
-        """Feed one or more 0/1 outcomes; outcomes after a decision are ignored."""
-        if self.decision != "continue":
-            return self.decision
-        x = np.asarray(successes, dtype=np.float64).ravel()
-        if x.size == 0:
-            return self.decision
-        path = self.llr + np.cumsum(np.where(x > 0, self.win, self.loss))
-        i, kind = _first_crossing(path, self.upper, self.lower)
-        stop = min(i, x.size - 1)
-        self.llr, self.n, self.decision = float(path[stop]), self.n + stop + 1, kind
-        return self.decision
-
-
-def sprt(
-    values: npt.ArrayLike,
-    master: npt.ArrayLike,
-    *,
-    effect: float = 1.0,
-    alpha: float = 0.01,
-    beta: float = 0.1,
-) -> tuple[Decision, int]:
-    """Run ``SequentialTest`` over already collected values: (decision, runs consumed)."""
-    test = SequentialTest(master, effect=effect, alpha=alpha, beta=beta)
-    decision = test.update(values)
-    return decision, test.n

@@ -2,7 +2,7 @@
 
     python docs/gen_cli_reference.py > docs/cli.md
 
-tests/test_docs.py fails when docs/cli.md differs from what this prints.
+tests/project/test_docs.py fails when docs/cli.md differs from what this prints.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 
 It records the bundled scoring example in a temporary copy, writes its behaviour pages
 and runs ``drift`` on a day with higher incomes; the page and the report in the document
-are those outputs, verbatim. tests/test_docs_and_drift.py fails when the document
+are those outputs, verbatim. tests/project/test_docs_and_drift.py fails when the document
 differs from what this prints.
 """
 
@@ -74,7 +74,7 @@ Two commands read what the golden masters know and show it to people:
   recorded from. When they do not, the masters may not cover what the code meets now.
 
 The page and the report below were produced by `docs/gen_docs_and_drift.py` on the bundled
-`examples/legacy_scoring` job, and `tests/test_docs_and_drift.py` checks that this document
+`examples/legacy_scoring` job, and `tests/project/test_docs_and_drift.py` checks that this document
 holds exactly what the commands print today.
 
 ## `legacy-harness docs`
@@ -170,7 +170,7 @@ Wasserstein distance of `min_shift` standard deviations, or a share `min_new` of
 values. That is what keeps a large sample from flagging a trivial move. On 3,000 calls a
 day, a day drawn from the recorded distribution passes in at least 99 of 100 seeds, a
 0.25-log-unit income shift and a new region are named, and the leaves that did not move
-are not (`tests/test_drift.py`).
+are not (`tests/drift/test_drift.py`).
 
 ```toml
 [tool.legacy_harness.drift]

@@ -33,7 +33,3 @@ def make_module(
     yield make
     for name in created:
         sys.modules.pop(name, None)
-
-
-REPO = Path(__file__).resolve().parent.parent
-EXAMPLES = REPO / "examples"

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from paths import REPO
 
-PACKAGE = Path(__file__).resolve().parent.parent / "legacy_harness"
+PACKAGE = REPO / "legacy_harness"
 
 #: Stage of each top-level name under ``legacy_harness``.
 STAGES: dict[str, str] = {

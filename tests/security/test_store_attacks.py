@@ -12,13 +12,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from paths import REPO
 
 from legacy_harness.errors import GoldenFileError, TargetError
 from legacy_harness.store import codec
 from legacy_harness.store.case import GoldenCase, Observation, case_to_tree
 from legacy_harness.store.disk import CREATED, GoldenStore, atomic_write
 
-REPO = Path(__file__).resolve().parents[2]
 TARGET = "pkg.mod:func"
 BLOB = "ab" * 16 + ".npy"
 

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
+from paths import DATA
 
 from legacy_harness.widen.strength import MUTATION_FILE, run_suite
 
-DATA = Path(__file__).resolve().parent / "data" / "loyalty"
+DATA = DATA / "loyalty"
 TARGET = "loyalty:Program.rewards"
 
 

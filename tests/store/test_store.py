@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from paths import REPO
 
 from legacy_harness.config import config_from_table
 from legacy_harness.errors import GoldenFileError
@@ -24,8 +25,6 @@ from legacy_harness.store.disk import (
     GoldenStore,
     case_blob_names,
 )
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def hex_id(n: int) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from paths import REPO
 
 from legacy_harness.cli import main
 from legacy_harness.config import Config
@@ -120,7 +121,7 @@ def test_nested_under_an_outer_coverage_run(recorded: tuple[ModuleType, VerifySe
     assert 5 in (outer.get_data().lines(filename) or [])  # helper ran traced
 
 
-RULES = Path(__file__).resolve().parent.parent / "examples" / "legacy_rules"
+RULES = REPO / "examples" / "legacy_rules"
 
 
 def test_cli_coverage_fail_under_and_json(

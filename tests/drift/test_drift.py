@@ -12,6 +12,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 from cli_runner import run_cli
+from paths import REPO
 from scipy import stats as scipy_stats
 
 from legacy_harness.config import config_from_table
@@ -28,7 +29,6 @@ from legacy_harness.errors import ConfigError
 from legacy_harness.outcomes import ExitCode
 from legacy_harness.record.profile import InputProfile, ProfileBook
 
-REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "legacy_scoring"
 TARGETS = ["scoring:score_applicant", "scoring:affordability", "scoring:risk_band"]
 #: Leaves that do not depend on income: a shifted income must not name them.

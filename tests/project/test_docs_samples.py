@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 from cli_runner import run_cli
+from paths import EXAMPLES, REPO
 
 from legacy_harness.store.codec.limits import Limits, parse_size
 from legacy_harness.store.codec.registry import decoder_for
 
-REPO = Path(__file__).resolve().parent.parent
 GOLDEN_FORMAT = REPO / "docs" / "golden-format.md"
 FENCE = re.compile(r"```(\w*)\n(.*?)```", re.S)
 
@@ -208,7 +208,6 @@ def test_the_limits_table_is_the_limits_and_their_defaults() -> None:
 
 # -- the README's sample diff ------------------------------------------------------------
 
-EXAMPLES = REPO / "examples"
 EDIT = ('"BE": 0.21', '"BE": 0.20')  # the Belgian VAT rate, as the docs say
 SAMPLE_DOCS = [REPO / "README.md", REPO / "docs" / "getting-started.md"]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from paths import REPO
 
 from legacy_harness.config import Config
 from legacy_harness.errors import ConfigError
@@ -273,7 +274,7 @@ def test_record_command_reads_the_redact_table(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    repo = Path(__file__).resolve().parent.parent
+    repo = REPO
     (tmp_path / "pyproject.toml").write_text(
         '[tool.legacy_harness]\nstore = "golden"\n'
         '[tool.legacy_harness.redact]\nkeys = ["card"]\npatterns = ["\\\\d{4}-\\\\d{4}"]\n'

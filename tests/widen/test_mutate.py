@@ -11,6 +11,7 @@ from types import ModuleType
 
 import pytest
 from cli_runner import run_cli
+from paths import REPO
 
 from legacy_harness.config import Config
 from legacy_harness.errors import HarnessError
@@ -19,7 +20,6 @@ from legacy_harness.verify import VerifySession
 from legacy_harness.widen.mutate import mutant_code, mutants_of
 from legacy_harness.widen.strength import MutantStatus, run_mutants
 
-REPO = Path(__file__).resolve().parent.parent
 RULES = REPO / "examples" / "legacy_rules"
 
 SOURCE = '''

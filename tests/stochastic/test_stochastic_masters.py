@@ -11,8 +11,6 @@ from cli_runner import run_cli
 
 from legacy_harness.stochastic.masters import build_distribution, sample_leaves
 
-REPO = Path(__file__).resolve().parent.parent
-
 TRAINER = '''
 import numpy as np
 
@@ -37,6 +35,7 @@ SAME_DISTRIBUTION = "np.argsort(np.random.random(len(data)))"  # another uniform
 RUNNER = """
 import numpy as np
 from trainer import train, total, bag
+from paths import REPO
 np.random.seed(7)
 data = list(np.random.normal(3.0, 1.0, size=40))
 train(data)

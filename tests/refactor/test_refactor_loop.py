@@ -9,13 +9,13 @@ import libcst as cst
 import pytest
 from cli_runner import run_cli
 from libcst.codemod import VisitorBasedCodemodCommand
+from paths import REPO
 
 from legacy_harness.config import load_config
 from legacy_harness.refactor import HELPERS, RefusalError
 from legacy_harness.refactor.loop import run_loop
 from legacy_harness.store.disk import GoldenStore
 
-REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 
 

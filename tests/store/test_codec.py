@@ -26,6 +26,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from paths import DATA
 
 from legacy_harness.errors import CodecError
 from legacy_harness.store.codec import (
@@ -918,7 +919,7 @@ def test_a_family_registers_through_the_same_mechanism_as_register_codec() -> No
 
 # ---------------------------------------------------------------- stable bytes
 
-EVERY_TAG = pathlib.Path(__file__).parent / "data" / "codec_every_tag.json"
+EVERY_TAG = DATA / "codec_every_tag.json"
 
 
 def test_every_tag_is_written_as_it_always_was() -> None:

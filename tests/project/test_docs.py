@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from paths import REPO
 
 from legacy_harness.cli import build_parser
 from legacy_harness.compare import policy_from_config
@@ -22,7 +23,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-REPO = Path(__file__).resolve().parent.parent
 DOCS = (
     sorted((REPO / "docs").glob("*.md"))
     + [REPO / "README.md"]

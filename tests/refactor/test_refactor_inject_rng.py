@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 from libcst.codemod import CodemodTest
+from paths import REPO
 
 from legacy_harness.refactor import RefusalError, transform_files, transform_source
 from legacy_harness.refactor.inject_rng import InjectRngCommand
@@ -236,7 +237,7 @@ def test_runs_through_libcst_tool(tmp_path: Path) -> None:
         "generated_code_marker: '@generated'\nformatter: ['cat']\nblacklist_patterns: []\n"
         "modules: ['legacy_harness.refactor']\nrepo_root: '.'\n"
     )
-    repo = Path(__file__).resolve().parents[1]
+    repo = REPO
     cmd = [
         sys.executable, "-m", "libcst.tool", "codemod", "inject_rng.InjectRngCommand",
         "--no-format", "--hide-progress", "-j", "1", "--function", "simulate", str(target),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-HOOKS = Path(__file__).resolve().parent.parent / ".pre-commit-hooks.yaml"
+from paths import REPO
+
+HOOKS = REPO / ".pre-commit-hooks.yaml"
 
 
 def version(text: str) -> tuple[int, ...]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from cli_runner import cli_env, run_cli
+from paths import REPO
 
 from legacy_harness.config import load_config
 from legacy_harness.errors import RefusalError
@@ -33,7 +34,6 @@ from legacy_harness.store import codec
 from legacy_harness.store.case import GoldenCase, Observation
 from legacy_harness.store.disk import GoldenStore
 
-REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "refactoring.md"
 FENCE = re.compile(r"```(\w*)\n(.*?)```", re.S)
 

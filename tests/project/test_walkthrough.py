@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from paths import REPO
 
 
 def test_walkthrough_runs_end_to_end(tmp_path: Path) -> None:

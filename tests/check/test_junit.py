@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from paths import DATA
 from test_check import make_project, run, write_case
 
 from legacy_harness.check import CheckOptions, run_check
@@ -14,7 +15,7 @@ from legacy_harness.check.formats.junit import POLICY_SUITE, render_junit
 from legacy_harness.config import load_config
 
 etree = pytest.importorskip("lxml.etree")
-SCHEMA = Path(__file__).parent / "data" / "junit.xsd"
+SCHEMA = DATA / "junit.xsd"
 
 
 def validate(text: str) -> ET.Element:

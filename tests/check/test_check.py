@@ -16,8 +16,6 @@ from legacy_harness.store import codec
 from legacy_harness.store.case import GoldenCase, Observation
 from legacy_harness.store.disk import GoldenStore
 
-REPO = Path(__file__).resolve().parent.parent
-
 CALC = """
 def add(a, b):
     return a + b
@@ -241,6 +239,7 @@ JOB = """
 import sqlite3
 
 import billing
+from paths import REPO
 
 conn = sqlite3.connect("billing.db")
 conn.execute("create table invoices (customer text, amount real)")

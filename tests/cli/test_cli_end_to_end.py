@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
+from paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "legacy_pricing"
 TARGETS = ["--target", "billing:compute_invoice", "--target", "shop:Cart.checkout"]
 

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 from cli_runner import cli_env
+from paths import REPO
 
 from legacy_harness.store import codec
 from legacy_harness.store.case import GoldenCase, Observation
 from legacy_harness.store.disk import GoldenStore
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "ci.md"
+DOC = REPO / "docs" / "ci.md"
 BLOCK = re.compile(r"<!-- output -->\n```(?:console|text)\n\$ (.*?)\n(.*?)```", re.S)
 #: What differs from run to run: the time taken and the rate.
 TIMING = re.compile(r"\(\d+\.\d+s, \d+ cases/s")

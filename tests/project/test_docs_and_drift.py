@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from paths import REPO
 
 
 def test_the_document_holds_what_docs_and_drift_print() -> None:

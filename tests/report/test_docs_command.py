@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
+from paths import REPO
 
 from legacy_harness.check.docs import read_mutation_scores, write_mutation_score
 
-REPO = Path(__file__).resolve().parent.parent
 PRICING = ["billing:compute_invoice", "shop:Cart.checkout"]
 ML = [
     "features:build_features",

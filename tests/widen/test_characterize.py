@@ -10,6 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 from hypothesis import strategies as st
+from paths import REPO
 
 from legacy_harness import strategies
 from legacy_harness.config import Config
@@ -18,7 +19,7 @@ from legacy_harness.verify import PASSED, VerifySession, iter_results
 from legacy_harness.widen.characterize import characterize
 from legacy_harness.widen.measure import measure_coverage
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "legacy_rules"
+EXAMPLE = REPO / "examples" / "legacy_rules"
 
 
 def session_for(tmp_path: Path) -> VerifySession:

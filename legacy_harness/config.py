@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,10 @@ DEFAULT_STORE = "tests/golden"
 DEFAULT_MAX_CASES = 200
 
 #: Keys read here; the comparison policy reads the rest (see compare.settings).
-OWN_KEYS = {"store", "allow", "max_cases", "pythonpath"}
+OWN_KEYS = {"store", "allow", "max_cases", "pythonpath", "exclude"}
+#: ``targets`` is two things by its shape: a list names what to record (read here, into
+#: Config.targets); a table holds per-target comparison overrides (compare.settings).
+TARGETS_KEY = "targets"
 #: Keys that other parts of the tool own; accepted here so one table serves all.
 OTHER_KEYS = {
     "rtol", "atol", "max_ulp", "nan_equal", "signed_zero", "strict_sequence_types",
@@ -118,18 +122,24 @@ class Config:
     pythonpath: tuple[Path, ...] = ()
     table: Mapping[str, Any] = field(default_factory=dict)
     source: Path | None = None
+    #: ``targets = [...]``: what record and the other commands work on when no target
+    #: is named (modules, classes, functions or globs; see store.layout.TargetPattern)
+    targets: tuple[str, ...] = ()
+    #: ``exclude = [...]``: patterns taken out of ``targets`` and of every --target
+    exclude: tuple[str, ...] = ()
 
     def comparison_table(self) -> dict[str, Any]:
-        """The part of the table that configures comparison."""
-        return {key: value for key, value in self.table.items() if key not in OWN_KEYS}
+        """The part of the table that configures comparison (``targets`` only as a table)."""
+        return {
+            key: value
+            for key, value in self.table.items()
+            if key not in OWN_KEYS and not (key == TARGETS_KEY and isinstance(value, list))
+        }
 
     def with_store(self, store: str | Path | None) -> Config:
         if store is None:
             return self
-        return Config(
-            self.root, (Path.cwd() / store).resolve(), self.allow, self.max_cases,
-            self.pythonpath, self.table, self.source,
-        )  # fmt: skip
+        return dataclasses.replace(self, store=(Path.cwd() / store).resolve())
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -183,6 +193,7 @@ def config_from_table(
     max_cases = table.get("max_cases", DEFAULT_MAX_CASES)
     if not isinstance(max_cases, int) or isinstance(max_cases, bool) or max_cases < 1:
         raise ConfigError(f"{where} max_cases must be a positive integer")
+    targets, exclude = _targets(table, where)
     pythonpath = table.get("pythonpath", ["."])
     if not isinstance(pythonpath, list) or not all(isinstance(item, str) for item in pythonpath):
         raise ConfigError(
@@ -196,7 +207,28 @@ def config_from_table(
         pythonpath=tuple((root / item).resolve() for item in pythonpath),
         table=dict(table),
         source=source,
+        targets=targets,
+        exclude=exclude,
     )
+
+
+def _targets(table: Mapping[str, Any], where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``targets`` (a list of what to record, or a table of overrides) and ``exclude``."""
+    targets = table.get(TARGETS_KEY, [])
+    if isinstance(targets, Mapping):  # per-target comparison overrides: compare.settings
+        targets = []
+    if not isinstance(targets, list) or not all(isinstance(t, str) and t for t in targets):
+        raise ConfigError(
+            f'{where} targets must be a list of what to record (targets = ["billing",'
+            f' "shop:Cart"]) or a table of per-target overrides'
+            f' ([tool.legacy_harness.targets."billing:compute_invoice"]), not {targets!r}'
+        )
+    exclude = table.get("exclude", [])
+    if not isinstance(exclude, list) or not all(isinstance(t, str) and t for t in exclude):
+        raise ConfigError(
+            f'{where} exclude must be a list of target patterns, e.g. exclude = ["shop:Cart.debug"]'
+        )
+    return tuple(targets), tuple(exclude)
 
 
 def add_pythonpath(config: Config) -> None:

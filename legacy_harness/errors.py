@@ -59,6 +59,10 @@ class UnencodableValueWarning(UserWarning):
     """A recorded call held a value the codec cannot store; the case is not replayable."""
 
 
+class ForeignClassWarning(UserWarning):
+    """Recorded cases hold objects of a package outside the project: replay needs it in ``allow``."""
+
+
 class RefusalError(HarnessError):
     """A helper that cannot prove a change safe refuses with a clear reason."""
 

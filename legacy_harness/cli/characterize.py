@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, ClassVar
 from legacy_harness.cli.command import Command
 from legacy_harness.cli.support import open_session, positive_float, store_option, target_option
 from legacy_harness.config import Config
-from legacy_harness.errors import ConfigError
+from legacy_harness.errors import ConfigError, UsageError
 from legacy_harness.outcomes import ExitCode
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 class CharacterizeCommand:
-    """``characterize --target MOD:QUALNAME``: record generated cases that add coverage."""
+    """``characterize [--target PATTERN ...]``: record generated cases that add coverage."""
 
     name: ClassVar[str] = "characterize"
     help: ClassVar[str] = "generate cases for the code the golden masters miss"
@@ -36,7 +36,7 @@ class CharacterizeCommand:
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        target_option(parser, "the function or method to characterize (repeatable)")
+        target_option(parser, "what to characterize (default also: every target in the store)")
         store_option(parser)
         parser.add_argument(
             "--max-examples", type=int, default=200, metavar="N",
@@ -66,7 +66,7 @@ class CharacterizeCommand:
         )
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
-        from legacy_harness.record.targets import resolve
+        from legacy_harness.record.targets import expand
         from legacy_harness.terminal import Progress
         from legacy_harness.widen.characterize import characterize
         from legacy_harness.widen.measure import measure_coverage
@@ -81,7 +81,14 @@ class CharacterizeCommand:
                 raise ConfigError(
                     f"legacy-harness characterize: --strategies {module}: cannot import it ({error})"
                 ) from None
-        targets = [str(resolve(t).spec) for t in args.target]
+        named = args.target or list(config.targets) or session.store.targets()
+        if not named:
+            raise UsageError(
+                "legacy-harness characterize: no targets; pass --target PATTERN, set"
+                ' targets = ["module"] in [tool.legacy_harness], or record first'
+            )
+        exclude = [*config.exclude, *args.exclude]
+        targets = [str(spec) for spec in expand(named, exclude, config=config).specs]
         with_cases = [t for t in targets if t in session.store.targets()]
         before = {e.target: e for e in measure_coverage(session, with_cases).targets}
         stopped = False

@@ -61,7 +61,7 @@ class CoverageCommand:
 
         output = args.output
         session = open_session(config, "coverage")
-        targets = known_targets(session, args.targets or None, "coverage")
+        targets = known_targets(session, args.targets or None, "coverage", args.exclude)
         reports = {
             kind: Path(value).resolve()
             for kind, value in (("html", args.html), ("xml", args.xml), ("lcov", args.lcov))

@@ -57,8 +57,8 @@ class DocsCommand:
         from legacy_harness.check.docs import collect_site, write_pages
 
         session = open_session(config, "docs")
-        targets = known_targets(session, args.targets or None, "docs")
-        site = collect_site(config, targets if args.targets else None)
+        targets = known_targets(session, args.targets or None, "docs", args.exclude)
+        site = collect_site(config, targets if args.targets or args.exclude else None)
         folder = Path(args.out)
         written = write_pages(site, folder, args.format)
         print(

@@ -76,7 +76,7 @@ class MinimizeCommand:
 
         output = args.output
         session = open_session(config, "minimize")
-        targets = known_targets(session, args.targets or None, "minimize")
+        targets = known_targets(session, args.targets or None, "minimize", args.exclude)
         with output.progress("measuring coverage") as progress:
             measured = measure_coverage(session, targets, progress=progress.update)
         before = {e.target: e for e in measured.targets}

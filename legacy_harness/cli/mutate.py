@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 from legacy_harness.cli.command import Command
 from legacy_harness.cli.support import (
+    PATTERN_FORMS,
+    exclude_option,
+    known_targets,
     open_session,
     percent,
     positive_float,
@@ -66,9 +69,11 @@ class MutateCommand:
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
-            "--target", "-t", action="append", default=[], metavar="MOD:QUALNAME",
-            help="the function or method to mutate (repeatable; default: every target in the store)",
+            "--target", "-t", action="append", default=[], metavar="PATTERN",
+            help=f"what to mutate, among the store's targets: {PATTERN_FORMS} (repeatable;"
+            " default: every target in the store)",
         )  # fmt: skip
+        exclude_option(parser)
         store_option(parser)
         parser.add_argument(
             "--timeout", type=positive_float, default=2.0, metavar="SECONDS",
@@ -104,7 +109,11 @@ class MutateCommand:
         )
 
         session = open_session(config, "mutate")
-        specs = [str(resolve(t).spec) for t in args.target] or _project_targets(session)
+        specs = _project_targets(session)
+        if args.target or args.exclude:
+            specs = [
+                t for t in known_targets(session, args.target, "mutate", args.exclude) if t in specs
+            ]
         if not specs:
             raise ConfigError(
                 f"legacy-harness mutate: the store {session.store.root} has no cases; record first"

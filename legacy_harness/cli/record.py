@@ -17,7 +17,12 @@ from pathlib import Path
 from typing import ClassVar
 
 from legacy_harness.cli.command import Command
-from legacy_harness.cli.support import positive_int, store_option, target_option
+from legacy_harness.cli.support import (
+    positive_int,
+    store_option,
+    target_option,
+    targets_to_record,
+)
 from legacy_harness.config import Config, add_pythonpath
 from legacy_harness.display import indent
 from legacy_harness.errors import UsageError
@@ -26,21 +31,19 @@ from legacy_harness.parallel import add_executor_arguments, executor_from
 
 
 class RecordCommand:
-    """``record --target MOD:QUALNAME [...] -- SCRIPT [ARGS...]`` (or ``-- -m MODULE``)."""
+    """``record [--target PATTERN ...] -- SCRIPT [ARGS...]`` (or ``-- -m MODULE``)."""
 
     name: ClassVar[str] = "record"
     help: ClassVar[str] = "run a script or module and record calls of the named targets"
     description: ClassVar[str] = (
         "Run a program with the named targets captured and write golden masters."
-        " Usage: legacy-harness record --target MOD:QUALNAME [...] -- SCRIPT [ARGS...]"
-        " or -- -m MODULE [ARGS...]"
+        " Usage: legacy-harness record [--target PATTERN ...] -- SCRIPT [ARGS...]"
+        " or -- -m MODULE [ARGS...]; without --target, targets = [...] in"
+        " [tool.legacy_harness] says what to record"
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        target_option(
-            parser,
-            "a function or method to record, e.g. billing:compute_invoice or shop:Cart.checkout (repeatable)",
-        )
+        target_option(parser, "what to record")
         store_option(parser)
         parser.add_argument(
             "--max-cases", type=positive_int, metavar="N", help="cap on cases kept per target"
@@ -88,8 +91,9 @@ class RecordCommand:
             if script_dir not in sys.path:
                 sys.path.insert(0, script_dir)
         recorder = Recorder(
-            args.target,
+            targets_to_record(args, config, "record"),
             config.store,
+            exclude=[*config.exclude, *args.exclude],
             max_cases=args.max_cases or config.max_cases,
             mode=args.mode,
             boundaries=BoundarySet.from_config(config.table, args.boundary),

@@ -15,8 +15,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 __all__ = [
+    "PATTERN_FORMS",
     "case_count",
     "common_options",
+    "exclude_option",
     "exit_code_of",
     "known_targets",
     "max_cases_option",
@@ -30,12 +32,14 @@ __all__ = [
     "store_option",
     "target_option",
     "targets_argument",
+    "targets_to_record",
 ]
 
 from legacy_harness.config import Config
 from legacy_harness.display import shown
-from legacy_harness.errors import HarnessError
+from legacy_harness.errors import HarnessError, UsageError
 from legacy_harness.outcomes import ExitCode
+from legacy_harness.store.layout import TargetPattern
 from legacy_harness.terminal import COLOR_MODES, DEFAULT_MAX_CASES
 
 if TYPE_CHECKING:
@@ -118,18 +122,48 @@ def store_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: What a target pattern may be, for help texts.
+PATTERN_FORMS = "a module (shop), a class (shop:Cart), one function or method, or a glob (billing:compute_*, pkg.**)"
+
+
 def target_option(parser: argparse.ArgumentParser, help: str) -> None:
-    """``--target/-t MOD:QUALNAME``, repeatable and required."""
+    """``--target/-t PATTERN``, repeatable; none means ``targets = [...]`` of the config."""
     parser.add_argument(
-        "--target", "-t", action="append", required=True, metavar="MOD:QUALNAME", help=help
-    )
+        "--target", "-t", action="append", default=[], metavar="PATTERN",
+        help=f"{help}: {PATTERN_FORMS} (repeatable; default: targets = [...] in [tool.legacy_harness])",
+    )  # fmt: skip
+    exclude_option(parser)
+
+
+def exclude_option(parser: argparse.ArgumentParser) -> None:
+    """``--exclude PATTERN``, repeatable: targets the named patterns leave out."""
+    _add(
+        parser, "--exclude", action="append", default=[], metavar="PATTERN",
+        help="leave out the targets PATTERN names, e.g. shop:Cart.debug or legacy.** (repeatable)",
+    )  # fmt: skip
 
 
 def targets_argument(parser: argparse.ArgumentParser) -> None:
-    """Optional positional targets; none means every target of the store."""
+    """Optional positional target patterns and ``--exclude``; none means every target
+    of the store."""
     parser.add_argument(
-        "targets", nargs="*", metavar="TARGET", help="only these targets (default: all)"
-    )
+        "targets", nargs="*", metavar="TARGET",
+        help=f"only these targets: {PATTERN_FORMS} (default: every target in the store)",
+    )  # fmt: skip
+    exclude_option(parser)
+
+
+def targets_to_record(args: argparse.Namespace, config: Config, command: str) -> list[str]:
+    """The patterns a command that runs code works on: ``--target``, else ``targets =
+    [...]`` of the config; a usage error naming both when neither is given."""
+    named = list(args.target) or list(config.targets)
+    if not named:
+        raise UsageError(
+            f"legacy-harness {command}: no targets; pass --target PATTERN (e.g. --target shop"
+            ' or --target billing:compute_invoice) or set targets = ["shop"] in'
+            " [tool.legacy_harness] of pyproject.toml"
+        )
+    return named
 
 
 def positive_int(text: str) -> int:
@@ -187,19 +221,38 @@ def case_count(session: VerifySession, targets: list[str] | None = None) -> int:
     return sum(folders is None or path.parent in folders for path in store.iter_paths())
 
 
-def known_targets(session: VerifySession, targets: list[str] | None, command: str) -> list[str]:
-    """The targets to work on: those named (which must have cases), or all in the store."""
+def known_targets(
+    session: VerifySession,
+    targets: list[str] | None,
+    command: str,
+    exclude: list[str] | tuple[str, ...] = (),
+) -> list[str]:
+    """The targets to work on: the store's targets the patterns name (each pattern must
+    name one), or all in the store; less those ``exclude`` names. Matched by name, so
+    nothing is imported to decide."""
     stored = session.store.targets()
-    if not targets:
-        if not stored:
-            raise HarnessError(
-                f"legacy-harness {command}: the store {session.store.root} has no cases; record first"
-            )
-        return stored
-    missing = [t for t in targets if t not in stored]
-    if missing:
+    if not stored:
         raise HarnessError(
-            f"legacy-harness {command}: no cases for {', '.join(missing)} in {session.store.root};"
-            " record them first or check the name (module:qualname)"
+            f"legacy-harness {command}: the store {session.store.root} has no cases; record first"
         )
-    return list(targets)
+    chosen = stored
+    if targets:
+        chosen, missing = [], []
+        for text in targets:
+            pattern = TargetPattern.parse(text)
+            hits = [target for target in stored if pattern.matches(target)]
+            chosen += hits
+            if not hits:
+                missing.append(text)
+        if missing:
+            raise HarnessError(
+                f"legacy-harness {command}: no cases for {', '.join(missing)} in {session.store.root};"
+                " record them first or check the name (module, module:Class or module:qualname)"
+            )
+    excluded = [TargetPattern.parse(text) for text in exclude]
+    left = [t for t in dict.fromkeys(chosen) if not any(p.matches(t) for p in excluded)]
+    if not left:
+        raise HarnessError(
+            f"legacy-harness {command}: --exclude {' '.join(exclude)} leaves no target; exclude less"
+        )
+    return left

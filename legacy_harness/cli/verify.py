@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, ClassVar
 from legacy_harness.cli.command import Command
 from legacy_harness.cli.support import (
     exit_code_of,
+    known_targets,
     open_session,
     positive_int,
     shown,
@@ -125,6 +126,8 @@ class VerifyCommand:
         if (args.hashseed is not None or args.threads) and not os.environ.get(PINNED):
             return verify_pinned(args)
         session = open_session(config, "verify")
+        if args.targets or args.exclude:  # patterns: the store's targets they name
+            args.targets = known_targets(session, args.targets, "verify", args.exclude)
         if args.stochastic:
             results = verify_stochastic(args, session)
         else:

@@ -25,13 +25,14 @@ import sysconfig
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from legacy_harness.config import Config
 from legacy_harness.display import shown
 from legacy_harness.errors import GoldenFileError, TargetError
 from legacy_harness.store.layout import CASE_PREFIX, CASE_SUFFIX, TargetSpec
 
-__all__ = ["ProjectModules", "project_modules", "trusted_target"]
+__all__ = ["ForeignClasses", "ProjectModules", "project_modules", "trusted_target"]
 
 #: Folder names that only ever hold installed code.
 _INSTALLED_PARTS = frozenset({"site-packages", "dist-packages"})
@@ -129,7 +130,12 @@ class ProjectModules:
         What the codec may rebuild classes from: a flat-layout project's ``model_objects.py``
         beside ``billing.py`` qualifies without being listed in ``allow``.
         """
-        found = set(self.allow) | self.configured
+        return frozenset(set(self.allow) | self.configured | self.own_names())
+
+    def own_names(self) -> frozenset[str]:
+        """Top-level modules and packages found in the project folders: the project's
+        own code, what a pattern such as ``*`` or ``**`` walks."""
+        found = set()
         for folder in self.folders:
             if self.installed(folder) or not folder.is_dir():
                 continue
@@ -226,3 +232,60 @@ def _check_folder(spec: TargetSpec, case_path: Path, store_root: Path, where: st
         f" a case replays only the target its folder names: move it to"
         f" {shown(expected / name)} or restore it from version control",
     )
+
+
+#: Codec tags whose value names a class or function as "module:qualname": what replay
+#: imports, and so what the class policy must allow.
+_REFERENCE_TAGS = ("$object", "$class", "$function", "$enum", "$namedtuple")
+#: Names the codec rebuilds without consulting ``allow`` (see store.codec.policy).
+_ALWAYS_REBUILT = ("builtins", "collections")
+
+
+class ForeignClasses:
+    """Packages outside the project whose classes recorded cases hold.
+
+    Replay rebuilds classes only from the project's own modules and ``allow`` (numpy
+    and pandas values have codec families of their own and need nothing), so a case
+    holding a ``somepkg.Thing`` needs ``allow = ["somepkg"]``. The recorder asks
+    :meth:`note` about each case it writes and warns the first time a package shows
+    up, while recording, rather than letting the first ``verify`` fail.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.trusted = ProjectModules.from_config(config).names() | set(_ALWAYS_REBUILT)
+        #: package -> the first "module:qualname" seen of it
+        self.seen: dict[str, str] = {}
+
+    def _trusted(self, module: str) -> bool:
+        return any(module == name or module.startswith(name + ".") for name in self.trusted)
+
+    def note(self, target: str, trees: Iterable[Any]) -> dict[str, str]:
+        """Packages ``trees`` (one case's) name that were not seen before, each with
+        the class that needs it; the target's own package counts as the project's."""
+        own = target.split(":")[0].split(".")[0]
+        new: dict[str, str] = {}
+        stack = list(trees)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                for tag in _REFERENCE_TAGS:
+                    ref = node.get(tag)
+                    if isinstance(ref, str) and ":" in ref:
+                        module = ref.split(":")[0]
+                        package = module.split(".")[0]
+                        if (
+                            package != own
+                            and package not in self.seen
+                            and not self._trusted(module)
+                        ):
+                            self.seen[package] = new[package] = ref
+                stack.extend(node.values())
+        return new
+
+
+def allow_hint(packages: Iterable[str]) -> str:
+    """The line to add to ``[tool.legacy_harness]`` so replay may rebuild ``packages``."""
+    listed = ", ".join(f'"{name}"' for name in sorted(set(packages)))
+    return f"allow = [{listed}] in [tool.legacy_harness]"

@@ -20,13 +20,19 @@ from pathlib import Path
 from typing import Any, TypeVar, overload
 
 from legacy_harness.config import Config, load_config
-from legacy_harness.errors import ConfigError, TargetError, UnencodableValueWarning
+from legacy_harness.errors import (
+    ConfigError,
+    ForeignClassWarning,
+    TargetError,
+    UnencodableValueWarning,
+)
 from legacy_harness.record.boundaries import (
     BoundarySet,
     handed_connections,
     suggestion,
     tape_to_tree,
 )
+from legacy_harness.record.boundaries.context import passthrough
 from legacy_harness.record.observe import (
     Signature,
     encode_inputs,
@@ -37,13 +43,16 @@ from legacy_harness.record.observe import (
     rng_used,
 )
 from legacy_harness.record.profile import ProfileBook
+from legacy_harness.record.project import ForeignClasses, allow_hint
 from legacy_harness.record.redact import Redactor, blob_names
 from legacy_harness.record.targets import (
     KIND_CLASSMETHOD,
     KIND_METHOD,
     Patch,
     ResolvedTarget,
+    TargetPattern,
     TargetSpec,
+    expand,
     function_copy,
     resolve,
     source_hash,
@@ -221,6 +230,7 @@ class _Sink:
         redactor: Redactor | None = None,
         boundaries: BoundarySet | None = None,
         root: Path | None = None,
+        foreign: ForeignClasses | None = None,
     ) -> None:
         if mode not in MODES:
             raise ConfigError(f"record mode {mode!r} is not one of {', '.join(MODES)}")
@@ -230,10 +240,11 @@ class _Sink:
         self.redactor = redactor if redactor is not None else Redactor()
         self.boundaries = boundaries if boundaries is not None else BoundarySet()
         self.root = root if root is not None else Path.cwd()
+        self.foreign = foreign
         self.lock = threading.Lock()
 
     def accept(self, recorder: _TargetRecorder, case: GoldenCase, problems: list[str]) -> None:
-        with self.lock:
+        with self.lock, passthrough():  # a nested target's case is no I/O of its caller
             outcome = self.store.write(case, overwrite=self.overwrite)
         recorder.stats.cases += 1
         recorder.stats.outcomes[outcome] += 1
@@ -241,38 +252,80 @@ class _Sink:
             if problem not in recorder.stats.problems:
                 recorder.stats.problems.append(problem)
                 warnings.warn(f"{recorder.spec}: {problem}", UnencodableValueWarning, stacklevel=4)
+        if self.foreign is not None:  # once per package: the first case that needs it
+            o = case.observation
+            for package, ref in self.foreign.note(
+                case.target, (case.inputs, o.outcome, o.effects, case.tape)
+            ).items():
+                warnings.warn(f"{case.target}: cases hold {ref} objects; replay rebuilds them only with"
+                              f" {allow_hint([package])} (if you trust {package!r})", ForeignClassWarning, stacklevel=4)  # fmt: skip
 
 
 @dataclass
 class RecordingSummary:
-    """What a recording wrote, per target, and the outside access to declare."""
+    """What a recording wrote, grouped by module and class, and what to do next: the
+    outside access to declare, the packages to ``allow``, targets a pattern left out."""
 
     store: Path
     targets: list[TargetStats]
     boundaries: tuple[str, ...] = ()
+    #: target -> why a pattern that matched it does not record it (generators)
+    skipped: dict[str, str] = field(default_factory=dict)
+    #: third-party package -> a class of it that cases hold (replay needs ``allow``)
+    foreign: dict[str, str] = field(default_factory=dict)
 
     def render(self) -> str:
-        lines = []
+        lines: list[str] = []
+        by_module: dict[str, list[TargetStats]] = {}
         for stats in self.targets:
-            o = stats.outcomes
-            written = f"{o[CREATED]} new, {o[UPDATED]} updated, {o[UNCHANGED]} unchanged"
-            if o[KEPT]:
-                written += f", {o[KEPT]} kept (already recorded; use --mode all to replace)"
+            by_module.setdefault(stats.target.partition(":")[0], []).append(stats)
+        for module, group in by_module.items():
+            calls = sum(s.calls + s.dropped for s in group)
+            plural = "s" if len(group) > 1 else ""
             lines.append(
-                f"{stats.target}: {stats.calls + stats.dropped} calls, {stats.cases} cases ({written})"
+                f"{module}: {len(group)} target{plural}, {calls} calls,"
+                f" {sum(s.cases for s in group)} cases"
             )
-            if stats.dropped:
-                lines.append(
-                    f"  cap reached: {stats.dropped} later calls not recorded (raise --max-cases to keep more)"
-                )
-            for problem in stats.problems:
-                lines.append(f"  not replayable: {problem}")
-            if stats.undeclared:
-                lines.append(f"  {stats.target} {suggestion(stats.undeclared, self.boundaries)}")
-            if stats.calls + stats.dropped == 0:
-                lines.append("  no calls: the run never reached this target")
+            owner = ""
+            unreached = []
+            for stats in group:
+                qualname = stats.target.partition(":")[2]
+                if stats.calls + stats.dropped == 0:
+                    unreached.append(qualname)
+                    continue
+                cls, _, name = qualname.rpartition(".")
+                if cls and cls != owner:
+                    lines.append(f"  {cls}")
+                owner = cls
+                lines += self._target_lines(stats, name, "    " if cls else "  ")
+            if unreached:
+                lines.append(f"  no calls (the run never reached them): {', '.join(unreached)}")
+        for target, why in self.skipped.items():
+            lines.append(f"not recorded: {target}, {why}")
+        if self.foreign:
+            listed = ", ".join(f"{pkg} ({cls})" for pkg, cls in self.foreign.items())
+            lines.append(f"cases hold objects of third-party packages: {listed};"
+                         f" replay rebuilds them only with {allow_hint(self.foreign)}")  # fmt: skip
         lines.append(f"store: {self.store}")
         return "\n".join(lines)
+
+    def _target_lines(self, stats: TargetStats, name: str, indent: str) -> list[str]:
+        o = stats.outcomes
+        written = f"{o[CREATED]} new, {o[UPDATED]} updated, {o[UNCHANGED]} unchanged"
+        if o[KEPT]:
+            written += f", {o[KEPT]} kept (already recorded; use --mode all to replace)"
+        more = indent + "  "
+        lines = [
+            f"{indent}{name}: {stats.calls + stats.dropped} calls, {stats.cases} cases ({written})"
+        ]
+        if stats.dropped:
+            lines.append(
+                f"{more}cap reached: {stats.dropped} later calls not recorded (raise --max-cases to keep more)"
+            )
+        lines += [f"{more}not replayable: {problem}" for problem in stats.problems]
+        if stats.undeclared:
+            lines.append(f"{more}{stats.target} {suggestion(stats.undeclared, self.boundaries)}")
+        return lines
 
 
 class Recorder:
@@ -280,9 +333,10 @@ class Recorder:
 
     def __init__(
         self,
-        targets: Iterable[str | TargetSpec],
+        targets: Iterable[str | TargetSpec | TargetPattern],
         store: GoldenStore | Path | str,
         *,
+        exclude: Iterable[str] = (),
         max_cases: int = 200,
         mode: str = "new",
         origin: str = "recorded",
@@ -298,9 +352,13 @@ class Recorder:
         elif not isinstance(boundaries, BoundarySet):
             boundaries = BoundarySet(boundaries)
         self.boundaries = boundaries
-        self.sink = _Sink(self.store, mode, origin, redactor, boundaries, config.root)
-        specs = sorted({TargetSpec.parse(t) if isinstance(t, str) else t for t in targets})
-        self.recorders = [_TargetRecorder(resolve(spec), self.sink, max_cases) for spec in specs]
+        foreign = ForeignClasses(config)
+        self.sink = _Sink(self.store, mode, origin, redactor, boundaries, config.root, foreign)
+        # a module, a class or a glob stands for every function and method it covers
+        self.selection = expand(targets, exclude, config=config)
+        self.recorders = [
+            _TargetRecorder(resolve(spec), self.sink, max_cases) for spec in self.selection.specs
+        ]
         self.patches: list[Patch] = []
         # every call's inputs, kept beside the store at stop (drift's baseline); generated
         # inputs are not production's, so only recordings of real work keep a profile
@@ -336,8 +394,9 @@ class Recorder:
 
     def summary(self) -> RecordingSummary:
         return RecordingSummary(
-            self.store.root, [r.stats for r in self.recorders], self.boundaries.names
-        )
+            self.store.root, [r.stats for r in self.recorders], self.boundaries.names,
+            self.selection.skipped, self.sink.foreign.seen if self.sink.foreign else {},
+        )  # fmt: skip
 
 
 @contextmanager
@@ -348,9 +407,11 @@ def recording(
     max_cases: int | None = None,
     mode: str = "new",
     boundaries: Sequence[str] | None = None,
+    exclude: Iterable[str] = (),
 ) -> Iterator[Recorder]:
     """Record every call of ``targets`` made inside the block; ``boundaries`` adds to
-    the configured ones (their interactions are taped with each case).
+    the configured ones (their interactions are taped with each case). A target may
+    be a module, a class or a glob (see :class:`TargetPattern`), less ``exclude``.
 
     >>> with recording(["billing:compute_invoice"], store="tests/golden"):  # doctest: +SKIP
     ...     run_month_end("2024-03")
@@ -359,6 +420,7 @@ def recording(
     recorder = Recorder(
         targets,
         Path(store) if store is not None else config.store,
+        exclude=exclude,
         max_cases=max_cases or config.max_cases,
         mode=mode,
         boundaries=BoundarySet.from_config(config.table, boundaries or ()),

@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.util
 import inspect
+import pkgutil
 import sys
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from legacy_harness.config import Config
+from legacy_harness.config import Config, load_config
 from legacy_harness.errors import TargetError
-from legacy_harness.record.project import trusted_target
-from legacy_harness.store.layout import TargetSpec
+from legacy_harness.record.project import ProjectModules, trusted_target
+from legacy_harness.store.layout import TargetPattern, TargetSpec
 
 KIND_FUNCTION = "function"
 KIND_METHOD = "method"
@@ -124,6 +126,14 @@ def resolve(spec: TargetSpec | str) -> ResolvedTarget:
         kind, function = KIND_CLASSMETHOD, raw.__func__
     elif inspect.isfunction(raw):
         kind, function = (KIND_METHOD if cls else KIND_FUNCTION), raw
+    elif cls is not None and isinstance(raw, property) and inspect.isfunction(raw.fget):
+        kind, function = KIND_METHOD, raw.fget  # a property's getter, called with self
+    elif inspect.isclass(raw):
+        raise TargetError(
+            f"target {spec} is a class, not a function or method; name one method"
+            f" ('{spec}.method'), or pass '{spec}' where patterns are taken (record"
+            " --target, targets = [...]) to take all its methods"
+        )
     else:
         raise TargetError(
             f"target {spec} is a {type(raw).__name__}, not a function or method;"
@@ -133,6 +143,181 @@ def resolve(spec: TargetSpec | str) -> ResolvedTarget:
         inspect.unwrap(function) if getattr(function, "__legacy_harness__", False) else function
     )
     return ResolvedTarget(spec, owner, attribute, raw, function, kind, cls)
+
+
+#: Special methods a module or class pattern includes: constructors and calls. The
+#: others (``__eq__``, ``__hash__``, ``__repr__`` ...) are what the harness itself calls
+#: while it encodes a case, so they are recorded only when named one by one.
+RECORDED_SPECIAL = frozenset({"__init__", "__post_init__", "__call__"})
+#: How deep a pattern looks into nested classes and sub-packages.
+_MAX_DEPTH = 8
+
+
+@dataclass
+class Selection:
+    """What patterns named: the targets to wrap, and what a pattern matched but leaves out."""
+
+    specs: list[TargetSpec]
+    #: target -> why it is not recorded (generators: their calls return an iterator)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def _function_of(raw: Any) -> Any:
+    """The plain function a namespace entry runs, or None if it holds none."""
+    if isinstance(raw, (staticmethod, classmethod)):
+        raw = raw.__func__
+    elif isinstance(raw, property):
+        raw = raw.fget
+    return raw if inspect.isfunction(raw) else None
+
+
+def _special(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__") and name not in RECORDED_SPECIAL
+
+
+def members(module: types.ModuleType) -> dict[str, Callable[..., Any]]:
+    """Every function and method defined in ``module``, by qualname: functions, then
+    each class's methods (constructors, static and class methods, property getters),
+    nested classes included. Names imported from elsewhere and aliases are left out:
+    an object counts where its ``__module__`` and ``__qualname__`` say it was defined."""
+    found: dict[str, Callable[..., Any]] = {}
+    name = module.__name__
+
+    def walk(namespace: Any, prefix: str, depth: int) -> None:
+        for attr, raw in list(vars(namespace).items()):
+            qualname = prefix + attr
+            if inspect.isclass(raw):
+                mine = raw.__module__ == name and raw.__qualname__ == qualname
+                if mine and depth < _MAX_DEPTH:
+                    walk(raw, qualname + ".", depth + 1)
+                continue
+            function = _function_of(raw)
+            if function is None or _special(attr):
+                continue
+            if function.__module__ == name and function.__qualname__ == qualname:
+                found[qualname] = function
+
+    walk(module, "", 0)
+    return found
+
+
+def _lookup(module: types.ModuleType, qualname: str) -> Any:
+    owner: Any = module
+    for part in qualname.split("."):
+        owner = vars(owner).get(part) if hasattr(owner, "__dict__") else None
+    return owner
+
+
+def _literal(part: str) -> bool:
+    return not any(char in part for char in "*?[")
+
+
+def _submodules(root: str) -> list[str]:
+    """``root`` and every module below it, found on disk without importing them."""
+    try:
+        spec = importlib.util.find_spec(root)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        raise TargetError(
+            f"module {root!r} cannot be found (run from the project folder, or add its"
+            " folder to pythonpath in [tool.legacy_harness])"
+        )
+    names = [root]
+
+    def walk(paths: list[str], prefix: str, depth: int) -> None:
+        for info in sorted(pkgutil.iter_modules(paths), key=lambda item: item.name):
+            if info.name == "__main__" or depth > _MAX_DEPTH:
+                continue  # running a package's __main__ is running the program
+            names.append(prefix + info.name)
+            folder = getattr(info.module_finder, "path", None)
+            if info.ispkg and isinstance(folder, str):
+                walk([str(Path(folder) / info.name)], f"{prefix}{info.name}.", depth + 1)
+
+    if spec.submodule_search_locations:
+        walk(list(spec.submodule_search_locations), root + ".", 1)
+    return names
+
+
+def _modules(pattern: TargetPattern, config: Config | None) -> list[str]:
+    """The module names a pattern's module part matches (a walk for globs)."""
+    if not pattern.module_glob:
+        return [".".join(pattern.module)]
+    literal: list[str] = []
+    for part in pattern.module:
+        if not _literal(part):
+            break
+        literal.append(part)
+    if literal:
+        roots = [".".join(literal)]
+    else:
+        roots = sorted(ProjectModules.from_config(config or load_config()).own_names())
+    return [name for root in roots for name in _submodules(root) if pattern.matches_module(name)]
+
+
+def _skip_reason(function: Callable[..., Any]) -> str | None:
+    if inspect.isgeneratorfunction(function) or inspect.isasyncgenfunction(function):
+        return "a generator: its calls return an iterator; record what consumes it"
+    if inspect.iscoroutinefunction(function):
+        return "a coroutine function: its calls return an awaitable; record what awaits it"
+    return None
+
+
+def expand(
+    patterns: Iterable[str | TargetSpec | TargetPattern],
+    exclude: Iterable[str | TargetPattern] = (),
+    *,
+    config: Config | None = None,
+) -> Selection:
+    """The targets ``patterns`` name, minus those ``exclude`` names, sorted.
+
+    A target named exactly (``shop:Cart.total``) is taken as named; a module, a class
+    or a glob brings every function and method it covers (see :func:`members`), except
+    generators, which are listed in ``skipped``. A module that an exclude pattern names
+    whole is never imported. A pattern that matches nothing is an error naming it.
+    """
+    excluded = [p if isinstance(p, TargetPattern) else TargetPattern.parse(p) for p in exclude]
+    whole = [p for p in excluded if not p.qualname]
+    chosen: dict[TargetSpec, None] = {}
+    skipped: dict[str, str] = {}
+    for item in patterns:
+        if isinstance(item, TargetSpec):
+            item = str(item)
+        pattern = item if isinstance(item, TargetPattern) else TargetPattern.parse(item)
+        found = 0
+        for name in _modules(pattern, config):
+            if any(p.matches_module(name) for p in whole):
+                continue
+            module = _import(name)
+            qualname = ".".join(pattern.qualname)
+            if pattern.qualname and not pattern.glob:
+                named = _lookup(module, qualname)
+                if not inspect.isclass(named):  # one target, exactly as named
+                    chosen[resolve(TargetSpec(name, qualname)).spec] = None
+                    found += 1
+                    continue
+            for member, function in members(module).items():
+                spec = TargetSpec(name, member)
+                if not pattern.matches(spec):
+                    continue
+                found += 1
+                reason = _skip_reason(function)
+                if reason:
+                    skipped[str(spec)] = reason
+                else:
+                    chosen[spec] = None
+        if not found:
+            raise TargetError(
+                f"target {pattern} matches no function or method"
+                + (" (the modules it names define none)" if not pattern.glob else "")
+                + "; check the name, or list what a module defines with 'module:*'"
+            )
+    specs = sorted(s for s in chosen if not any(p.matches(s) for p in excluded))
+    return Selection(specs, {k: v for k, v in skipped.items() if not _excluded(k, excluded)})
+
+
+def _excluded(target: str, excluded: list[TargetPattern]) -> bool:
+    return any(p.matches(target) for p in excluded)
 
 
 def resolve_stored(

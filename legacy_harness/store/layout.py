@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
 from legacy_harness.errors import TargetError
 
@@ -18,6 +19,7 @@ __all__ = [
     "CASE_PREFIX",
     "CASE_SUFFIX",
     "CHECKS_FOLDER",
+    "TargetPattern",
     "TargetSpec",
 ]
 
@@ -58,3 +60,90 @@ class TargetSpec:
 
     def __str__(self) -> str:
         return f"{self.module}:{self.qualname}"
+
+
+#: A name segment of a pattern: an identifier, or a glob over one (``compute_*``, ``?x``).
+_SEGMENT = re.compile(r"^[A-Za-z0-9_*?\[\]!-]+$")
+_GLOB_CHARS = frozenset("*?[")
+#: The module segment that stands for any number of segments: a package walk.
+WALK = "**"
+
+
+@dataclass(frozen=True)
+class TargetPattern:
+    """What a user names to record or select: a module, a class, one function, or globs.
+
+    ``billing`` (every function and method defined in the module), ``shop:Cart`` (every
+    method of the class), ``shop:Cart.total`` (one), ``pkg.**`` (a package walk: the
+    package and every module below it), ``billing:compute_*`` and ``pkg.*:*`` (globs on
+    one name each, as in fnmatch). A qualname pattern names a prefix: a class it matches
+    brings all its methods, so matching a concrete target by name (:meth:`matches`)
+    agrees with what :func:`legacy_harness.record.targets.expand` finds by importing.
+    """
+
+    text: str
+    module: tuple[str, ...]
+    qualname: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> TargetPattern:
+        stripped = text.strip()
+        module, sep, qualname = stripped.partition(":")
+        if not module or (sep and not qualname):
+            raise TargetError(
+                f"target {text!r} names no module; write 'module', 'module:Class',"
+                " 'module:function', 'pkg.**' or a glob such as 'billing:compute_*'"
+            )
+        module_parts = tuple(module.split("."))
+        qualname_parts = tuple(qualname.split(".")) if sep else ()
+        for part in (*module_parts, *qualname_parts):
+            if not part or not _SEGMENT.fullmatch(part) or part[0].isdigit():
+                raise TargetError(
+                    f"target {text!r} has a part {part!r} that is neither a Python identifier"
+                    " nor a glob over one"
+                )
+        if WALK in qualname_parts:
+            raise TargetError(
+                f"target {text!r}: '**' walks packages, in the module part only; in the"
+                " qualname a class already stands for all its methods ('mod:Cart')"
+            )
+        if module_parts.count(WALK) > 1 or any(
+            WALK in part and part != WALK for part in module_parts
+        ):
+            raise TargetError(f"target {text!r}: use '**' once, as a whole part ('pkg.**')")
+        return cls(stripped, module_parts, qualname_parts)
+
+    @property
+    def glob(self) -> bool:
+        """True if any part is a glob: the pattern may match many modules or names."""
+        return any(_GLOB_CHARS.intersection(part) for part in (*self.module, *self.qualname))
+
+    @property
+    def module_glob(self) -> bool:
+        return any(_GLOB_CHARS.intersection(part) for part in self.module)
+
+    def matches_module(self, module: str) -> bool:
+        """True if ``module`` is one of the modules the pattern's module part names."""
+        return _match_parts(self.module, tuple(module.split(".")))
+
+    def matches(self, target: TargetSpec | str) -> bool:
+        """True if the pattern names ``target`` ("module:qualname"), decided by name alone."""
+        spec = target if isinstance(target, TargetSpec) else TargetSpec.parse(target)
+        if not self.matches_module(spec.module):
+            return False
+        names = spec.qualname.split(".")
+        return len(self.qualname) <= len(names) and all(
+            fnmatchcase(name, part) for name, part in zip(names, self.qualname, strict=False)
+        )
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _match_parts(pattern: tuple[str, ...], parts: tuple[str, ...]) -> bool:
+    if not pattern:
+        return not parts
+    head, rest = pattern[0], pattern[1:]
+    if head == WALK:
+        return any(_match_parts(rest, parts[index:]) for index in range(len(parts) + 1))
+    return bool(parts) and fnmatchcase(parts[0], head) and _match_parts(rest, parts[1:])

@@ -4,7 +4,8 @@ Prints plain vs recorded time for (a) a small pure-Python function called 200,00
 times, before and after the per-target cap is reached, and the same workload under
 MonkeyType's tracer when MonkeyType is installed; (b) a function taking a
 10^6-element float array; (c) the bundled pricing example, in-process and as a whole
-process (``python run_month_end.py 2024-03`` vs ``legacy-harness record ... --``).
+process (``python run_month_end.py 2024-03`` vs ``legacy-harness record ... --``);
+(d) 500 functions and methods wrapped by one module pattern, called in turn.
 Aims: after the cap, under 1 microsecond added per call; the example under 2x.
 
     python benchmarks/record_overhead.py [--quick]
@@ -283,6 +284,75 @@ def _example_whole_process(workdir: Path, repeat: int) -> list[Row]:
     ]
 
 
+#: 50 functions and 50 classes of 9 methods: 500 targets named by one module pattern.
+MANY_FUNCTIONS = 50
+MANY_CLASSES = 50
+MANY_METHODS = 9
+
+
+def _many_source() -> str:
+    lines = [f"def f{i}(x):\n    return x + {i}\n" for i in range(MANY_FUNCTIONS)]
+    for c in range(MANY_CLASSES):
+        lines.append(f"class C{c}:")
+        lines += [f"    def m{m}(self, x):\n        return x * {m}" for m in range(MANY_METHODS)]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _many(workdir: Path, rounds: int, repeat: int) -> list[Row]:
+    """(d) ``--target bench_many`` wraps 500 functions and methods; once each one's cap
+    (one case) is reached, calls spread over all 500 cost the trampoline, the cap's flag
+    test and the input profile's counter. The profile reads every input of a target's
+    first ``EVERY_CALL`` calls (drift's baseline), then one in ``THEN_ONE_IN``: measured
+    both inside that window and past it (reached by lowering ``EVERY_CALL`` for the run,
+    since 500 targets would otherwise need 5,000,000 calls to leave it)."""
+    from legacy_harness.record import profile
+
+    (workdir / "bench_many.py").write_text(_many_source())
+    sys.modules.pop("bench_many", None)
+    import bench_many  # type: ignore[import-not-found]
+
+    objects = [getattr(bench_many, f"C{c}")() for c in range(MANY_CLASSES)]
+    calls = [getattr(bench_many, f"f{i}") for i in range(MANY_FUNCTIONS)]
+    calls += [getattr(o, f"m{m}") for o in objects for m in range(MANY_METHODS)]
+
+    def loop() -> None:
+        for _ in range(rounds):
+            for call in calls:
+                call(1)
+
+    plain = best_of(repeat, loop)
+    us = 1e6 / (rounds * len(calls))
+    rows = []
+    saved = profile.EVERY_CALL
+    for label, every_call in (("inside", saved), ("past", 0)):
+        profile.EVERY_CALL = every_call
+        recorder = Recorder(["bench_many"], workdir / f"store-many-{label}", max_cases=1)
+        wrapped = len(recorder.recorders)
+        recorder.start()
+        try:
+            with contextlib.redirect_stderr(io.StringIO()):
+                for call in calls:  # each target's one case: every cap is reached
+                    call(0)
+            after = best_of(1 if label == "inside" else repeat, loop)
+        finally:
+            recorder.stop()
+            profile.EVERY_CALL = saved
+        rows.append(
+            Row(
+                BENCHMARK,
+                f"(d) {wrapped} targets of one module pattern, per call after cap,"
+                f" {label} the input profile's first {saved:,} calls per target",
+                after * us,
+                "us",
+                plain * us,
+                PLAIN,
+                "< 1 us added per call" if label == "past" else "",
+            )
+        )
+    return rows
+
+
 def rows(quick: bool = False) -> list[Row]:
     """Every figure of this benchmark; ``quick`` cuts call counts and repeats for a smoke run."""
     workdir = Path(tempfile.mkdtemp(prefix="lh-bench-"))
@@ -295,6 +365,7 @@ def rows(quick: bool = False) -> list[Row]:
         repeat = 2 if quick else 5
         out = _small(mod, workdir, 20_000 if quick else 200_000, repeat)
         out += _array(mod, workdir, 20 if quick else 200, 2 if quick else 3)
+        out += _many(workdir, 20 if quick else 100, repeat)
         out.append(_example_in_process(workdir, repeat))
         out += _example_whole_process(workdir, 1 if quick else 5)
         return out

@@ -310,7 +310,7 @@ def expand(
             raise TargetError(
                 f"target {pattern} matches no function or method"
                 + (" (the modules it names define none)" if not pattern.glob else "")
-                + "; check the name, or list what a module defines with 'module:*'"
+                + "; check the name ('module', 'module:Class', 'module:function', 'pkg.**')"
             )
     specs = sorted(s for s in chosen if not any(p.matches(s) for p in excluded))
     return Selection(specs, {k: v for k, v in skipped.items() if not _excluded(k, excluded)})

@@ -20,10 +20,13 @@ DEFAULT_STORE = "tests/golden"
 DEFAULT_MAX_CASES = 200
 
 #: Keys read here; the comparison policy reads the rest (see compare.settings).
-OWN_KEYS = {"store", "allow", "max_cases", "pythonpath", "exclude"}
+OWN_KEYS = {"store", "allow", "max_cases", "pythonpath", "exclude", "overrides"}
 #: ``targets`` is two things by its shape: a list names what to record (read here, into
 #: Config.targets); a table holds per-target comparison overrides (compare.settings).
+#: TOML cannot hold both under one key, so next to a list the overrides go under
+#: ``[tool.legacy_harness.overrides."mod:qualname"]``, handed to compare as ``targets``.
 TARGETS_KEY = "targets"
+OVERRIDES_KEY = "overrides"
 #: Keys that other parts of the tool own; accepted here so one table serves all.
 OTHER_KEYS = {
     "rtol", "atol", "max_ulp", "nan_equal", "signed_zero", "strict_sequence_types",
@@ -129,12 +132,16 @@ class Config:
     exclude: tuple[str, ...] = ()
 
     def comparison_table(self) -> dict[str, Any]:
-        """The part of the table that configures comparison (``targets`` only as a table)."""
-        return {
+        """The part of the table that configures comparison: per-target overrides as
+        ``targets``, whether they were written there or under ``overrides``."""
+        table = {
             key: value
             for key, value in self.table.items()
             if key not in OWN_KEYS and not (key == TARGETS_KEY and isinstance(value, list))
         }
+        if OVERRIDES_KEY in self.table:
+            table[TARGETS_KEY] = self.table[OVERRIDES_KEY]
+        return table
 
     def with_store(self, store: str | Path | None) -> Config:
         if store is None:
@@ -215,13 +222,25 @@ def config_from_table(
 def _targets(table: Mapping[str, Any], where: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """``targets`` (a list of what to record, or a table of overrides) and ``exclude``."""
     targets = table.get(TARGETS_KEY, [])
+    overrides = table.get(OVERRIDES_KEY, {})
+    if not isinstance(overrides, Mapping):
+        raise ConfigError(
+            f"{where} overrides must be a table of per-target comparison overrides, e.g."
+            f' [tool.legacy_harness.overrides."billing:compute_invoice"]'
+        )
     if isinstance(targets, Mapping):  # per-target comparison overrides: compare.settings
+        if OVERRIDES_KEY in table:
+            raise ConfigError(
+                f"{where} has per-target overrides under both targets and overrides;"
+                ' move them all under [tool.legacy_harness.overrides."MOD:QUALNAME"]'
+            )
         targets = []
     if not isinstance(targets, list) or not all(isinstance(t, str) and t for t in targets):
         raise ConfigError(
             f'{where} targets must be a list of what to record (targets = ["billing",'
             f' "shop:Cart"]) or a table of per-target overrides'
-            f' ([tool.legacy_harness.targets."billing:compute_invoice"]), not {targets!r}'
+            f' ([tool.legacy_harness.targets."billing:compute_invoice"], or under'
+            f" overrides beside a list), not {targets!r}"
         )
     exclude = table.get("exclude", [])
     if not isinstance(exclude, list) or not all(isinstance(t, str) and t for t in exclude):

@@ -49,3 +49,20 @@ def test_read_from_pyproject_and_kept_by_with_store(tmp_path: Path) -> None:
     config = load_config(tmp_path).with_store(tmp_path / "elsewhere")
     assert config.targets == ("shop", "billing:compute_*")
     assert config.store == tmp_path / "elsewhere"
+
+
+def test_beside_a_list_overrides_go_under_overrides(tmp_path: Path) -> None:
+    table = {"targets": ["billing"], "overrides": {"billing:compute": {"rtol": 1e-3}}}
+    config = config_from_table(table, root=tmp_path)
+    assert config.targets == ("billing",)
+    assert config.comparison_table() == {"targets": {"billing:compute": {"rtol": 1e-3}}}
+    policy = policy_from_config(config.comparison_table())
+    assert [name for name, _ in policy.targets] == ["billing:compute"]
+
+
+def test_overrides_in_two_places_or_of_the_wrong_shape_are_errors(tmp_path: Path) -> None:
+    both = {"targets": {"a:f": {"rtol": 1.0}}, "overrides": {"a:g": {"rtol": 1.0}}}
+    with pytest.raises(ConfigError, match="under both targets and overrides"):
+        config_from_table(both, root=tmp_path)
+    with pytest.raises(ConfigError, match="overrides must be a table"):
+        config_from_table({"overrides": ["a:f"]}, root=tmp_path)

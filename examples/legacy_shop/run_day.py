@@ -1,6 +1,6 @@
 """One trading day at the shop: the catalog, the day's offers, and each basket's receipt.
 
-    python run_day.py
+python run_day.py
 """
 
 from catalog import SupermarketCatalog, load_rows

@@ -42,7 +42,10 @@ class ShoppingCart:
                 elif offer.offer_type == SpecialOfferType.TWO_FOR_AMOUNT:
                     x = 2
                     if quantity_as_int >= 2:
-                        total = offer.argument * (quantity_as_int / x) + quantity_as_int % 2 * unit_price
+                        total = (
+                            offer.argument * (quantity_as_int / x)
+                            + quantity_as_int % 2 * unit_price
+                        )
                         discount_n = unit_price * quantity - total
                         discount = Discount(p, "2 for " + str(offer.argument), -discount_n)
 
@@ -58,7 +61,9 @@ class ShoppingCart:
 
                 if offer.offer_type == SpecialOfferType.TEN_PERCENT_DISCOUNT:
                     discount = Discount(
-                        p, str(offer.argument) + "% off", -quantity * unit_price * offer.argument / 100.0
+                        p,
+                        str(offer.argument) + "% off",
+                        -quantity * unit_price * offer.argument / 100.0,
                     )
 
                 if offer.offer_type == SpecialOfferType.FIVE_FOR_AMOUNT and quantity_as_int >= 5:

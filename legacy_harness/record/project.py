@@ -147,8 +147,9 @@ class ProjectModules:
 
 
 def _configured(config: Config) -> list[str]:
-    """Modules of the targets named in ``[tool.legacy_harness.targets]`` (globs skipped)."""
-    table = config.table.get("targets")
+    """Modules of the targets given overrides in ``[tool.legacy_harness.targets]`` (or
+    ``overrides``, beside a ``targets`` list); globs skipped."""
+    table = config.comparison_table().get("targets")
     if not isinstance(table, Mapping):
         return []
     modules = []

@@ -53,7 +53,7 @@ def test_record_output_of_the_program_is_untouched(tmp_path: Path) -> None:
     )
     recorded = run(root, "record", *TARGETS, "--", "run_month_end.py", "2024-03")
     assert recorded.stdout == plain.stdout
-    assert "billing:compute_invoice:" in recorded.stderr and "cases" in recorded.stderr
+    assert "billing: 1 target, " in recorded.stderr and "\n  compute_invoice: " in recorded.stderr
 
 
 def test_verify_passes_on_unchanged_code(copy: Path) -> None:
@@ -152,7 +152,7 @@ def test_record_exits_1_when_the_program_fails_and_keeps_what_it_saw(tmp_path: P
     done = run(root, "record", "--target", "billing:compute_invoice", "--", "crash.py")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "RuntimeError: month-end run broke" in done.stderr
-    assert "billing:compute_invoice:" in done.stderr
+    assert "billing: 1 target, 1 calls, 1 cases" in done.stderr  # the summary still comes
     assert len(list((root / "tests" / "golden").rglob("case-*.json"))) == 1
     (root / "quits.py").write_text("import sys\nsys.exit(0)\n")
     quiet = run(root, "record", "--target", "billing:compute_invoice", "--", "quits.py")

@@ -98,3 +98,19 @@ def test_a_class_on_the_command_line_and_store_commands_take_patterns(
     assert "no cases for pricing:nothing_*" in capsys.readouterr().err
     assert main(["verify", "--exclude", "pricing"]) == 2
     assert "leaves no target" in capsys.readouterr().err
+
+
+def test_characterize_and_mutate_need_no_target_flags(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure(project, 'targets = ["pricing:disc*"]')
+    assert main(["record", "-t", "pricing", "--exclude", "pricing:debug_dump", "--", "run.py"]) == 0
+    assert folders(project) == ["Basket.__init__", "Basket.add", "Basket.total", "discount"]
+    capsys.readouterr()
+    quick = ["--max-examples", "5", "--budget", "5", "--no-mutants", "--dry-run"]
+    assert main(["characterize", *quick]) == 0
+    out = capsys.readouterr().out  # the configured targets, not the store's four
+    assert out.startswith("pricing:discount: ") and "Basket" not in out
+    assert main(["mutate", "-t", "pricing:*", "--exclude", "pricing:Basket"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "pricing:discount" in out and "Basket" not in out

@@ -36,7 +36,7 @@ def store_files(project: Path) -> dict[str, bytes]:
     return {
         str(path.relative_to(store)): path.read_bytes()
         for path in sorted(store.rglob("*"))
-        if path.is_file() and ".legacy-harness" not in path.parts
+        if path.is_file()  # cases, and the input profiles kept beside them
     }
 
 

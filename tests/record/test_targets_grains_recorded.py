@@ -169,3 +169,21 @@ def test_a_class_from_outside_the_project_is_named_once_at_record_time(project: 
     assert 'allow = ["vendorbox"]' in summary.render()
     # models:Item and stock:Stock are the project's own: nothing to allow for them
     assert "models" not in message and "stock:Stock" not in message
+
+
+def test_a_change_in_a_constructor_is_caught_at_class_grain(project: Path) -> None:
+    recorder = Recorder(["models:Item"], project / "golden")
+    recorder.start()
+    try:
+        run_day()
+    finally:
+        recorder.stop()
+    source = (project / "models.py").read_text()
+    (project / "models.py").write_text(
+        source.replace("self.price = price", "self.price = price * 2")
+    )
+    for name in ("models", "stock"):
+        sys.modules.pop(name, None)
+    results = list(iter_results(VerifySession.open(load_config())))
+    changed = {r.target for r in results if r.status == CaseStatus.CHANGED}
+    assert changed == {"models:Item.__init__"}  # the getter's masters hold self: unchanged

@@ -192,6 +192,8 @@ def members(module: types.ModuleType) -> dict[str, Callable[..., Any]]:
                     walk(raw, qualname + ".", depth + 1)
                 continue
             function = _function_of(raw)
+            if function is None and inspect.isfunction(getattr(raw, "__wrapped__", None)):
+                function = raw  # functools.lru_cache and the like: listed, then skipped
             if function is None or _special(attr):
                 continue
             if function.__module__ == name and function.__qualname__ == qualname:
@@ -256,6 +258,11 @@ def _modules(pattern: TargetPattern, config: Config | None) -> list[str]:
 
 
 def _skip_reason(function: Callable[..., Any]) -> str | None:
+    if not inspect.isfunction(function):
+        return (
+            f"a {type(function).__name__} around a function, not a function: only plain"
+            " functions are wrapped; record what calls it"
+        )
     if inspect.isgeneratorfunction(function) or inspect.isasyncgenfunction(function):
         return "a generator: its calls return an iterator; record what consumes it"
     if inspect.iscoroutinefunction(function):

@@ -21,6 +21,7 @@ from legacy_harness.record.targets import (
 from legacy_harness.store.layout import TargetPattern
 
 BILLING = """
+import functools
 from dataclasses import dataclass
 from os.path import join
 
@@ -42,6 +43,11 @@ alias = helper
 
 def lines(n):
     yield from range(n)
+
+
+@functools.lru_cache
+def cached_rate(region):
+    return 0.2
 
 
 @dataclass
@@ -160,8 +166,12 @@ def test_module_grain_takes_every_function_and_method_defined_there(package: str
             "helper",
         )
     ]  # not: join (imported), alias (a second name), __eq__/__repr__ (the harness calls them)
-    assert list(selection.skipped) == [f"{package}.billing:lines"]
+    assert sorted(selection.skipped) == [f"{package}.billing:{n}" for n in ("cached_rate", "lines")]
     assert "generator" in selection.skipped[f"{package}.billing:lines"]
+    assert (
+        "_lru_cache_wrapper around a function"
+        in selection.skipped[f"{package}.billing:cached_rate"]
+    )
 
 
 def test_class_grain_and_the_kinds_it_resolves_to(package: str) -> None:
@@ -215,7 +225,7 @@ def test_exclude_by_module_class_or_glob(package: str) -> None:
 
 
 def test_an_excluded_generator_is_not_reported_as_skipped(package: str) -> None:
-    selection = expand([f"{package}.billing"], [f"{package}.billing:lines"])
+    selection = expand([f"{package}.billing"], [f"{package}.billing:lines", "**:cached_*"])
     assert selection.skipped == {}
 
 

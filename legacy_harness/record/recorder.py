@@ -254,11 +254,13 @@ class _Sink:
                 warnings.warn(f"{recorder.spec}: {problem}", UnencodableValueWarning, stacklevel=4)
         if self.foreign is not None:  # once per package: the first case that needs it
             o = case.observation
-            for package, ref in self.foreign.note(
-                case.target, (case.inputs, o.outcome, o.effects, case.tape)
-            ).items():
-                warnings.warn(f"{case.target}: cases hold {ref} objects; replay rebuilds them only with"
-                              f" {allow_hint([package])} (if you trust {package!r})", ForeignClassWarning, stacklevel=4)  # fmt: skip
+            trees = (case.inputs, o.outcome, o.effects, case.tape)
+            for package, ref in self.foreign.note(case.target, trees).items():
+                message = (
+                    f"{case.target}: cases hold {ref} objects; replay rebuilds them only"
+                    f" with {allow_hint([package])} (if you trust {package!r})"
+                )
+                warnings.warn(message, ForeignClassWarning, stacklevel=4)
 
 
 @dataclass
@@ -304,8 +306,10 @@ class RecordingSummary:
             lines.append(f"not recorded: {target}, {why}")
         if self.foreign:
             listed = ", ".join(f"{pkg} ({cls})" for pkg, cls in self.foreign.items())
-            lines.append(f"cases hold objects of third-party packages: {listed};"
-                         f" replay rebuilds them only with {allow_hint(self.foreign)}")  # fmt: skip
+            lines.append(
+                f"cases hold objects of packages outside the project: {listed};"
+                f" replay rebuilds them only with {allow_hint(self.foreign)}"
+            )
         lines.append(f"store: {self.store}")
         return "\n".join(lines)
 

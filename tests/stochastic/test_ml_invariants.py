@@ -113,6 +113,8 @@ def test_statistics_config_is_checked_and_runs_only_project_code(tmp_path: Path)
         statistic_specs(config("json:dumps"), "clustering:fit_predict")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match=r'statistics\] "clustering:\*" = 3 is invalid'):
         statistic_specs(config(3), "clustering:fit_predict")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"\[tool.legacy_harness.statistics\] must be a table"):
+        config_from_table({"statistics": "metrics:inertia"}, root=tmp_path)
 
 
 def test_load_statistics_takes_plain_functions_only(

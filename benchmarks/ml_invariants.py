@@ -102,7 +102,7 @@ def judge(root: Path, reruns: int, runs: int | None = None) -> int:
 def rows(quick: bool = False) -> list[Row]:
     from stochastic_calibration import binomial_band
 
-    reruns, detect_reruns, master_runs = (10, 5, 60) if quick else (200, 50, 120)
+    reruns, detect_reruns, master_runs = (5, 3, 60) if quick else (200, 50, 120)
     configs = list(CONFIGS)[1:2] if quick else list(CONFIGS)
     low, high = binomial_band(reruns, ALPHA)
     out = []
@@ -125,7 +125,7 @@ def rows(quick: bool = False) -> list[Row]:
             )
             bug = _with_bug(root)
             aim = "blind (ids permute)" if config == "raw leaves" else ">= 0.9"
-            for runs in (None, 60):
+            for runs in (None,) if quick else (None, 60):
                 detected = _judged_changed(bug, detect_reruns, runs) / detect_reruns
                 out.append(
                     Row(

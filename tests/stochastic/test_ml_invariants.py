@@ -17,9 +17,10 @@ import pytest
 from cli_runner import run_cli
 from paths import DATA
 
+from legacy_harness.compare.invariants import InvariantRules
 from legacy_harness.config import config_from_table
 from legacy_harness.errors import ConfigError, HarnessError
-from legacy_harness.stochastic.masters import Distribution
+from legacy_harness.stochastic.masters import Distribution, canonicalised, sample_leaves
 from legacy_harness.stochastic.statistics import compute, load_statistics, statistic_specs
 from legacy_harness.store.disk import GoldenStore
 
@@ -153,3 +154,18 @@ def test_statistic_results_must_be_named_numbers() -> None:
 
     with pytest.raises(HarnessError, match="statistic m:broken raised KeyError"):
         compute([("m:broken", broken)], {}, None)
+
+
+def test_each_run_is_canonicalised_before_its_leaves_are_taken() -> None:
+    rules = InvariantRules([("outcome.labels", "labels"), ("effects.v", "sign")])
+    runs = [
+        {"outcome": {"labels": [2, 2, 0]}, "effects": {"v": [0.5, -1.0]}},
+        {"outcome": {"labels": [1, 1, 2]}, "effects": {"v": [-0.5, 1.0]}},
+    ]
+    leaves = [sample_leaves(canonicalised(view, rules)) for view in runs]
+    assert leaves[0] == leaves[1]
+    assert leaves[0]["outcome.labels[2]"] == 1.0 and leaves[0]["effects.v[1]"] == 1.0
+    with_statistics = sample_leaves({"outcome": 1, "effects": {}, "statistics": {"inertia": 2.5}})
+    assert with_statistics["statistics.inertia"] == 2.5
+    with pytest.raises(ConfigError, match=r"^outcome\.labels: invariant 'labels' needs .* glob"):
+        canonicalised({"outcome": {"labels": {"a": 1}}}, rules)

@@ -279,7 +279,8 @@ class RecordingSummary:
     def render(self) -> str:
         lines: list[str] = []
         by_module: dict[str, list[TargetStats]] = {}
-        for stats in self.targets:
+        # per module: its functions, then each class's methods, a nested class after its own
+        for stats in sorted(self.targets, key=_summary_order):
             by_module.setdefault(stats.target.partition(":")[0], []).append(stats)
         for module, group in by_module.items():
             calls = sum(s.calls + s.dropped for s in group)
@@ -330,6 +331,12 @@ class RecordingSummary:
         if stats.undeclared:
             lines.append(f"{more}{stats.target} {suggestion(stats.undeclared, self.boundaries)}")
         return lines
+
+
+def _summary_order(stats: TargetStats) -> tuple[str, str, str]:
+    module, _, qualname = stats.target.partition(":")
+    owner, _, name = qualname.rpartition(".")
+    return module, owner, name
 
 
 class Recorder:

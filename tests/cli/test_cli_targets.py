@@ -67,7 +67,10 @@ def test_record_takes_the_configured_targets_less_exclusions(
     assert main(["record", "--exclude", "pricing:Basket.__init__", "--", "run.py"]) == 0
     assert folders(project) == ["Basket.add", "Basket.total", "discount"]
     err = capsys.readouterr().err
-    assert err.startswith("pricing: 3 targets, 5 calls, 4 cases\n  Basket\n    add: 2 calls")
+    assert err.startswith(
+        "pricing: 3 targets, 5 calls, 4 cases\n  discount: 1 calls, 1 cases (1 new, "
+    )  # a module's functions first, then each class with its methods
+    assert "\n  Basket\n    add: 2 calls, 2 cases" in err
 
 
 def test_record_without_targets_says_where_to_name_them(

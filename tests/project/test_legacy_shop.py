@@ -75,7 +75,8 @@ def test_module_grain_records_constructors_properties_static_and_class_methods(
     assert not any(f.startswith("model_objects/") for f in folders)  # not a target
     lines = summary.splitlines()
     assert lines[0].startswith("catalog: 6 targets, ")
-    assert lines[1] == "  SupermarketCatalog"
+    assert lines[1].startswith("  load_rows: 1 calls, 1 cases")  # functions, then classes
+    assert lines[2] == "  SupermarketCatalog"
     assert "teller: 11 targets, " in summary and "\n  Teller\n" in summary
     assert "boundaries" not in summary  # writing the store is no I/O of the targets
     assert "allow" not in summary  # every class the cases hold is the project's own

@@ -360,7 +360,11 @@ def function_copy(function: types.FunctionType) -> types.FunctionType:
 
 
 def _trampoline(free_variables: int, hook: str) -> types.CodeType:
-    """Code that hands every call to the global ``hook``.
+    """Code that hands every call to the global ``hook`` (a :class:`_Hook`).
+
+    The outermost call goes straight to the hook's wrapper, with no call in between: a
+    target past its cap pays for this frame and the wrapper's only. A call made while one
+    is running (a recursive chain) goes to :meth:`_Hook.nested`.
 
     A function's code can only be swapped for code with as many free variables as the
     function has closure cells, so the trampoline declares that many (and never reads
@@ -371,7 +375,19 @@ def _trampoline(free_variables: int, hook: str) -> types.CodeType:
     lines.append("    def _trampoline(*args, **kwargs):")
     if names:
         lines.append(f"        if 0:\n            {', '.join(names)}")
-    lines += [f"        return {hook}(*args, **kwargs)", "    return _trampoline"]
+    lines += [
+        f"        hook = {hook}",
+        "        if hook.depth:",
+        "            return hook.nested(*args, **kwargs)",
+        "        hook.depth = 1",
+        "        try:",
+        "            return hook.wrapper(*args, **kwargs)",
+        "        finally:",
+        "            hook.depth = 0",
+        "            if hook.limit:",
+        "                hook.restore()",
+        "    return _trampoline",
+    ]
     namespace: dict[str, Any] = {}
     exec("\n".join(lines), namespace)  # noqa: S102 - fixed text built here, no input
     return namespace["_outer"]().__code__  # type: ignore[no-any-return]
@@ -389,7 +405,7 @@ class Patch:
     A recursive target keeps the recursion depth it has unrecorded: a call made while
     one is running runs the original code directly (the recorder records one call of a
     target at a time), and the recursion limit is raised by the frames the trampoline
-    adds per level for as long as the chain runs, then put back (see :func:`_hook`).
+    adds per level for as long as the chain runs, then put back (see :class:`_Hook`).
     """
 
     target: ResolvedTarget
@@ -407,7 +423,7 @@ class Patch:
             # introspection during recording still sees the real parameters
             function.__signature__ = inspect.signature(function)  # type: ignore[attr-defined]
             self.signature_added = True
-        function.__globals__[self.hook] = _hook(self.wrapper, function_copy(function))
+        function.__globals__[self.hook] = _Hook(self.wrapper, function_copy(function))
         self.saved = function.__code__
         function.__code__ = _trampoline(len(self.saved.co_freevars), self.hook)
 
@@ -423,38 +439,39 @@ class Patch:
             self.signature_added = False
 
 
-def _hook(wrapper: Callable[..., Any], original: Callable[..., Any]) -> Callable[..., Any]:
-    """What the trampoline calls: the outermost call goes to ``wrapper``; a call made
-    while one is running (a recursive chain) runs ``original`` directly, with the
-    recursion limit raised by the frames the trampoline adds, and put back after."""
-    state = [0, 0]  # calls running, the limit before a chain raised it (0: not raised)
+class _Hook:
+    """What a patched target's trampoline reads: the outermost call of a chain goes to
+    ``wrapper``; a call made while one is running (a recursive chain) runs ``original``
+    directly through :meth:`nested`, with the recursion limit raised by the frames the
+    trampoline adds, and put back (:meth:`restore`) when the outermost call returns."""
 
-    def hook(*args: Any, **kwargs: Any) -> Any:
-        depth = state[0]
-        if not depth:
-            state[0] = 1
-            try:
-                return wrapper(*args, **kwargs)
-            finally:
-                state[0] = 0
-                if state[1]:
-                    sys.setrecursionlimit(state[1])
-                    state[1] = 0
-        base = state[1] or sys.getrecursionlimit()
+    __slots__ = ("depth", "limit", "original", "wrapper")
+
+    def __init__(self, wrapper: Callable[..., Any], original: Callable[..., Any]) -> None:
+        self.depth = 0  # calls running
+        self.limit = 0  # the recursion limit before a chain raised it (0: not raised)
+        self.wrapper = wrapper
+        self.original = original
+
+    def nested(self, *args: Any, **kwargs: Any) -> Any:
+        depth = self.depth
+        base = self.limit or sys.getrecursionlimit()
         needed = base + _FRAMES_PER_LEVEL * (depth + 1)
         if sys.getrecursionlimit() < needed:
-            state[1] = base
+            self.limit = base
             sys.setrecursionlimit(needed + _HEADROOM)
-        state[0] = depth + 1
+        self.depth = depth + 1
         try:
-            return original(*args, **kwargs)
+            return self.original(*args, **kwargs)
         finally:
-            state[0] = depth
+            self.depth = depth
 
-    return hook
+    def restore(self) -> None:
+        sys.setrecursionlimit(self.limit)
+        self.limit = 0
 
 
-#: Frames the trampoline and its hook add to each level of a recursive chain.
+#: Frames the trampoline and :meth:`_Hook.nested` add to each level of a recursive chain.
 _FRAMES_PER_LEVEL = 2
 #: Extra frames allowed above what the chain needs, so raising the limit is rare.
 _HEADROOM = 64

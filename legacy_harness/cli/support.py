@@ -37,7 +37,7 @@ __all__ = [
 
 from legacy_harness.config import Config
 from legacy_harness.display import shown
-from legacy_harness.errors import HarnessError, UsageError
+from legacy_harness.errors import ConfigError, HarnessError, UsageError
 from legacy_harness.outcomes import ExitCode
 from legacy_harness.store.layout import TargetPattern
 from legacy_harness.terminal import COLOR_MODES, DEFAULT_MAX_CASES
@@ -157,6 +157,14 @@ def targets_to_record(args: argparse.Namespace, config: Config, command: str) ->
     """The patterns a command that runs code works on: ``--target``, else ``targets =
     [...]`` of the config; a usage error naming both when neither is given."""
     named = list(args.target) or list(config.targets)
+    if not args.target:  # a bad pattern in pyproject.toml is reported against the file
+        where = f"{shown(config.source)}: [tool.legacy_harness]" if config.source else "config"
+        for key, patterns in (("targets", config.targets), ("exclude", config.exclude)):
+            for pattern in patterns:
+                try:
+                    TargetPattern.parse(pattern)
+                except HarnessError as error:
+                    raise ConfigError(f"{where} {key}: {error}") from None
     if not named:
         raise UsageError(
             f"legacy-harness {command}: no targets; pass --target PATTERN (e.g. --target shop"

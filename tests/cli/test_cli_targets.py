@@ -117,3 +117,12 @@ def test_characterize_and_mutate_need_no_target_flags(
     assert main(["mutate", "-t", "pricing:*", "--exclude", "pricing:Basket"]) in (0, 1)
     out = capsys.readouterr().out
     assert "pricing:discount" in out and "Basket" not in out
+
+
+def test_a_bad_pattern_in_pyproject_names_the_file(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure(project, 'targets = ["pricing:Basket..add"]')
+    assert main(["record", "--", "run.py"]) == 2
+    err = capsys.readouterr().err
+    assert "pyproject.toml: [tool.legacy_harness] targets: target 'pricing:Basket..add'" in err

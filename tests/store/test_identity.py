@@ -108,3 +108,14 @@ def test_keys_decoded_for_comparison_match_by_content() -> None:
     assert (difference.expected, difference.actual) == (2, 3)
     # values handed to code are the objects themselves
     assert all(type(k) is Product for k in decode(tree, policy=POLICY)["offers"])
+
+
+def test_the_id_ignores_the_order_plain_dicts_were_built_in() -> None:
+    rows = [{"name": "a", "age": 1, "!": 0}, {"age": 2, "name": "b", "#": 1}]
+    flipped = [{k: row[k] for k in sorted(row, reverse=True)} for row in rows]
+    tricky = {"note": 'text with "$keys":["x"] in it', "z": 1, "a": 2}
+    for left, right in ((rows, flipped), (tricky, dict(sorted(tricky.items())))):
+        assert '"$keys"' in canonical(encode(left)) + canonical(encode(right))
+        assert tree_hash(encode(left)) == tree_hash(encode(right))
+        assert tree_hash(encode(left)) == tree_hash(order_free(encode(left)))
+    assert tree_hash(encode(tricky)) != tree_hash(encode({**tricky, "note": "other"}))

@@ -148,7 +148,11 @@ class Encoder:
         dict keys in this order makes the whole tree, its $id/$ref numbers included,
         the same under any hash seed and any insertion order.
         """
-        texts = [identity_text(Encoder({}, None, self.inline_limit).run(v)) for v in values]
+        side = Encoder({}, None, self.inline_limit)
+        texts = []
+        for value in values:
+            side.seen, side.shared = {}, []
+            texts.append(identity_text(side.run(value)))
         return sorted(range(len(values)), key=texts.__getitem__)
 
     def sorted_elements(self, items: Any) -> list[Tree]:

@@ -119,3 +119,18 @@ def test_the_id_ignores_the_order_plain_dicts_were_built_in() -> None:
         assert tree_hash(encode(left)) == tree_hash(encode(right))
         assert tree_hash(encode(left)) == tree_hash(order_free(encode(left)))
     assert tree_hash(encode(tricky)) != tree_hash(encode({**tricky, "note": "other"}))
+
+
+def test_a_defaultdict_keyed_by_objects_keeps_its_order_and_compares_by_content() -> None:
+    a, b, _ = products()
+    stock: collections.defaultdict[Product, int] = collections.defaultdict(int)
+    stock[b] += 2
+    stock[a] += 1
+    tree = encode(stock)
+    assert tree["order"] == [1, 0]  # pairs sorted (apple first), inserted rice first
+    rebuilt = decode(tree, policy=POLICY)
+    assert [p.name for p in rebuilt] == ["rice", "apple"] and rebuilt.default_factory is int
+    left = decode(tree, policy=POLICY, content_keys=True)
+    right = decode(encode(collections.defaultdict(int, {a: 1, b: 2})), policy=POLICY,
+                   content_keys=True)  # fmt: skip
+    assert compare_observed({"outcome": left}, {"outcome": right}, Policy()) == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
@@ -20,20 +19,10 @@ from legacy_harness.cli.support import (
 from legacy_harness.config import Config
 from legacy_harness.errors import ConfigError
 from legacy_harness.outcomes import ExitCode
+from legacy_harness.parallel import add_executor_arguments
 
 if TYPE_CHECKING:  # pragma: no cover
     from legacy_harness.verify import VerifySession
-
-
-def jobs_argument(text: str) -> int:
-    """``--jobs N``: N worker processes; 0 means one per CPU."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 (one per CPU) or more")
-    return value or (os.cpu_count() or 1)
 
 
 def progress_line(what: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
@@ -78,10 +67,7 @@ class MutateCommand:
             "--fail-under", type=percent, metavar="PCT",
             help="exit 1 when a target's mutation score is below PCT",
         )  # fmt: skip
-        parser.add_argument(
-            "--jobs", "-j", type=jobs_argument, default=1, metavar="N",
-            help="run mutants in N processes (default 1; 0 = one per CPU)",
-        )  # fmt: skip
+        add_executor_arguments(parser, "the mutants")
         parser.add_argument(
             "--changed", metavar="REF",
             help="only mutants on lines changed since git REF (a branch, tag or commit);"
@@ -93,6 +79,7 @@ class MutateCommand:
         )  # fmt: skip
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
+        from legacy_harness.parallel import executor_from
         from legacy_harness.record.targets import resolve, source_hash
         from legacy_harness.widen.probe import region_of
         from legacy_harness.widen.strength import (
@@ -115,36 +102,36 @@ class MutateCommand:
         text = args.format == "text"
         reports = []
         filenames: dict[str, str] = {}
-        for spec in specs:
-            target = resolve(spec)
-            filename = target.function.__code__.co_filename
-            filenames[spec] = filename
-            changed = None
-            if args.changed:
-                region = region_of(target)
-                changed = changed_lines(filename, args.changed)
-                if not any(region.contains(line) for line in changed):
-                    if text:
-                        print(f"{spec}: no line changed since {args.changed}")
-                    continue
-            update, close = progress_line(f"mutating {spec}")
-            try:
-                report = run_mutants(
-                    session,
-                    spec,
-                    timeout=args.timeout,
-                    jobs=args.jobs,
-                    changed=changed,
-                    claims=claims_for(saved.get(spec), source_hash(target.function)),
-                    progress=update,
-                )
-            finally:
-                close()
-            if args.changed:
-                report.scope = f"lines changed since {args.changed}"
-            reports.append(report)
-            if text:
-                print(report.render(filename))
+        with executor_from(session.config, args) as executor:
+            for spec in specs:
+                target = resolve(spec)
+                filename = target.function.__code__.co_filename
+                filenames[spec] = filename
+                changed = None
+                if args.changed:
+                    changed = changed_lines(filename, args.changed)
+                    if not any(region_of(target).contains(line) for line in changed):
+                        if text:
+                            print(f"{spec}: no line changed since {args.changed}")
+                        continue
+                update, close = progress_line(f"mutating {spec}")
+                try:
+                    report = run_mutants(
+                        session,
+                        spec,
+                        timeout=args.timeout,
+                        executor=executor,
+                        changed=changed,
+                        claims=claims_for(saved.get(spec), source_hash(target.function)),
+                        progress=update,
+                    )
+                finally:
+                    close()
+                if args.changed:
+                    report.scope = f"lines changed since {args.changed}"
+                reports.append(report)
+                if text:
+                    print(report.render(filename))
         written = None
         if any(report.scope is None for report in reports):
             written = write_scores(session.store.root, reports, filenames)

@@ -10,7 +10,8 @@ enough to run on every change:
   the changed line runs the mutant exactly as the original);
 - mutants with the same bytecode as the original or as another mutant are named
   equivalent and not run (trivial compiler equivalence);
-- mutants run in worker processes (``jobs``), and ``changed`` restricts them to lines
+- mutants run on an :class:`~legacy_harness.parallel.Executor` (local processes or a
+  Dask cluster, ``--jobs``/``--executor``), in batches, and ``changed`` restricts them to lines
   that changed (``legacy-harness mutate --changed REF``).
 
 The strength report counts killed, equivalent and surviving mutants. Equivalent ones
@@ -21,10 +22,8 @@ net. :func:`write_scores` keeps the result in ``<store>/.legacy-harness/mutation
 
 from __future__ import annotations
 
-import concurrent.futures
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import subprocess
@@ -39,6 +38,7 @@ from typing import Any
 from legacy_harness.config import Config
 from legacy_harness.errors import CallTimeout, GoldenFileError, HarnessError
 from legacy_harness.outcomes import CaseStatus, Vocabulary
+from legacy_harness.parallel import Executor, LocalExecutor
 from legacy_harness.record.targets import resolve, source_hash
 from legacy_harness.store.disk import StoredCase
 from legacy_harness.verify import VerifySession, verify_case
@@ -53,7 +53,8 @@ __all__ = [
     "changed_lines",
     "claims_for",
     "kill_matrix",
-    "process_pool",
+    "MutantJob",
+    "judge_batch",
     "read_scores",
     "run_mutants",
     "run_suite",
@@ -105,6 +106,8 @@ class MutationReport:
     masters: str = ""
     replays: int = 0  # case replays made against mutants
     jobs: int = 1
+    #: where the mutants ran (the executor's description): "in-process", "2 local processes"
+    runs_on: str = "in-process"
     scope: str | None = None  # "lines changed since REF" for a partial run
 
     def _of(self, *statuses: MutantStatus) -> list[MutantResult]:
@@ -156,7 +159,7 @@ class MutationReport:
             f" by {self.cases} cases in {self.elapsed:.1f} s{scope}",
             f"  mutants {self.mutants}, killed {self.killed}, equivalent"
             f" {len(self.equivalents)}, survived {len(self.survivors)}"
-            f" ({self.replays} replays, {self.jobs} job(s))",
+            f" ({self.replays} replays, {self.runs_on})",
         ]
         operators = self.by_operator()
         if operators:
@@ -259,41 +262,48 @@ class Runner:
         return MutantStatus.SURVIVED, None, replays
 
 
-def process_pool(
-    jobs: int, initializer: Callable[..., None], initargs: tuple[Any, ...]
-) -> concurrent.futures.Executor:
-    """The executor mutants run on: local worker processes (forked on POSIX, so each
-    starts with the target imported). The one place to change to run elsewhere."""
-    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    return concurrent.futures.ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=initializer, initargs=initargs
-    )
+#: Worker side: the runner of each map's shared key, built once per process. The parent
+#: puts its own runner here before a map, so a forked worker starts with it.
+_RUNNERS: dict[tuple[Any, ...], Runner] = {}
+_RUNNERS_KEPT = 4
 
 
-_WORKER: Runner | None = None
+@dataclass(frozen=True)
+class MutantJob:
+    """What every worker needs to judge mutants of one target: sent once per map."""
+
+    config: Config
+    spec: str
+    paths: tuple[str, ...]
+    timeout: float
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return (str(self.config.store), self.spec, self.paths, self.timeout)
 
 
-def _start_worker(config: Config, spec: str, paths: Sequence[str], timeout: float) -> None:
-    """Per worker process: open the session, resolve the target, load the cases once (a
-    forked worker has the parent's runner already)."""
-    global _WORKER
-    if _WORKER is not None and _WORKER.source.spec == spec:
-        return
-    session = VerifySession.open(config)
-    function = resolve(spec).function
-    if not isinstance(function, types.FunctionType):  # pragma: no cover - checked by the parent
-        raise HarnessError(f"target {spec} is not a Python function")
-    stored = [session.store.load(Path(path)) for path in paths]
-    _WORKER = Runner(function, spec, _case_checks(session, stored), timeout)
+def _runner_of(job: MutantJob) -> Runner:
+    """The job's runner in this process: the target resolved and the cases loaded once."""
+    runner = _RUNNERS.get(job.key)
+    if runner is None:
+        session = VerifySession.open(job.config)
+        stored = [session.store.load(Path(path)) for path in job.paths]
+        runner = Runner(
+            _function_of(job.spec), job.spec, _case_checks(session, stored), job.timeout
+        )
+        while len(_RUNNERS) >= _RUNNERS_KEPT:
+            _RUNNERS.pop(next(iter(_RUNNERS)))
+        _RUNNERS[job.key] = runner
+    return runner
 
 
-def _run_batch(
-    batch: Sequence[tuple[int, Sequence[int]]],
+def judge_batch(
+    job: MutantJob, batch: Sequence[tuple[int, Sequence[int]]]
 ) -> list[tuple[int, MutantStatus, str | None, int]]:
-    if _WORKER is None:
-        raise RuntimeError("mutation worker used before _start_worker ran")
-    worker = _WORKER
-    return [(index, *worker.run(index, positions)) for index, positions in batch]
+    """Worker side (:class:`~legacy_harness.parallel.Executor`): (index, status, killer,
+    replays) of each mutant of ``batch``, against the cases at its positions."""
+    runner = _runner_of(job)
+    return [(index, *runner.run(index, positions)) for index, positions in batch]
 
 
 def _case_checks(session: VerifySession, cases: Sequence[StoredCase]) -> list[Check]:
@@ -370,50 +380,57 @@ def _plan(
 
 
 def _batches(tasks: list[tuple[int, list[int]]], jobs: int) -> list[list[tuple[int, list[int]]]]:
-    size = max(1, min(32, len(tasks) // (jobs * 2) or 1))
+    size = max(1, min(32, len(tasks) // (jobs * 4) or 1))
     return [tasks[start : start + size] for start in range(0, len(tasks), size)]
 
 
 Progress = Callable[[int, int], None]
+
+#: Mutants run in this process for this long first: a run that ends sooner would lose
+#: more to starting workers and sending them the cases than it gains.
+MIN_SPREAD_SECONDS = 0.5
 
 
 def _judge_all(
     runner: Runner,
     tasks: list[tuple[int, list[int]]],
     *,
-    jobs: int,
-    start_worker: tuple[Any, ...] | None,
+    executor: Executor | None,
+    job: MutantJob | None,
     progress: Progress | None,
-) -> tuple[dict[int, tuple[MutantStatus, str | None]], int]:
+) -> tuple[dict[int, tuple[MutantStatus, str | None]], int, bool]:
+    """Judge every task: (outcomes, replays, whether the executor took part).
+
+    Tasks run here until :data:`MIN_SPREAD_SECONDS` have passed; the rest go to the
+    executor in batches (a forked worker starts with this runner, killers first)."""
     outcomes: dict[int, tuple[MutantStatus, str | None]] = {}
     replays = 0
-    done = 0
     if progress:
         progress(0, len(tasks))
-    if jobs <= 1 or start_worker is None or len(tasks) < 2:
-        for index, positions in tasks:
-            status, killer, count = runner.run(index, positions)
-            outcomes[index] = (status, killer)
-            replays += count
-            done += 1
-            if progress:
-                progress(done, len(tasks))
-        return outcomes, replays
-    global _WORKER
-    _WORKER = runner  # what a forked worker starts with
+    spread = executor is not None and job is not None and executor.jobs > 1
+    started = time.monotonic()
+    pending = list(tasks)
+    while pending and not (spread and time.monotonic() - started >= MIN_SPREAD_SECONDS):
+        index, positions = pending.pop(0)
+        status, killer, count = runner.run(index, positions)
+        outcomes[index] = (status, killer)
+        replays += count
+        if progress:
+            progress(len(outcomes), len(tasks))
+    if not pending or executor is None or job is None:
+        return outcomes, replays, False
+    _RUNNERS[job.key] = runner  # what a forked worker starts with
     try:
-        with process_pool(min(jobs, len(tasks)), _start_worker, start_worker) as pool:
-            futures = [pool.submit(_run_batch, batch) for batch in _batches(tasks, jobs)]
-            for future in concurrent.futures.as_completed(futures):
-                for index, status, killer, count in future.result():
-                    outcomes[index] = (status, killer)
-                    replays += count
-                    done += 1
-                if progress:
-                    progress(done, len(tasks))
+        batches = _batches(pending, executor.jobs)
+        for _, results in executor.map_unordered(judge_batch, batches, job):
+            for index, status, killer, count in results:
+                outcomes[index] = (status, killer)
+                replays += count
+            if progress:
+                progress(len(outcomes), len(tasks))
     finally:
-        _WORKER = None
-    return outcomes, replays
+        _RUNNERS.pop(job.key, None)
+    return outcomes, replays, True
 
 
 def _function_of(spec: str) -> types.FunctionType:
@@ -431,8 +448,8 @@ def _measure(
     only: Sequence[int] | None,
     changed: set[int] | None,
     claims: dict[str, str] | None,
-    jobs: int,
-    start_worker: tuple[Any, ...] | None,
+    executor: Executor | None,
+    job: MutantJob | None,
     progress: Progress | None,
 ) -> MutationReport:
     source = runner.source
@@ -459,8 +476,8 @@ def _measure(
     tasks, unreached = _plan(runner, reached, to_run)
     for result in unreached:
         results[result.mutant.index] = result
-    outcomes, report.replays = _judge_all(
-        runner, tasks, jobs=jobs, start_worker=start_worker, progress=progress
+    outcomes, report.replays, spread = _judge_all(
+        runner, tasks, executor=executor, job=job, progress=progress
     )
     for mutant in to_run:
         if mutant.index in outcomes:
@@ -471,7 +488,10 @@ def _measure(
             result.status = MutantStatus.UNKILLED
             result.why = claims[result.mutant.key]
     report.results = [results[m.index] for m in source.mutants if m.index in results]
-    report.jobs = jobs
+    if spread and executor is not None:
+        report.jobs, report.runs_on = executor.jobs, executor.description
+    elif executor is not None and executor.jobs > 1:
+        report.runs_on = f"in-process: done in under {MIN_SPREAD_SECONDS:g} s, not spread"
     return report
 
 
@@ -482,6 +502,7 @@ def run_mutants(
     timeout: float = 2.0,
     only: Sequence[int] | None = None,
     jobs: int = 1,
+    executor: Executor | None = None,
     changed: set[int] | None = None,
     claims: dict[str, str] | None = None,
     progress: Progress | None = None,
@@ -490,7 +511,8 @@ def run_mutants(
 
     ``changed``: file lines to restrict the mutants to; ``claims``: mutant key -> why,
     survivors characterize's search could not kill (reported as unkilled, not
-    survivors); ``jobs``: worker processes.
+    survivors); ``executor``: where mutants run (:mod:`legacy_harness.parallel`, e.g. from
+    ``--jobs/--executor``); without one, ``jobs`` local processes.
     """
     started = time.monotonic()
     target = resolve(spec)
@@ -510,18 +532,25 @@ def run_mutants(
     report = MutationReport(
         spec, len(cases), source_hash=source_hash(function), masters=masters_hash(cases)
     )
-    paths = [str(stored.path) for stored in cases]
-    _measure(
-        runner,
-        report,
-        reached,
-        only=only,
-        changed=changed,
-        claims=claims,
-        jobs=jobs,
-        start_worker=(session.config, spec, paths, timeout),
-        progress=progress,
-    )
+    job = MutantJob(session.config, spec, tuple(str(stored.path) for stored in cases), timeout)
+    own = executor is None and jobs > 1
+    if own:
+        executor = LocalExecutor(jobs)
+    try:
+        _measure(
+            runner,
+            report,
+            reached,
+            only=only,
+            changed=changed,
+            claims=claims,
+            executor=executor,
+            job=job,
+            progress=progress,
+        )
+    finally:
+        if own and executor is not None:
+            executor.close()
     report.elapsed = time.monotonic() - started
     return report
 
@@ -581,8 +610,8 @@ def run_suite(
         only=None,
         changed=None,
         claims=None,
-        jobs=1,
-        start_worker=None,
+        executor=None,
+        job=None,
         progress=None,
     )
     report.elapsed = time.monotonic() - started

@@ -40,6 +40,7 @@ SECTIONS: dict[str, frozenset[str]] = {
     "check": frozenset(
         {
             "min_coverage",
+            "min_mutation_score",
             "allow_unreviewed",
             "allow_empty",
             "secrets",

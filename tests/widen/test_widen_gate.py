@@ -5,9 +5,13 @@ when the masters kill too few mutants."""
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from cli_runner import run_cli
+
+from legacy_harness.schema import load_schema
 
 RULES = """
 def band(score):
@@ -43,17 +47,74 @@ def test_weak_masters_fail_the_gate_with_their_survivors(tmp_path: Path) -> None
     done = run_cli(project, "check", "--min-mutation-score", "40")
     assert done.returncode == 0, done.stdout
 
-    done = run_cli(project, "check", "--min-mutation-score", "90", "--format", "json")
+    junit = project / "junit.xml"
+    done = run_cli(
+        project,
+        "check",
+        "--min-mutation-score",
+        "90",
+        "--format",
+        "json",
+        "--junit-xml",
+        str(junit),
+    )
     assert done.returncode == 3
     report = json.loads(done.stdout)  # the strength report went to stderr
     (failure,) = [p for p in report["policy"] if p["kind"] == "mutation"]
     assert failure["name"] == "rules:band"
     assert "survived line 3 (>= -> >): if score >= 700:" in failure["details"]
     assert "mutants killed" in done.stderr
+    (strength,) = report["mutation"]
+    assert (strength["killed"], strength["survived"], strength["equivalent"]) == (3, 3, 0)
+    validate(report)
+    # JUnit lists the mutation policy beside the others: failed, with survivors and figures
+    case = mutation_testcase(junit)
+    failed = case.find("failure")
+    assert failed is not None and failed.get("type") == "mutation"
+    assert "survived line 3 (>= -> >): if score >= 700:" in (failed.text or "")
+    assert "rules:band: 3 of 6 mutants killed (50.0%)" in case.findtext("system-out", "")
 
 
-def test_strong_masters_pass(tmp_path: Path) -> None:
+def validate(document: dict[str, object]) -> None:
+    jsonschema = pytest.importorskip("jsonschema", reason="the test extra")
+    jsonschema.Draft202012Validator(load_schema()).validate(document)
+
+
+def mutation_testcase(path: Path) -> ET.Element:
+    (case,) = [c for c in ET.parse(path).getroot().iter("testcase") if c.get("name") == "mutation"]
+    return case
+
+
+def test_strong_masters_pass_with_the_threshold_from_pyproject(tmp_path: Path) -> None:
     project = project_with(tmp_path, "(698, 699, 700, 701)")
-    done = run_cli(project, "check", "--min-mutation-score", "100")
+    (project / "pyproject.toml").write_text(
+        "[tool.legacy_harness.check]\nmin_mutation_score = 100\n"
+    )
+    done = run_cli(project, "check", "--junit-xml", "junit.xml")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "rules:band: 6 of 6 mutants killed (100.0%)" in done.stdout
+    case = mutation_testcase(project / "junit.xml")
+    assert case.find("failure") is None and case.find("skipped") is None  # checked, passed
+    assert "mutants killed (100.0%)" in case.findtext("system-out", "")
+
+
+def test_a_bad_threshold_in_pyproject_names_the_key(tmp_path: Path) -> None:
+    from legacy_harness.check import options_from_config
+    from legacy_harness.errors import ConfigError
+
+    options = options_from_config({"check": {"min_mutation_score": 85}})
+    assert options.min_mutation_score == 85.0
+    with pytest.raises(ConfigError, match="min_mutation_score must be a percentage"):
+        options_from_config({"check": {"min_mutation_score": 120}})
+
+
+def test_mutate_json_follows_the_shipped_schema(tmp_path: Path) -> None:
+    project = project_with(tmp_path, "(500, 900)")
+    done = run_cli(project, "mutate", "--format", "json", "--fail-under", "90")
+    assert done.returncode == 1, done.stderr
+    document = json.loads(done.stdout)
+    validate(document)
+    assert document["command"] == "mutate" and document["exit_code"] == 1
+    (entry,) = document["targets"]
+    assert entry["score"] == 50.0 and document["fail_under"] == 90.0
+    assert {item["line"] for item in entry["survivors"]} == {3}

@@ -203,7 +203,7 @@ def _strengths(
     """Each target's strength entry (or why it has none), measured on ``executor``."""
     from legacy_harness.errors import HarnessError
     from legacy_harness.record.targets import resolve_stored, source_hash
-    from legacy_harness.widen.strength import claims_for, run_mutants
+    from legacy_harness.widen.strength import claims_for, notes_for, run_mutants
 
     config = session.config
     scores: list[dict[str, Any]] = []
@@ -218,6 +218,7 @@ def _strengths(
                 target,
                 executor=executor,
                 claims=claims_for(saved.get(target), source_hash(function)),
+                notes=notes_for(saved.get(target), source_hash(function)),
             )
         except HarnessError as error:
             if "already fail" in str(error):

@@ -87,6 +87,7 @@ class MutateCommand:
         from legacy_harness.widen.strength import (
             changed_lines,
             claims_for,
+            notes_for,
             read_scores,
             run_mutants,
             write_scores,
@@ -126,6 +127,7 @@ class MutateCommand:
                         executor=executor,
                         changed=changed,
                         claims=claims_for(saved.get(spec), source_hash(target.function)),
+                        notes=notes_for(saved.get(spec), source_hash(target.function)),
                         progress=update,
                     )
                 finally:

@@ -52,6 +52,7 @@ __all__ = [
     "MutationReport",
     "changed_lines",
     "claims_for",
+    "notes_for",
     "kill_matrix",
     "MutantJob",
     "judge_batch",
@@ -91,6 +92,8 @@ class MutantResult:
     status: MutantStatus
     killer: str | None = None  # the case id (or test name) that noticed
     why: str = ""  # for equivalents and survivors: what is known about it
+    #: a survivor characterize hunted and could not kill (``why`` says how far it came)
+    hunted: bool = False
 
 
 @dataclass
@@ -173,6 +176,8 @@ class MutationReport:
             mutant = result.mutant
             where = f": {excerpt(filename, mutant.line)}" if filename else ""
             lines.append(f"  survived line {mutant.line} ({mutant.description}){where}")
+            if result.why:
+                lines.append(f"    {'hunted, ' if result.hunted else ''}{result.why}")
         skipped = len(self._of(MutantStatus.SKIPPED))
         if skipped:
             lines.append(f"  {skipped} mutants on unchanged lines not run")
@@ -193,6 +198,8 @@ class MutationReport:
             }
             if result.status in _EQUIVALENT:
                 data["kind"] = str(result.status)
+            if result.hunted:
+                data["hunted"] = True
             if result.why:
                 data["why"] = result.why
             return data
@@ -448,6 +455,7 @@ def _measure(
     only: Sequence[int] | None,
     changed: set[int] | None,
     claims: dict[str, str] | None,
+    notes: dict[str, str] | None,
     executor: Executor | None,
     job: MutantJob | None,
     progress: Progress | None,
@@ -484,9 +492,13 @@ def _measure(
             status, killer = outcomes[mutant.index]
             results[mutant.index] = MutantResult(mutant, status, killer)
     for result in results.values():
-        if result.status == MutantStatus.SURVIVED and claims and result.mutant.key in claims:
+        if result.status != MutantStatus.SURVIVED:
+            continue
+        if claims and result.mutant.key in claims:
             result.status = MutantStatus.UNKILLED
             result.why = claims[result.mutant.key]
+        elif notes and result.mutant.key in notes:
+            result.why, result.hunted = notes[result.mutant.key], True
     report.results = [results[m.index] for m in source.mutants if m.index in results]
     if spread and executor is not None:
         report.jobs, report.runs_on = executor.jobs, executor.description
@@ -505,13 +517,16 @@ def run_mutants(
     executor: Executor | None = None,
     changed: set[int] | None = None,
     claims: dict[str, str] | None = None,
+    notes: dict[str, str] | None = None,
     progress: Progress | None = None,
 ) -> MutationReport:
     """Apply each mutant of ``spec`` and replay the masters that reach it.
 
     ``changed``: file lines to restrict the mutants to; ``claims``: mutant key -> why,
-    survivors characterize's search could not kill (reported as unkilled, not
-    survivors); ``executor``: where mutants run (:mod:`legacy_harness.parallel`, e.g. from
+    survivors characterize's search reached where they flip and could not kill
+    (reported as unkilled, presumed equivalent, not counted); ``notes``: mutant key ->
+    why, survivors the search never got to where they flip (still survivors, reported
+    with how far it came); ``executor``: where mutants run (:mod:`legacy_harness.parallel`, e.g. from
     ``--jobs/--executor``); without one, ``jobs`` local processes.
     """
     started = time.monotonic()
@@ -544,6 +559,7 @@ def run_mutants(
             only=only,
             changed=changed,
             claims=claims,
+            notes=notes,
             executor=executor,
             job=job,
             progress=progress,
@@ -610,6 +626,7 @@ def run_suite(
         only=None,
         changed=None,
         claims=None,
+        notes=None,
         executor=None,
         job=None,
         progress=None,
@@ -684,21 +701,38 @@ def read_scores(store: Path) -> tuple[dict[str, Any], str | None]:
     return targets, None
 
 
-def claims_for(entry: dict[str, Any] | None, current_hash: str) -> dict[str, str]:
-    """Mutant key -> why, for the mutants characterize searched and could not kill,
-    when the saved entry is for today's source."""
+def _saved_verdicts(
+    entry: dict[str, Any] | None, current_hash: str, field: str, wanted: Callable[[Any], bool]
+) -> dict[str, str]:
     if not entry or entry.get("source_hash") != current_hash:
         return {}
-    claims: dict[str, str] = {}
-    for item in entry.get("equivalents", []):
-        if not isinstance(item, dict) or item.get("kind") != MutantStatus.UNKILLED:
+    items = entry.get(field, [])
+    found: dict[str, str] = {}
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or not wanted(item):
             continue
         try:
             key = f"{int(item['line'])}:{int(item['column'])}:{item['operator']}:{item['description']}"
         except (KeyError, TypeError, ValueError):
             continue
-        claims[key] = str(item.get("why", "no search killed it"))[:500]
-    return claims
+        found[key] = str(item.get("why", "no search killed it"))[:500]
+    return found
+
+
+def claims_for(entry: dict[str, Any] | None, current_hash: str) -> dict[str, str]:
+    """Mutant key -> why, for the mutants characterize reached where they flip and
+    could not kill, when the saved entry is for today's source."""
+    return _saved_verdicts(
+        entry, current_hash, "equivalents", lambda item: item.get("kind") == MutantStatus.UNKILLED
+    )
+
+
+def notes_for(entry: dict[str, Any] | None, current_hash: str) -> dict[str, str]:
+    """Mutant key -> why, for the survivors characterize hunted without getting to where
+    they flip, when the saved entry is for today's source: they stay survivors."""
+    return _saved_verdicts(
+        entry, current_hash, "survivors", lambda item: item.get("hunted") is True
+    )
 
 
 def write_scores(store: Path, reports: Sequence[MutationReport], filenames: dict[str, str]) -> Path:

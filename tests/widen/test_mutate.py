@@ -354,6 +354,7 @@ def test_the_saved_scores_file_is_stable_and_carries_search_verdicts(
     from legacy_harness.widen.strength import (
         MUTATION_FILE,
         claims_for,
+        notes_for,
         read_scores,
         write_scores,
     )
@@ -385,6 +386,17 @@ def test_the_saved_scores_file_is_stable_and_carries_search_verdicts(
     assert [r.why for r in unkilled] == ["no input told it apart"]
     assert len(again.survivors) == len(report.survivors) - 1
     assert claims_for(entry, "another source") == {}  # the code moved: claims lapse
+
+    # a survivor the hunt never got to where it flips stays a survivor, with its why
+    hole = {**entry["survivors"][-1], "hunted": True, "why": "not killed: came within 2"}
+    notes = notes_for({**entry, "survivors": [hole]}, source_hash(module.f))
+    assert list(notes.values()) == ["not killed: came within 2"]
+    noted = run_mutants(session, spec, notes=notes)
+    assert len(noted.survivors) == len(report.survivors)  # still counted against the net
+    (hunted,) = [r for r in noted.results if r.hunted]
+    assert hunted.status == MutantStatus.SURVIVED and hunted.why == "not killed: came within 2"
+    assert "    hunted, not killed: came within 2" in noted.render()
+    assert noted.to_data()["survivors"][-1]["hunted"] is True
 
     # the file is data from the repository: a bad one is named and not trusted
     path.write_text("{not json")

@@ -139,3 +139,36 @@ def test_state_built_up_by_the_method_itself_is_searched(
     search.run([one_item])
     alive = {(h.mutant.line, h.mutant.description) for h in search.alive}
     assert (26, "> -> >=") not in alive and (26, "3 -> 4") not in alive, alive
+
+
+COUPONS = """
+class Cart:
+    COUPONS = {"TENTH": 0.1, "FIVE": 5}
+
+    def __init__(self, subtotal):
+        self.subtotal = subtotal
+
+    def discount(self, coupon):
+        value = self.COUPONS[coupon]
+        if value < 1:
+            return self.subtotal * value
+        return value
+"""
+
+
+def test_survivors_never_reached_where_they_flip_stay_survivors_with_how_far_it_came(
+    make_module: Callable[..., ModuleType],
+) -> None:
+    module = make_module(COUPONS)
+    search = search_for(module, "Cart.discount", numbers=[1])
+    search.deadline = time.monotonic() + 3  # no input can move `value`: a short hunt
+    bases = [Call({"coupon": c}, module.Cart(40)) for c in ("TENTH", "FIVE")]
+    search.run(bases)
+    alive = {h.mutant.description: h for h in search.alive if h.mutant.line == 10}
+    assert {"< -> <=", "1 -> 2"} <= set(alive)  # no coupon is worth exactly 1 (or 2)
+    # not presumed equivalent: the hunt never had `value` on the flip ...
+    assert not {h.mutant.key for h in alive.values()} & set(search.unkilled())
+    # ... so each is a survivor, reported with how close it came and what `value` was
+    why = search.unreached()[alive["< -> <="].mutant.key]
+    assert why.startswith("not killed: ") and "of where `value < 1` flips" in why
+    assert "value took 0.1, 5 there" in why

@@ -21,14 +21,16 @@ def band(score):
 """
 
 
-def project_with(tmp_path: Path, calls: str) -> Path:
+def project_with(tmp_path: Path, calls: str, settings: str = "") -> Path:
     project = tmp_path / "proj"
     project.mkdir()
     (project / "rules.py").write_text(RULES)
     (project / "run.py").write_text(f"from rules import band\nfor s in {calls}:\n    band(s)\n")
+    (project / "pyproject.toml").write_text(
+        f"[tool.legacy_harness.check]\nallow_unreviewed = true\n{settings}"
+    )
     done = run_cli(project, "record", "-t", "rules:band", "--", "run.py")
     assert done.returncode == 0, done.stderr
-    assert run_cli(project, "approve", "--all").returncode == 0
     return project
 
 
@@ -44,9 +46,6 @@ def test_weak_masters_fail_the_gate_with_their_survivors(tmp_path: Path) -> None
     assert "rules:band: 3 of 6 mutants killed (50.0%)" in done.stdout, done.stdout
     assert "survived line 3 (>= -> >): if score >= 700:" in done.stdout
     assert "POLICY mutation: the masters of rules:band kill 3 of 6 mutants (50.0%)" in done.stdout
-    done = run_cli(project, "check", "--min-mutation-score", "40")
-    assert done.returncode == 0, done.stdout
-
     junit = project / "junit.xml"
     done = run_cli(
         project,
@@ -74,6 +73,16 @@ def test_weak_masters_fail_the_gate_with_their_survivors(tmp_path: Path) -> None
     assert "survived line 3 (>= -> >): if score >= 700:" in (failed.text or "")
     assert "rules:band: 3 of 6 mutants killed (50.0%)" in case.findtext("system-out", "")
 
+    # mutate says the same, and its JSON follows the schema shipped in the package
+    done = run_cli(project, "mutate", "--format", "json", "--fail-under", "90")
+    assert done.returncode == 1, done.stderr
+    document = json.loads(done.stdout)
+    validate(document)
+    assert document["command"] == "mutate" and document["exit_code"] == 1
+    (entry,) = document["targets"]
+    assert entry["score"] == 50.0 and document["fail_under"] == 90.0
+    assert {item["line"] for item in entry["survivors"]} == {3}
+
 
 def validate(document: dict[str, object]) -> None:
     jsonschema = pytest.importorskip("jsonschema", reason="the test extra")
@@ -86,10 +95,7 @@ def mutation_testcase(path: Path) -> ET.Element:
 
 
 def test_strong_masters_pass_with_the_threshold_from_pyproject(tmp_path: Path) -> None:
-    project = project_with(tmp_path, "(698, 699, 700, 701)")
-    (project / "pyproject.toml").write_text(
-        "[tool.legacy_harness.check]\nmin_mutation_score = 100\n"
-    )
+    project = project_with(tmp_path, "(698, 699, 700, 701)", "min_mutation_score = 100\n")
     done = run_cli(project, "check", "--junit-xml", "junit.xml")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "rules:band: 6 of 6 mutants killed (100.0%)" in done.stdout
@@ -106,15 +112,3 @@ def test_a_bad_threshold_in_pyproject_names_the_key(tmp_path: Path) -> None:
     assert options.min_mutation_score == 85.0
     with pytest.raises(ConfigError, match="min_mutation_score must be a percentage"):
         options_from_config({"check": {"min_mutation_score": 120}})
-
-
-def test_mutate_json_follows_the_shipped_schema(tmp_path: Path) -> None:
-    project = project_with(tmp_path, "(500, 900)")
-    done = run_cli(project, "mutate", "--format", "json", "--fail-under", "90")
-    assert done.returncode == 1, done.stderr
-    document = json.loads(done.stdout)
-    validate(document)
-    assert document["command"] == "mutate" and document["exit_code"] == 1
-    (entry,) = document["targets"]
-    assert entry["score"] == 50.0 and document["fail_under"] == 90.0
-    assert {item["line"] for item in entry["survivors"]} == {3}

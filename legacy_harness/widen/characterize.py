@@ -631,7 +631,7 @@ def hunt_mutants(
         seed=seed,
         numbers=sorted(float(n) for n in constants.numbers),
     )
-    search.run([item.call for item in explorer.pool])
+    search.run([item.call for item in explorer.pool], progress=progress)
     report.mutants_hunted = len(search.hunts)
     report.mutants_killed = len(search.hunts) - len(search.alive)
     report.examples += search.examples

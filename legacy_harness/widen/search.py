@@ -425,20 +425,32 @@ class MutantSearch:
 
     # -- the hunt ------------------------------------------------------------------
 
-    def run(self, bases: Sequence[Call]) -> None:
-        """Hunt every living mutant from ``bases`` (recorded and generated calls)."""
+    def run(self, bases: Sequence[Call], progress: Callable[[str], None] | None = None) -> None:
+        """Hunt every living mutant from ``bases`` (recorded and generated calls);
+        ``progress`` hears how many are dead as each step of the hunt goes on."""
+
+        def tell(step: str, done: int, total: int) -> None:
+            if progress:
+                killed = len(self.hunts) - len(self.alive)
+                progress(f"{step} {done}/{total}, {killed} of {len(self.hunts)} mutants killed")
+
         pool = list(bases)
-        for call in pool:  # the calls at hand may already kill some
+        for done, call in enumerate(pool):  # the calls at hand may already kill some
             if self.out_of_time() or not self.alive:
                 return
             self.offer(call)
+            tell("calls at hand", done + 1, len(pool))
         pool += self._built_up(pool)
-        for hunt in list(self.alive):
+        steered = list(self.alive)
+        for done, hunt in enumerate(steered):
             if self.out_of_time():
                 return
             if hunt.killed_by is None:
                 self._steer(hunt, pool)
-        for hunt in list(self.alive):
+            tell("setting values where they flip", done + 1, len(steered))
+        redrawn = list(self.alive)
+        for done, hunt in enumerate(redrawn):
+            tell("Hypothesis on the distance to the flip", done, len(redrawn))
             if self.out_of_time():
                 return
             if hunt.killed_by is None:

@@ -116,7 +116,12 @@ def test_survivors_in_nested_state_are_killed_and_equivalents_explained(
     module = make_module(RULES)
     search = search_for(module, "Basket.price", numbers=[10, 250])
     typical = Call({"unit": 3}, module.Basket([module.Item("a", 2), module.Item("b", 14)]))
-    search.run([typical])
+    steps: list[str] = []
+    search.run([typical], progress=steps.append)
+    # the progress line follows the hunt step by step, with the dead counted
+    assert steps[0].startswith("calls at hand 1/1, ")
+    assert any(s.startswith("setting values where they flip") for s in steps)
+    assert steps[-1].endswith(f"{len(search.hunts) - 2} of {len(search.hunts)} mutants killed")
     alive = {(h.mutant.line, h.mutant.description) for h in search.alive}
     # qty == 10 is set on the object held in self; total == 250 and 251 are solved for
     # through `qty * unit` (secant steps): every boundary mutant dies ...

@@ -393,8 +393,9 @@ def _batches(tasks: list[tuple[int, list[int]]], jobs: int) -> list[list[tuple[i
 
 Progress = Callable[[int, int], None]
 
-#: Mutants run in this process for this long first: a run that ends sooner would lose
-#: more to starting workers and sending them the cases than it gains.
+#: Mutants run in this process for this long first, and are spread over the executor
+#: only when what is left looks like twice as much again: a shorter run loses more to
+#: starting workers and sending them the cases than it gains.
 MIN_SPREAD_SECONDS = 0.5
 
 
@@ -408,8 +409,9 @@ def _judge_all(
 ) -> tuple[dict[int, tuple[MutantStatus, str | None]], int, bool]:
     """Judge every task: (outcomes, replays, whether the executor took part).
 
-    Tasks run here until :data:`MIN_SPREAD_SECONDS` have passed; the rest go to the
-    executor in batches (a forked worker starts with this runner, killers first)."""
+    Tasks run here until :data:`MIN_SPREAD_SECONDS` have passed and what is left looks
+    long enough to share; the rest go to the executor in batches (a forked worker starts
+    with this runner, killers first)."""
     outcomes: dict[int, tuple[MutantStatus, str | None]] = {}
     replays = 0
     if progress:
@@ -417,7 +419,15 @@ def _judge_all(
     spread = executor is not None and job is not None and executor.jobs > 1
     started = time.monotonic()
     pending = list(tasks)
-    while pending and not (spread and time.monotonic() - started >= MIN_SPREAD_SECONDS):
+
+    def worth_spreading() -> bool:
+        elapsed = time.monotonic() - started
+        if not spread or elapsed < MIN_SPREAD_SECONDS:
+            return False
+        left = elapsed / max(1, len(outcomes)) * len(pending)
+        return left >= 2 * MIN_SPREAD_SECONDS
+
+    while pending and not worth_spreading():
         index, positions = pending.pop(0)
         status, killer, count = runner.run(index, positions)
         outcomes[index] = (status, killer)
@@ -503,7 +513,7 @@ def _measure(
     if spread and executor is not None:
         report.jobs, report.runs_on = executor.jobs, executor.description
     elif executor is not None and executor.jobs > 1:
-        report.runs_on = f"in-process: done in under {MIN_SPREAD_SECONDS:g} s, not spread"
+        report.runs_on = "in-process: too little work to spread"
     return report
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from cli_runner import run_cli
+from paths import DATA
 
 from legacy_harness.schema import load_schema
 
@@ -90,6 +91,11 @@ def validate(document: dict[str, object]) -> None:
 
 
 def mutation_testcase(path: Path) -> ET.Element:
+    """The JUnit report's mutation testcase, once the report is checked against the
+    JUnit schema (tests/data/junit.xsd)."""
+    etree = pytest.importorskip("lxml.etree", reason="the test extra")
+    schema = etree.XMLSchema(etree.parse(str(DATA / "junit.xsd")))
+    assert schema.validate(etree.parse(str(path))), schema.error_log
     (case,) = [c for c in ET.parse(path).getroot().iter("testcase") if c.get("name") == "mutation"]
     return case
 

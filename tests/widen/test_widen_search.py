@@ -177,3 +177,34 @@ def test_survivors_never_reached_where_they_flip_stay_survivors_with_how_far_it_
     why = search.unreached()[alive["< -> <="].mutant.key]
     assert why.startswith("not killed: ") and "of where `value < 1` flips" in why
     assert "value took 0.1, 5 there" in why
+
+
+BY_NAME = """
+class Member:
+    def __init__(self, points):
+        self.points = points
+
+
+def bonuses(members):
+    paid = {}
+    for name, member in members.items():
+        paid[name] = 50 if member.points > 500 else 0
+    return paid
+"""
+
+
+def test_thresholds_on_objects_in_a_dict_argument_are_reached_through_their_leaves(
+    make_module: Callable[..., ModuleType],
+) -> None:
+    module = make_module(BY_NAME)
+    typical = Call({"members": {"ann": module.Member(120), "bob": module.Member(900)}})
+    assert {leaf_name(p) for p, _ in leaves(typical)} >= {
+        "members['ann'].points",
+        "members['bob'].points",
+    }
+    search = search_for(module, "bonuses", numbers=[500])
+    search.run([typical])
+    alive = {(h.mutant.line, h.mutant.description) for h in search.alive}
+    # points == 500 and 501 are set on a member held in the dict: the boundary dies
+    assert (10, "> -> >=") not in alive and (10, "500 -> 501") not in alive, alive
+    assert (10, "500 -> 499") not in alive, alive

@@ -49,8 +49,9 @@ class MutateCommand:
         " flips, constants +/-1, and/or swaps, deleted statements), replay the cases that"
         " run the changed line, and print per target the mutants, killed, equivalent (same"
         " bytecode as the original or another mutant, or no characterize search could kill"
-        " them) and surviving mutants with their lines. A full run is saved to"
-        " <store>/.legacy-harness/mutation.json."
+        " them) and surviving mutants with their lines (and, for those characterize hunted,"
+        " how close it came). Mutants run on --jobs processes or a Dask cluster. A full run"
+        " is saved to <store>/.legacy-harness/mutation.json."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:

@@ -76,12 +76,13 @@ def test_report_validates_and_maps_every_verdict(
     assert failure is not None and failure.get("type") == "changed"
     assert "hello ada" in (failure.text or "")  # the rendered diff, control character made safe
     policy = {c.get("name"): c for c in suites[POLICY_SUITE].iter("testcase")}
-    assert set(policy) == {"reviewed", "secrets", "coverage"}
+    assert set(policy) == {"reviewed", "secrets", "coverage", "mutation"}
     assert (
         "1 case(s) of calc:add recorded but not reviewed" in policy["reviewed"].find("failure").text
     )
     assert "credential in key 'password'" in policy["secrets"].find("failure").text
     assert policy["coverage"].find("skipped") is not None  # not asked for in this run
+    assert policy["mutation"].find("skipped") is not None
     assert root.get("tests") == str(sum(int(s.get("tests")) for s in suites.values()))
 
 

@@ -48,6 +48,7 @@ SECTIONS: dict[str, frozenset[str] | None] = {
     "check": frozenset(
         {
             "min_coverage",
+            "min_mutation_score",
             "allow_unreviewed",
             "allow_empty",
             "secrets",

@@ -58,7 +58,7 @@ from legacy_harness.widen.infer import (
 )
 from legacy_harness.widen.mutate import Mutant
 from legacy_harness.widen.probe import Arc, Probe, probe_call
-from legacy_harness.widen.strength import MutationReport
+from legacy_harness.widen.strength import MutantStatus, MutationReport
 
 
 @dataclass
@@ -126,8 +126,12 @@ class CharacterizeReport:
                 lines.append(
                     f"  equivalent line {mutant.line} ({mutant.description}): {result.why}"
                 )
-            for mutant in self.after.survivors:
-                lines.append(f"  survived line {mutant.line} ({mutant.description})")
+            for result in self.after.results:
+                if result.status == MutantStatus.SURVIVED:
+                    mutant = result.mutant
+                    lines.append(f"  survived line {mutant.line} ({mutant.description})")
+                    if result.why:
+                        lines.append(f"    {result.why}")
         if self.mutant_problem:
             lines.append(f"  mutants: {self.mutant_problem}")
         if self.problem:
@@ -597,9 +601,10 @@ def hunt_mutants(
     timeout: float,
     seed: int,
     progress: Callable[[str], None] | None = None,
-) -> dict[str, str]:
-    """Step 4: the masters' survivors hunted from every call at hand; returns the
-    survivors no search killed (mutant key -> why)."""
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Step 4: the masters' survivors hunted from every call at hand. Returns, as
+    mutant key -> why, the survivors the search reached where they flip and could not
+    kill (presumed equivalent), and those it never got to (holes, said how far it came)."""
     from legacy_harness.widen.search import MutantSearch
     from legacy_harness.widen.strength import run_mutants
 
@@ -609,12 +614,12 @@ def hunt_mutants(
     except HarnessError as error:
         if "no replayable cases" not in str(error):
             report.mutant_problem = f"not hunted: {error}"
-            return {}
+            return {}, {}
         from legacy_harness.widen.mutate import mutants_of
 
         candidates = mutants_of(subject.spec)  # no masters yet: every mutant is alive
     if not candidates:
-        return {}
+        return {}, {}
     if progress:
         progress(f"hunting {len(candidates)} surviving mutants")
     constants = _constants(subject)
@@ -626,7 +631,7 @@ def hunt_mutants(
         seed=seed,
         numbers=sorted(float(n) for n in constants.numbers),
     )
-    search.run([item.call for item in explorer.pool])
+    search.run([item.call for item in explorer.pool], progress=progress)
     report.mutants_hunted = len(search.hunts)
     report.mutants_killed = len(search.hunts) - len(search.alive)
     report.examples += search.examples
@@ -634,7 +639,7 @@ def hunt_mutants(
         kept = Kept(found.call, found.arcs, _kill_label(found.kills), tuple(found.kills))
         explorer.kept.append(kept)
         report.mutant_calls += 1
-    return search.unkilled()
+    return search.unkilled(), search.unreached()
 
 
 def confirm_kills(
@@ -691,8 +696,9 @@ def characterize(
         report=report,
     )
     unkilled: dict[str, str] = {}
+    unreached: dict[str, str] = {}
     if hunting and explorer.problem is None:
-        unkilled = hunt_mutants(
+        unkilled, unreached = hunt_mutants(
             session,
             subject,
             explorer,
@@ -711,19 +717,31 @@ def characterize(
     if write and hunting and explorer.problem is None and report.mutant_problem is None:
         if progress:
             progress("measuring the net's strength")
-        report.after = _strength_after(session, subject, unkilled, timeout)
+        report.after = _strength_after(session, subject, unkilled, unreached, timeout)
     report.elapsed = time.monotonic() - started
     return report
 
 
 def _strength_after(
-    session: VerifySession, subject: Subject, unkilled: dict[str, str], timeout: float
+    session: VerifySession,
+    subject: Subject,
+    unkilled: dict[str, str],
+    unreached: dict[str, str],
+    timeout: float,
 ) -> MutationReport | None:
-    """The net's strength once the new cases are in, saved to mutation.json."""
+    """The net's strength once the new cases are in, saved to mutation.json: survivors
+    the hunt reached where they flip are presumed equivalent (``unkilled``), the others
+    stay survivors with how far the hunt came (``unreached``)."""
     from legacy_harness.widen.strength import run_mutants, write_scores
 
     try:
-        after = run_mutants(session, subject.spec, timeout=max(timeout, 2.0), claims=unkilled)
+        after = run_mutants(
+            session,
+            subject.spec,
+            timeout=max(timeout, 2.0),
+            claims=unkilled,
+            notes=unreached,
+        )
     except HarnessError:
         return None
     write_scores(

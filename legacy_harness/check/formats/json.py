@@ -38,6 +38,7 @@ def to_document(report: CheckReport) -> dict[str, Any]:
         "store": report.store,
         "seconds": round(report.seconds, 6),
         "coverage": report.coverage,
+        "mutation": report.mutation,
         "cases": [case_data(case) for case in report.cases],
         "policy": [failure.to_data() for failure in report.policy],
     }

@@ -42,7 +42,7 @@ def progress_line(
 
 
 class MutateCommand:
-    """``mutate [--target MOD:QUALNAME]``: the strength report; exit 1 when a score is
+    """``mutate [--target PATTERN]``: the strength report; exit 1 when a score is
     below ``--fail-under``."""
 
     name: ClassVar[str] = "mutate"

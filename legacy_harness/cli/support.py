@@ -209,7 +209,7 @@ def require_store(config: Config, command: str) -> None:
     if not config.store.is_dir():
         raise HarnessError(
             f"legacy-harness {command}: no golden store at {config.store}; record first"
-            " (legacy-harness record --target MOD:QUALNAME -- SCRIPT) or pass --store DIR"
+            " (legacy-harness record --target PATTERN -- SCRIPT) or pass --store DIR"
         )
 
 

@@ -200,15 +200,18 @@ def verify_distributions(
     alpha: float = 0.01,
     sequential: bool = False,
     executor: Executor | None = None,
+    cases: Sequence[StoredCase] | None = None,
 ) -> list[CaseDistributionResult]:
     """Test every case that has a statistical master; Holm across all of them.
 
     ``runs`` fresh runs per case (default: planned for a 1-sd shift at power 0.9); with
     ``sequential`` it caps the runs of the sequential test (default: its design's).
+    ``cases`` (already loaded) replaces reading ``targets`` from the store: the gate
+    passes the cases its run covers, so Holm's family is exactly that run.
     """
     executor = executor or LocalExecutor(1)
     masters = []
-    for stored in _cases(session, targets):
+    for stored in cases if cases is not None else _cases(session, targets):
         tree = stored.case.distribution
         if tree is not None:
             masters.append(

@@ -25,9 +25,10 @@ from legacy_harness.check.policies import apply_policies, docs_policy, find_secr
 from legacy_harness.config import Config
 from legacy_harness.errors import GoldenFileError, TargetError
 from legacy_harness.outcomes import CaseStatus
+from legacy_harness.store.disk import StoredCase
 from legacy_harness.verify import CaseResult, VerifySession, verify_case
 
-__all__ = ["DIFF_LIMIT", "Progress", "check_path", "run_check", "verify_all"]
+__all__ = ["DIFF_LIMIT", "Progress", "check_path", "judge_statistical", "run_check", "verify_all"]
 
 #: Differences rendered per changed case (the JSON form carries them all).
 DIFF_LIMIT = 20
@@ -55,6 +56,8 @@ def check_path(session: VerifySession, options: CheckOptions, path: Path) -> Cas
     case = stored.case
     try:
         result = verify_case(session, stored)
+        if case.distribution is not None:
+            result = _exact_part(session, stored, result)
     except Exception as error:  # noqa: BLE001 - one broken case must not stop the gate
         result = CaseResult(case.target, case.id, path, CaseStatus.ERROR)
         result.error = f"{path}: verifying failed unexpectedly ({type(error).__name__}: {error})"
@@ -67,6 +70,7 @@ def check_path(session: VerifySession, options: CheckOptions, path: Path) -> Cas
         note=result.note,
         inputs=result.inputs,
         reviewed="reviewed" in case.meta,
+        statistical=case.distribution is not None and result.status == CaseStatus.PASSED,
     )
     if checked.status == CaseStatus.SKIPPED:
         reasons = "; ".join(case.meta.get("unencodable", [])) or "values the codec cannot store"
@@ -86,6 +90,63 @@ def check_path(session: VerifySession, options: CheckOptions, path: Path) -> Cas
         )
     checked.seconds = time.perf_counter() - started
     return checked
+
+
+def _exact_part(session: VerifySession, stored: StoredCase, result: CaseResult) -> CaseResult:
+    """A case with a statistical master: its seed-dependent leaves are left to the
+    statistical pass (:func:`judge_statistical`), every other leaf stays exact."""
+    from legacy_harness.stochastic.gate import exact_part, master_of
+
+    master = master_of(session, stored)
+    return exact_part(result, master) if master is not None else result
+
+
+def judge_statistical(
+    config: Config,
+    cases: list[CaseCheck],
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> None:
+    """Judge the cases with a statistical master whose exact part passed, against fresh
+    seeds, with Holm across all of them at the project's alpha; a case that moved is
+    CHANGED, its histograms in ``diff`` and every test in ``statistics``.
+
+    It runs in this process after the exact pass (Holm needs every test of the run),
+    spreading the reruns over ``jobs`` processes through the stochastic executor.
+    """
+    from legacy_harness.parallel import LocalExecutor
+    from legacy_harness.stochastic.gate import configured_alpha, judge_statistically
+
+    wanted = [case for case in cases if case.statistical]
+    if not wanted:
+        return
+    alpha = configured_alpha(config)
+    session = VerifySession.open(config)
+    stored = [session.store.load(Path(case.path)) for case in wanted]
+
+    def heard(done: int, total: int | None) -> None:
+        if progress is not None:
+            progress(done, total or done)
+
+    with LocalExecutor(jobs) as executor:
+        verdicts = judge_statistically(
+            session, stored, alpha=alpha, executor=executor, progress=heard
+        )
+    for case in wanted:
+        verdict = verdicts.get(case.path)
+        if verdict is None:
+            continue
+        case.statistics = verdict.to_data()
+        if verdict.failed:
+            case.status = CaseStatus.CHANGED
+            case.diff = "\n".join(
+                part for part in (case.diff, "distribution: " + verdict.explanation) if part
+            )
+            case.differences = case.differences + verdict.differences()
+            if case.inputs is None:
+                from legacy_harness.report.inputs import compact_call
+
+                case.inputs = compact_call(case.target, stored[wanted.index(case)].case.inputs)
 
 
 def _error_kind(session: VerifySession, target: str, path: Path) -> ErrorKind:
@@ -175,6 +236,7 @@ def run_check(
     """Verify every master, measure coverage when asked, and apply the policies."""
     started = time.perf_counter()
     cases = verify_all(config, options, progress)
+    judge_statistical(config, cases, options.jobs, progress)
     coverage = measure(config) if options.min_coverage is not None else None
     failures = apply_policies(cases, options, coverage)
     if options.docs is not None:

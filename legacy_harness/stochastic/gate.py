@@ -27,7 +27,7 @@ from legacy_harness.compare import Difference
 from legacy_harness.config import Config, number
 from legacy_harness.errors import ConfigError, HarnessError
 from legacy_harness.outcomes import CaseStatus
-from legacy_harness.parallel import Executor
+from legacy_harness.parallel import Executor, Progress
 from legacy_harness.stochastic.masters import CaseDistributionResult, Distribution
 from legacy_harness.store.disk import StoredCase
 from legacy_harness.verify import CaseResult, VerifySession
@@ -179,6 +179,7 @@ def judge_statistically(
     seed: int = 0,
     sequential: bool = False,
     executor: Executor | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, StatisticalVerdict]:
     """Verdicts (by case path) of the ``cases`` that hold a statistical master.
 
@@ -199,6 +200,7 @@ def judge_statistically(
         sequential=sequential,
         executor=executor,
         cases=statistical,
+        progress=progress,
     )
     return {str(result.stored.path): verdict_of(result, alpha) for result in results}
 
@@ -282,6 +284,7 @@ def judge_results(
     seed: int = 0,
     sequential: bool = False,
     executor: Executor | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, StatisticalVerdict]:
     """Judge the statistical masters among exact ``results`` (of ``targets``, default
     all) and fold the verdicts into them in place; returns the verdicts by case path."""
@@ -294,7 +297,14 @@ def judge_results(
             cases.append(item)
     masters = {str(stored.path): master_of(session, stored) for stored in cases}
     verdicts = judge_statistically(
-        session, cases, alpha=alpha, runs=runs, seed=seed, sequential=sequential, executor=executor
+        session,
+        cases,
+        alpha=alpha,
+        runs=runs,
+        seed=seed,
+        sequential=sequential,
+        executor=executor,
+        progress=progress,
     )
     for result in results:
         master = masters.get(str(result.path))

@@ -18,7 +18,7 @@ from typing import Any
 
 from legacy_harness.config import Config, load_config
 from legacy_harness.errors import GoldenFileError
-from legacy_harness.parallel import Executor, LocalExecutor, gather
+from legacy_harness.parallel import Executor, LocalExecutor, Progress, gather
 from legacy_harness.record.targets import resolve
 from legacy_harness.replay import observed_view, replay
 from legacy_harness.stochastic.masters import (
@@ -123,15 +123,19 @@ def _split(seeds: Sequence[int], parts: int) -> list[list[int]]:
 
 
 def replay_many(
-    executor: Executor, jobs: Sequence[ReplayJob], seed_lists: Sequence[Sequence[int]]
+    executor: Executor,
+    jobs: Sequence[ReplayJob],
+    seed_lists: Sequence[Sequence[int]],
+    progress: Progress | None = None,
 ) -> list[list[Sample]]:
-    """Samples of every case for its seeds, in seed order; one map over all of them."""
+    """Samples of every case for its seeds, in seed order; one map over all of them
+    (``progress`` hears of each finished chunk of seeds)."""
     items = [
         (index, chunk)
         for index, seeds in enumerate(seed_lists)
         for chunk in _split(seeds, executor.jobs * CHUNKS_PER_JOB)
     ]
-    chunks = gather(executor, replay_seeds, items, tuple(jobs))
+    chunks = gather(executor, replay_seeds, items, tuple(jobs), progress=progress)
     samples: list[list[Sample]] = [[] for _ in jobs]
     for (index, _), chunk_samples in zip(items, chunks, strict=True):
         samples[index].extend(chunk_samples)
@@ -201,6 +205,7 @@ def verify_distributions(
     sequential: bool = False,
     executor: Executor | None = None,
     cases: Sequence[StoredCase] | None = None,
+    progress: Progress | None = None,
 ) -> list[CaseDistributionResult]:
     """Test every case that has a statistical master; Holm across all of them.
 
@@ -229,7 +234,7 @@ def verify_distributions(
             for _, master in masters
         ]
         jobs = [ReplayJob.of(session, stored) for stored, _ in masters]
-        samples = replay_many(executor, jobs, seed_lists)
+        samples = replay_many(executor, jobs, seed_lists, progress)
         for (stored, master), seeds, case_samples in zip(masters, seed_lists, samples, strict=True):
             current = build_distribution(case_samples, seeds)
             results.append(compare_distribution(stored, master, current))

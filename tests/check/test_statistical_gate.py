@@ -144,3 +144,28 @@ def test_verify_json_carries_the_statistics(
     (case,) = document["cases"]
     assert case["status"] == "changed" and case["statistics"]["alpha"] == 0.01
     assert "outcome.level moved" in case["explanation"]
+
+
+def test_github_summary_and_an_ascii_console_show_the_histogram_pair(
+    project: Callable[[str], str], pytester: pytest.Pytester
+) -> None:
+    from cli_runner import run_cli
+
+    project(SHIFTED)
+    summary = pytester.path / "summary.md"
+    done = run_cli(
+        pytester.path,
+        "check",
+        "--allow-unreviewed",
+        env={
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "PYTHONIOENCODING": "ascii",
+        },
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "::error" in done.stdout and "outcome.level moved" in done.stdout
+    assert "=====" in done.stdout and "\u2588" not in done.stdout  # the master's bars in ASCII
+    markdown = summary.read_text(encoding="utf-8")
+    assert "outcome.level moved" in markdown and "\u2588\u2588\u2588" in markdown

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, ClassVar
 from legacy_harness.cli.command import Command
 from legacy_harness.cli.support import (
     open_session,
+    output_options,
     percent,
     positive_float,
     shown,
@@ -87,9 +87,9 @@ class MutateCommand:
             help="only mutants on lines changed since git REF (a branch, tag or commit);"
             " such a partial run is not saved",
         )  # fmt: skip
-        parser.add_argument(
-            "--format", choices=("text", "json"), default="text",
-            help="text: the strength report; json: the same as data",
+        output_options(
+            parser, ("text", "json"),
+            {"text": "the strength report", "json": "the same as data"},
         )  # fmt: skip
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
@@ -112,7 +112,7 @@ class MutateCommand:
         saved, problem = read_scores(session.store.root)
         if problem:
             print(f"legacy-harness mutate: {problem}", file=sys.stderr)
-        text = args.format == "text"
+        text = args.output.format == "text"
         reports = []
         filenames: dict[str, str] = {}
         for spec in specs:
@@ -150,16 +150,22 @@ class MutateCommand:
             written = write_scores(session.store.root, reports, filenames)
             if text:
                 print(f"saved to {shown(written)}")
-        if not text:
-            data = {
-                "targets": [r.to_data(filenames[r.target]) for r in reports],
-                "saved": str(written) if written else None,
-            }
-            print(json.dumps(data, indent=2))
         failed = args.fail_under is not None and any(
             report.score < args.fail_under for report in reports
         )
-        return ExitCode.CHANGED if failed else ExitCode.SAME
+        code = ExitCode.CHANGED if failed else ExitCode.SAME
+        if not text:
+            from legacy_harness.schema import envelope
+
+            args.output.json(
+                {
+                    **envelope(self.name, code),
+                    "fail_under": args.fail_under,
+                    "targets": [r.to_data(filenames[r.target]) for r in reports],
+                    "saved": str(written) if written else None,
+                }
+            )
+        return code
 
 
 COMMAND: Command = MutateCommand()

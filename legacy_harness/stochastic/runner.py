@@ -166,6 +166,7 @@ def record_distributions(
     config: Config | None = None,
     session: VerifySession | None = None,
     executor: Executor | None = None,
+    progress: Progress | None = None,
 ) -> list[RecordedDistribution]:
     """Replay each case ``runs`` times with distinct seeds; keep a master where results vary.
 
@@ -176,7 +177,7 @@ def record_distributions(
     cases = [stored for stored in _cases(session, targets) if stored.case.replayable]
     seeds = seeds_for(seed, runs)
     jobs = [ReplayJob.of(session, stored) for stored in cases]
-    samples = replay_many(executor or LocalExecutor(1), jobs, [seeds] * len(jobs))
+    samples = replay_many(executor or LocalExecutor(1), jobs, [seeds] * len(jobs), progress)
     recorded = []
     for stored, case_samples in zip(cases, samples, strict=True):
         distribution = build_distribution(case_samples, seeds)

@@ -250,6 +250,7 @@ def judge_stochastic(
     """Fold the statistical verdicts of the cases that have a statistical master into
     ``results``: fresh runs on the executor, Holm across the run at the project's alpha."""
     from legacy_harness.stochastic.gate import configured_alpha, judge_results
+    from legacy_harness.terminal import Progress
 
     try:
         alpha = configured_alpha(session.config, args.alpha)
@@ -258,7 +259,11 @@ def judge_stochastic(
     if not any(_has_distribution(r) for r in results):
         return {}
     runs = args.runs if args.stochastic and args.runs > 1 else None
-    with executor_from(session.config, args) as executor:
+    quiet = args.format == "json" or bool(getattr(args, "quiet", 0))
+    with (
+        executor_from(session.config, args) as executor,
+        Progress.for_terminal("replaying statistical masters", None, quiet=quiet) as bar,
+    ):
         return judge_results(
             session,
             results,
@@ -268,6 +273,7 @@ def judge_stochastic(
             seed=args.seed,
             sequential=args.sequential,
             executor=executor,
+            progress=bar.update,
         )
 
 

@@ -25,6 +25,7 @@ from legacy_harness.check.policies import apply_policies, docs_policy, find_secr
 from legacy_harness.config import Config
 from legacy_harness.errors import GoldenFileError, TargetError
 from legacy_harness.outcomes import CaseStatus
+from legacy_harness.parallel import Executor
 from legacy_harness.store.disk import StoredCase
 from legacy_harness.verify import CaseResult, VerifySession, verify_case
 
@@ -70,7 +71,8 @@ def check_path(session: VerifySession, options: CheckOptions, path: Path) -> Cas
         note=result.note,
         inputs=result.inputs,
         reviewed="reviewed" in case.meta,
-        statistical=case.distribution is not None and result.status == CaseStatus.PASSED,
+        statistical=case.distribution is not None
+        and result.status in (CaseStatus.PASSED, CaseStatus.CHANGED),
     )
     if checked.status == CaseStatus.SKIPPED:
         reasons = "; ".join(case.meta.get("unencodable", [])) or "values the codec cannot store"
@@ -107,9 +109,10 @@ def judge_statistical(
     jobs: int = 1,
     progress: Progress | None = None,
 ) -> None:
-    """Judge the cases with a statistical master whose exact part passed, against fresh
-    seeds, with Holm across all of them at the project's alpha; a case that moved is
-    CHANGED, its histograms in ``diff`` and every test in ``statistics``.
+    """Judge the cases with a statistical master that replayed (as ``verify`` does)
+    against fresh seeds, with Holm across all of them at the project's alpha: a case
+    that moved is CHANGED, with its histograms in ``diff``; every test is in
+    ``statistics``. A case whose reruns fail is an error; the others are still judged.
 
     It runs in this process after the exact pass (Holm needs every test of the run),
     spreading the reruns over ``jobs`` processes through the stochastic executor.
@@ -129,9 +132,14 @@ def judge_statistical(
             progress(done, total or done)
 
     with LocalExecutor(jobs) as executor:
-        verdicts = judge_statistically(
-            session, stored, alpha=alpha, executor=executor, progress=heard
-        )
+        try:
+            verdicts = judge_statistically(
+                session, stored, alpha=alpha, executor=executor, progress=heard
+            )
+        except Exception:  # noqa: BLE001 - find the cases that fail; judge the others
+            broken = _unjudgeable(session, wanted, stored, alpha, executor)
+            kept = [s for s, c in zip(stored, wanted, strict=True) if c.path not in broken]
+            verdicts = judge_statistically(session, kept, alpha=alpha, executor=executor)
     for case in wanted:
         verdict = verdicts.get(case.path)
         if verdict is None:
@@ -147,6 +155,31 @@ def judge_statistical(
                 from legacy_harness.report.inputs import compact_call
 
                 case.inputs = compact_call(case.target, stored[wanted.index(case)].case.inputs)
+
+
+def _unjudgeable(
+    session: VerifySession,
+    cases: list[CaseCheck],
+    stored: list[StoredCase],
+    alpha: float,
+    executor: Executor,
+) -> set[str]:
+    """Judge each case alone to find those whose reruns fail; mark them errors."""
+    from legacy_harness.stochastic.gate import judge_statistically
+
+    broken = set()
+    for case, one in zip(cases, stored, strict=True):
+        try:
+            judge_statistically(session, [one], alpha=alpha, executor=executor, runs=2)
+        except Exception as error:  # noqa: BLE001 - one broken case must not stop the gate
+            broken.add(case.path)
+            case.status = CaseStatus.ERROR
+            case.error_kind = ErrorKind.REPLAY
+            case.error = (
+                f"{case.path}: statistical master not judged: the fresh runs failed"
+                f" ({type(error).__name__}: {error})"
+            )
+    return broken
 
 
 def _error_kind(session: VerifySession, target: str, path: Path) -> ErrorKind:

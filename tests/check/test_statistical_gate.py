@@ -169,3 +169,24 @@ def test_github_summary_and_an_ascii_console_show_the_histogram_pair(
     assert "=====" in done.stdout and "\u2588" not in done.stdout  # the master's bars in ASCII
     markdown = summary.read_text(encoding="utf-8")
     assert "outcome.level moved" in markdown and "\u2588\u2588\u2588" in markdown
+
+
+def test_reruns_that_fail_make_the_case_an_error_not_a_crash(
+    project: Callable[[str], str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import legacy_harness.stochastic.gate as gate
+
+    project(REORDERED)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        if args[1]:  # a run with cases to judge
+            raise RuntimeError("the sampler exploded")
+        return {}
+
+    monkeypatch.setattr(gate, "judge_statistically", broken)
+    code, document = check_json(capsys)
+    assert code == 2
+    (case,) = document["cases"]
+    assert case["status"] == "error" and "the sampler exploded" in case["error"]

@@ -279,6 +279,8 @@ class PluginSession:
                 )
         except HarnessError as error:
             return str(error)
+        except Exception as error:  # noqa: BLE001 - each statistical item reports it
+            return f"the fresh runs failed ({type(error).__name__}: {error})"
 
     def checks(self, nodeid: str, marker: Any, packages: Iterable[str]) -> Golden:
         """The ``golden`` fixture's value for one test, under its marker's tolerance."""

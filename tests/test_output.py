@@ -260,6 +260,11 @@ def test_stochastic_reruns_show_progress_on_a_terminal(tmp_path: Path) -> None:
     assert code == 0, text
     frames = text.split("\r\x1b[K")[1:-1]
     assert frames and all(f.startswith("replaying statistical ") for f in frames), text
+    code, text = run_on_pty(root, "check", "--allow-unreviewed", env=terminal_env())
+    assert code == 0, text
+    frames = [frame for frame in text.split("\r\x1b[K")[1:-1] if frame]  # both lines erased
+    assert frames[0].startswith("verifying golden masters "), text
+    assert frames[-1].startswith("replaying statistical masters 4/4"), text
     quiet = run(root, "verify", "-q")
     assert quiet.returncode == 0 and "\r" not in quiet.stderr
 

@@ -264,12 +264,17 @@ def verify_all(
 
 
 def run_check(
-    config: Config, options: CheckOptions, progress: Progress | None = None
+    config: Config,
+    options: CheckOptions,
+    progress: Progress | None = None,
+    reruns: Progress | None = None,
 ) -> CheckReport:
-    """Verify every master, measure coverage when asked, and apply the policies."""
+    """Verify every master, judge the statistical ones, measure coverage when asked, and
+    apply the policies. ``progress`` hears of cases verified, ``reruns`` of the chunks of
+    fresh runs of statistical masters (default: ``progress``)."""
     started = time.perf_counter()
     cases = verify_all(config, options, progress)
-    judge_statistical(config, cases, options.jobs, progress)
+    judge_statistical(config, cases, options.jobs, reruns or progress)
     coverage = measure(config) if options.min_coverage is not None else None
     failures = apply_policies(cases, options, coverage)
     if options.docs is not None:

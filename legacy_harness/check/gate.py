@@ -118,12 +118,17 @@ def judge_statistical(
     spreading the reruns over ``jobs`` processes through the stochastic executor.
     """
     from legacy_harness.parallel import LocalExecutor
-    from legacy_harness.stochastic.gate import configured_alpha, judge_statistically
+    from legacy_harness.stochastic.gate import (
+        configured_alpha,
+        configured_sequential,
+        judge_statistically,
+    )
 
     wanted = [case for case in cases if case.statistical]
     if not wanted:
         return
     alpha = configured_alpha(config)
+    sequential = configured_sequential(config)
     session = VerifySession.open(config)
     stored = [session.store.load(Path(case.path)) for case in wanted]
 
@@ -134,12 +139,19 @@ def judge_statistical(
     with LocalExecutor(jobs) as executor:
         try:
             verdicts = judge_statistically(
-                session, stored, alpha=alpha, executor=executor, progress=heard
+                session,
+                stored,
+                alpha=alpha,
+                sequential=sequential,
+                executor=executor,
+                progress=heard,
             )
         except Exception:  # noqa: BLE001 - find the cases that fail; judge the others
             broken = _unjudgeable(session, wanted, stored, alpha, executor)
             kept = [s for s, c in zip(stored, wanted, strict=True) if c.path not in broken]
-            verdicts = judge_statistically(session, kept, alpha=alpha, executor=executor)
+            verdicts = judge_statistically(
+                session, kept, alpha=alpha, sequential=sequential, executor=executor
+            )
     for case in wanted:
         verdict = verdicts.get(case.path)
         if verdict is None:

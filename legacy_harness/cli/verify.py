@@ -249,7 +249,11 @@ def judge_stochastic(
 ) -> dict[str, StatisticalVerdict]:
     """Fold the statistical verdicts of the cases that have a statistical master into
     ``results``: fresh runs on the executor, Holm across the run at the project's alpha."""
-    from legacy_harness.stochastic.gate import configured_alpha, judge_results
+    from legacy_harness.stochastic.gate import (
+        configured_alpha,
+        configured_sequential,
+        judge_results,
+    )
     from legacy_harness.terminal import Progress
 
     try:
@@ -271,7 +275,7 @@ def judge_stochastic(
             targets=args.targets or None,
             runs=runs,
             seed=args.seed,
-            sequential=args.sequential,
+            sequential=args.sequential or configured_sequential(session.config),
             executor=executor,
             progress=bar.update,
         )

@@ -260,7 +260,11 @@ class PluginSession:
         self, paths: Iterable[Path], first: StoredCase
     ) -> dict[str, StatisticalVerdict] | str:
         from legacy_harness.parallel import LocalExecutor
-        from legacy_harness.stochastic.gate import configured_alpha, judge_statistically
+        from legacy_harness.stochastic.gate import (
+            configured_alpha,
+            configured_sequential,
+            judge_statistically,
+        )
 
         session = self.verify_session()
         cases = {str(first.path): first}
@@ -275,7 +279,11 @@ class PluginSession:
             alpha = configured_alpha(self.harness)
             with LocalExecutor(1) as executor:
                 return judge_statistically(
-                    session, list(cases.values()), alpha=alpha, executor=executor
+                    session,
+                    list(cases.values()),
+                    alpha=alpha,
+                    sequential=configured_sequential(self.harness),
+                    executor=executor,
                 )
         except HarnessError as error:
             return str(error)

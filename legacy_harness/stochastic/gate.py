@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from legacy_harness.compare import Difference
-from legacy_harness.config import Config, number
+from legacy_harness.config import Config, number, section
 from legacy_harness.errors import ConfigError, HarnessError
 from legacy_harness.outcomes import CaseStatus
 from legacy_harness.parallel import Executor, Progress
@@ -36,6 +36,7 @@ __all__ = [
     "DEFAULT_ALPHA",
     "StatisticalVerdict",
     "configured_alpha",
+    "configured_sequential",
     "exact_part",
     "judge_results",
     "judge_statistically",
@@ -61,6 +62,12 @@ def configured_alpha(config: Config, given: float | None = None) -> float:
             f"alpha {alpha} must be between 0 and 1, e.g. [tool.legacy_harness.stochastic] alpha = 0.01"
         )
     return float(alpha)
+
+
+def configured_sequential(config: Config) -> bool:
+    """``[tool.legacy_harness.stochastic] sequential``: judge statistical masters with the
+    sequential test (fresh runs until it decides) instead of the planned number of runs."""
+    return bool(section(config.table, "stochastic").get("sequential", False))
 
 
 def _finite(value: float) -> float | None:

@@ -190,3 +190,16 @@ def test_reruns_that_fail_make_the_case_an_error_not_a_crash(
     assert code == 2
     (case,) = document["cases"]
     assert case["status"] == "error" and "the sampler exploded" in case["error"]
+
+
+def test_sequential_in_the_project_table_stops_at_the_decision(
+    project: Callable[[str], str], pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project(SHIFTED)
+    pyproject = pytester.path / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "sequential = true\n")
+    code, document = check_json(capsys)
+    assert code == 1
+    statistics = document["cases"][0]["statistics"]
+    assert statistics["sequential"] == "reject"
+    assert statistics["runs"] == len(statistics["seeds"]) < 32  # fewer than the planned runs

@@ -35,6 +35,7 @@ BENCHMARKS = (
     "parallel_reruns",
     "cli_startup",
     "mutation_speed",
+    "ml_invariants",
 )
 
 

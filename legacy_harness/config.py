@@ -32,8 +32,9 @@ OTHER_KEYS = {
 
 #: Sub-tables of ``[tool.legacy_harness]`` and their keys: the one list of what each may
 #: hold. The module that reads a section takes it through :func:`section`, so a bad
-#: value is reported against pyproject.toml the same way wherever it is read.
-SECTIONS: dict[str, frozenset[str]] = {
+#: value is reported against pyproject.toml the same way wherever it is read. ``None``:
+#: the keys are the user's names (target globs), checked by the module that reads them.
+SECTIONS: dict[str, frozenset[str] | None] = {
     # verify --stochastic and the statistical gate
     "stochastic": frozenset({"alpha", "sequential"}),
     # defaults of ``legacy-harness check`` (check.model.options_from_config)
@@ -52,12 +53,17 @@ SECTIONS: dict[str, frozenset[str]] = {
     "drift": frozenset({"alpha", "min_psi", "min_shift", "min_new", "small_ints"}),
     # bounds on decoding golden files (store.codec.Limits.from_table)
     "limits": frozenset({"max_array_bytes", "max_depth", "max_case_bytes"}),
+    # target glob -> "pkg.mod:func" (or a list): derived statistics of statistical
+    # masters (stochastic.statistics.statistic_specs)
+    "statistics": None,
 }
 
 
-def register_section(name: str, keys: frozenset[str]) -> None:
-    """Declare a sub-table of ``[tool.legacy_harness]`` (or more keys of one)."""
-    SECTIONS[name] = SECTIONS.get(name, frozenset()) | keys
+def register_section(name: str, keys: frozenset[str] | None) -> None:
+    """Declare a sub-table of ``[tool.legacy_harness]`` (or more keys of one); ``None``
+    declares a table of the user's names, checked by the module that reads it."""
+    old = SECTIONS.get(name, frozenset())
+    SECTIONS[name] = None if keys is None or old is None else old | keys
 
 
 def section(table: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -67,6 +73,8 @@ def section(table: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise ConfigError(f"{where} must be a table, e.g. [tool.legacy_harness.{name}]")
     known = SECTIONS[name]
+    if known is None:
+        return value
     unknown = sorted(set(value) - known)
     if unknown:
         raise ConfigError(

@@ -16,11 +16,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from legacy_harness.compare.invariants import InvariantRules
 from legacy_harness.config import Config, load_config
 from legacy_harness.errors import GoldenFileError
 from legacy_harness.parallel import Executor, LocalExecutor, Progress, gather
 from legacy_harness.record.targets import resolve
-from legacy_harness.replay import observed_view, replay
+from legacy_harness.replay import decode_inputs, observed_view, replay
 from legacy_harness.stochastic.masters import (
     CURRENT_SEED_OFFSET,
     CaseDistributionResult,
@@ -29,6 +30,7 @@ from legacy_harness.stochastic.masters import (
     Sample,
     SequentialCase,
     build_distribution,
+    canonicalised,
     collect,
     compare_distribution,
     default_runs,
@@ -36,6 +38,7 @@ from legacy_harness.stochastic.masters import (
     scrubbed,
 )
 from legacy_harness.stochastic.seeds import seeds_for
+from legacy_harness.stochastic.statistics import compute, load_statistics, statistic_specs
 from legacy_harness.store import codec
 from legacy_harness.store.case import GoldenCase
 from legacy_harness.store.disk import StoredCase, case_blob_names
@@ -55,6 +58,10 @@ class ReplayJob:
     scrubbers: tuple[Any, ...]
     pythonpath: tuple[str, ...]
     root: str
+    #: (path glob, invariant) of the target's policy: applied to every run's view.
+    invariants: tuple[tuple[str, str], ...] = ()
+    #: "pkg.mod:func" of the derived statistics configured for the target (vetted).
+    statistics: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, session: VerifySession, stored: StoredCase) -> ReplayJob:
@@ -63,13 +70,16 @@ class ReplayJob:
         case = stored.case
         session.target_of(stored)  # the project's own code only: refused before any worker runs
         names = case_blob_names(case)
+        policy = session.policy.for_target(case.target)
         return cls(
             case,
             {name: session.store.read_blob(case.target, name) for name in sorted(names)},
             session.class_policy_for(case.target),
-            tuple(session.policy.for_target(case.target).scrubbers),
+            tuple(policy.scrubbers),
             tuple(str(folder) for folder in session.config.pythonpath),
             str(session.config.root),
+            tuple((glob, tol.invariant) for glob, tol in policy.paths if tol.invariant),
+            statistic_specs(session.config, case.target),  # config only, never the case
         )
 
     def replayer(self) -> Replayer:
@@ -79,6 +89,8 @@ class ReplayJob:
                 sys.path.insert(0, folder)
         case, policy, scrubbers = self.case, self.class_policy, self.scrubbers
         target = resolve(case.target)
+        statistics = load_statistics(self.statistics)
+        rules = InvariantRules(self.invariants)
 
         def reader(extra: dict[str, bytes]) -> Any:
             def read(name: str) -> bytes:
@@ -100,8 +112,13 @@ class ReplayJob:
                 restore_random=False,
                 root=Path(self.root),
             )
-            view = observed_view(replayed.observation, reader(replayed.blobs), policy)
-            return scrubbed(view, scrubbers)
+            view = scrubbed(
+                observed_view(replayed.observation, reader(replayed.blobs), policy), scrubbers
+            )
+            if statistics and "outcome" in view:  # the raw outcome, before any invariant
+                inputs = decode_inputs(case, reader({}), policy)
+                view["statistics"] = compute(statistics, inputs, view["outcome"])
+            return dict(canonicalised(view, rules))
 
         return run
 

@@ -58,9 +58,8 @@ def configured_alpha(config: Config, given: float | None = None) -> float:
         given if given is not None else number(config.table, "stochastic", "alpha", DEFAULT_ALPHA)
     )
     if not 0 < alpha < 1:
-        raise ConfigError(
-            f"alpha {alpha} must be between 0 and 1, e.g. [tool.legacy_harness.stochastic] alpha = 0.01"
-        )
+        where = "--alpha" if given is not None else "[tool.legacy_harness.stochastic] alpha ="
+        raise ConfigError(f"{where} {alpha} must be between 0 and 1, e.g. {where} 0.01")
     return float(alpha)
 
 

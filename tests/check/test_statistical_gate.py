@@ -144,6 +144,8 @@ def test_verify_json_carries_the_statistics(
     (case,) = document["cases"]
     assert case["status"] == "changed" and case["statistics"]["alpha"] == 0.01
     assert "outcome.level moved" in case["explanation"]
+    assert main(["verify", "--alpha", "2"]) == 2
+    assert "--alpha 2.0 must be between 0 and 1" in capsys.readouterr().err
 
 
 def test_github_summary_and_an_ascii_console_show_the_histogram_pair(

@@ -31,6 +31,7 @@ BENCHMARKS = (
     "pytest_replay",
     "check_speed",
     "stochastic_calibration",
+    "false_alarms",
     "parallel_reruns",
     "cli_startup",
     "mutation_speed",

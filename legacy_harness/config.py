@@ -43,7 +43,7 @@ OTHER_KEYS = {
 #: the keys are the user's names (target globs), checked by the module that reads them.
 SECTIONS: dict[str, frozenset[str] | None] = {
     # verify --stochastic and the statistical gate
-    "stochastic": frozenset({"alpha"}),
+    "stochastic": frozenset({"alpha", "sequential"}),
     # defaults of ``legacy-harness check`` (check.model.options_from_config)
     "check": frozenset(
         {
@@ -196,6 +196,11 @@ def config_from_table(
         for name in SECTIONS:
             section(table, name)
         number(table, "stochastic", "alpha", 0.01, low=0, high=1, open_low=True, open_high=True)
+        if not isinstance(section(table, "stochastic").get("sequential", False), bool):
+            raise ConfigError(
+                "[tool.legacy_harness.stochastic] sequential must be true or false,"
+                " e.g. sequential = true"
+            )
     except ConfigError as error:
         raise ConfigError(f"{source}: {error}" if source else str(error)) from None
     store = table.get("store", DEFAULT_STORE)

@@ -125,6 +125,10 @@ class CaseCheck:
     #: Line in the file of each finding (same order), for annotations.
     secret_lines: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    #: The case holds a statistical master (``record --runs``): judged after the exact pass.
+    statistical: bool = False
+    #: The statistical verdict as JSON-ready data (``StatisticalVerdict.to_data``).
+    statistics: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:

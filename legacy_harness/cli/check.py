@@ -128,8 +128,11 @@ class CheckCommand:
                 "color": output.color(sys.stdout),
             }
         reporter = get_reporter(output.format, **shown)
-        with output.progress("verifying golden masters") as progress:
-            report = run_check(config, options, progress.update)
+        with (
+            output.progress("verifying golden masters") as progress,
+            output.progress("replaying statistical masters") as reruns,
+        ):
+            report = run_check(config, options, progress.update, reruns.update)
         if options.min_mutation_score is not None:
             from legacy_harness.check.policies import measure_mutation, mutation_policy
 

@@ -19,7 +19,7 @@ from typing import Any
 from legacy_harness.compare.invariants import InvariantRules
 from legacy_harness.config import Config, load_config
 from legacy_harness.errors import GoldenFileError
-from legacy_harness.parallel import Executor, LocalExecutor, gather
+from legacy_harness.parallel import Executor, LocalExecutor, Progress, gather
 from legacy_harness.record.targets import resolve
 from legacy_harness.replay import decode_inputs, observed_view, replay
 from legacy_harness.stochastic.masters import (
@@ -140,15 +140,19 @@ def _split(seeds: Sequence[int], parts: int) -> list[list[int]]:
 
 
 def replay_many(
-    executor: Executor, jobs: Sequence[ReplayJob], seed_lists: Sequence[Sequence[int]]
+    executor: Executor,
+    jobs: Sequence[ReplayJob],
+    seed_lists: Sequence[Sequence[int]],
+    progress: Progress | None = None,
 ) -> list[list[Sample]]:
-    """Samples of every case for its seeds, in seed order; one map over all of them."""
+    """Samples of every case for its seeds, in seed order; one map over all of them
+    (``progress`` hears of each finished chunk of seeds)."""
     items = [
         (index, chunk)
         for index, seeds in enumerate(seed_lists)
         for chunk in _split(seeds, executor.jobs * CHUNKS_PER_JOB)
     ]
-    chunks = gather(executor, replay_seeds, items, tuple(jobs))
+    chunks = gather(executor, replay_seeds, items, tuple(jobs), progress=progress)
     samples: list[list[Sample]] = [[] for _ in jobs]
     for (index, _), chunk_samples in zip(items, chunks, strict=True):
         samples[index].extend(chunk_samples)
@@ -179,6 +183,7 @@ def record_distributions(
     config: Config | None = None,
     session: VerifySession | None = None,
     executor: Executor | None = None,
+    progress: Progress | None = None,
 ) -> list[RecordedDistribution]:
     """Replay each case ``runs`` times with distinct seeds; keep a master where results vary.
 
@@ -189,7 +194,7 @@ def record_distributions(
     cases = [stored for stored in _cases(session, targets) if stored.case.replayable]
     seeds = seeds_for(seed, runs)
     jobs = [ReplayJob.of(session, stored) for stored in cases]
-    samples = replay_many(executor or LocalExecutor(1), jobs, [seeds] * len(jobs))
+    samples = replay_many(executor or LocalExecutor(1), jobs, [seeds] * len(jobs), progress)
     recorded = []
     for stored, case_samples in zip(cases, samples, strict=True):
         distribution = build_distribution(case_samples, seeds)
@@ -217,15 +222,19 @@ def verify_distributions(
     alpha: float = 0.01,
     sequential: bool = False,
     executor: Executor | None = None,
+    cases: Sequence[StoredCase] | None = None,
+    progress: Progress | None = None,
 ) -> list[CaseDistributionResult]:
     """Test every case that has a statistical master; Holm across all of them.
 
     ``runs`` fresh runs per case (default: planned for a 1-sd shift at power 0.9); with
     ``sequential`` it caps the runs of the sequential test (default: its design's).
+    ``cases`` (already loaded) replaces reading ``targets`` from the store: the gate
+    passes the cases its run covers, so Holm's family is exactly that run.
     """
     executor = executor or LocalExecutor(1)
     masters = []
-    for stored in _cases(session, targets):
+    for stored in cases if cases is not None else _cases(session, targets):
         tree = stored.case.distribution
         if tree is not None:
             masters.append(
@@ -243,7 +252,7 @@ def verify_distributions(
             for _, master in masters
         ]
         jobs = [ReplayJob.of(session, stored) for stored, _ in masters]
-        samples = replay_many(executor, jobs, seed_lists)
+        samples = replay_many(executor, jobs, seed_lists, progress)
         for (stored, master), seeds, case_samples in zip(masters, seed_lists, samples, strict=True):
             current = build_distribution(case_samples, seeds)
             results.append(compare_distribution(stored, master, current))

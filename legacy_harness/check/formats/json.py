@@ -27,6 +27,7 @@ def case_data(case: CaseCheck) -> dict[str, Any]:
             {"path": f.path, "kind": f.kind, "excerpt": f.excerpt, "line": line}
             for f, line in zip(case.secrets, case.secret_lines, strict=True)
         ],
+        **({"statistics": case.statistics} if case.statistics is not None else {}),
     }
 
 

@@ -140,6 +140,11 @@ class Config:
     #: ``exclude = [...]``: patterns taken out of ``targets`` and of every --target
     exclude: tuple[str, ...] = ()
 
+    @property
+    def overrides_key(self) -> str:
+        """Where per-target overrides go in this project's table (beside a list: ``overrides``)."""
+        return OVERRIDES_KEY if isinstance(self.table.get(TARGETS_KEY), list) else TARGETS_KEY
+
     def comparison_table(self) -> dict[str, Any]:
         """The part of the table that configures comparison: per-target overrides as
         ``targets``, whether they were written there or under ``overrides``."""

@@ -152,7 +152,9 @@ def verify_case(session: VerifySession, stored: StoredCase, *, runs: int = 1) ->
         if unstable:
             result.status = UNSTABLE
             result.differences = unstable
-            result.suggestion = suggest_config(unstable, target=case.target)
+            result.suggestion = suggest_config(
+                unstable, target=case.target, overrides=session.config.overrides_key
+            )
             result.inputs = compact_call(case.target, case.inputs)
             return result
     result.differences = compare_observed(expected, views[0], session.policy, target=case.target)

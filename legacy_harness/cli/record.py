@@ -247,7 +247,7 @@ def record_distributions(
                 f"  never the same twice, not tested: {', '.join(distribution.unstable[:4])}",
                 file=sys.stderr,
             )
-            suggestion = suggest_config(diffs, target=case.target)
+            suggestion = suggest_config(diffs, target=case.target, overrides=config.overrides_key)
             if suggestion:
                 print("  add to pyproject.toml:\n" + indent(suggestion, 4), file=sys.stderr)
     if leaves:

@@ -141,14 +141,17 @@ def _suggest_one(d: Difference) -> tuple[str, dict[str, Any]]:
     return "tolerance", {"ignore": True}
 
 
-def suggest_config(diffs: Sequence[Difference], target: str | None = None) -> str:
+def suggest_config(
+    diffs: Sequence[Difference], target: str | None = None, *, overrides: str = "targets"
+) -> str:
     """TOML lines for pyproject.toml that tolerate or scrub the unstable ``diffs``.
 
     Floats and float arrays get an ``rtol`` (or ``atol`` when the expected value is
     0) at the next power of ten above the largest error seen; strings explained by a
     built-in scrubber (dates, UUIDs, addresses, temp paths) get a scrub entry; datetime
     objects the "timestamps" scrubber; anything else ``ignore = true``. Element indexes
-    are generalised to ``[*]``. Returns "" when there is nothing to suggest.
+    are generalised to ``[*]``. Returns "" when there is nothing to suggest. ``overrides``
+    is the table the target's overrides go in (``Config.overrides_key``).
 
     tomli-w writes the TOML, so any path or target name (quotes, backslashes, an emoji)
     comes out quoted as TOML requires and reads back as it was.
@@ -179,5 +182,5 @@ def suggest_config(diffs: Sequence[Difference], target: str | None = None) -> st
     if tolerances:
         table["tolerances"] = tolerances
     if target is not None:
-        table = {"targets": {target: table}}
+        table = {overrides: {target: table}}
     return tomli_w.dumps({"tool": {"legacy_harness": table}})

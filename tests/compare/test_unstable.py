@@ -127,3 +127,21 @@ def test_partition() -> None:
     behaviour, flaky = partition_unstable(diffs, unstable)
     assert [d.path for d in behaviour] == ["outcome.stable"]
     assert {d.path for d in flaky} <= {d.path for d in unstable}
+
+
+def test_suggestions_go_under_overrides_when_targets_is_a_list() -> None:
+    import tomllib
+    from pathlib import Path
+
+    from legacy_harness.config import config_from_table
+
+    diffs = find_unstable([{"outcome": 1.0}, {"outcome": 1.0 + 1e-9}], Policy())
+    listed = config_from_table({"targets": ["calc"]}, root=Path.cwd())
+    plain = config_from_table({}, root=Path.cwd())
+    for config, key in ((listed, "overrides"), (plain, "targets")):
+        text = suggest_config(diffs, target="calc:add", overrides=config.overrides_key)
+        table = tomllib.loads(text)["tool"]["legacy_harness"]
+        assert list(table) == [key] and "calc:add" in table[key]
+        # the suggestion, pasted beside the project's own keys, is read back as overrides
+        merged = config_from_table({**config.table, **table}, root=Path.cwd())
+        assert "calc:add" in merged.comparison_table()["targets"]

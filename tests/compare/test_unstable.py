@@ -130,8 +130,9 @@ def test_partition() -> None:
 
 
 def test_suggestions_go_under_overrides_when_targets_is_a_list() -> None:
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     from legacy_harness.config import config_from_table
 

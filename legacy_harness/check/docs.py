@@ -25,7 +25,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -57,6 +56,7 @@ from legacy_harness.report.pages import (
     build_site,
     render,
 )
+from legacy_harness.store.confine import atomic_write
 from legacy_harness.store.disk import StoredCase
 from legacy_harness.verify import VerifySession
 
@@ -129,17 +129,10 @@ def write_mutation_score(root: Path, target: str, killed: int, total: int, sourc
     path = root.joinpath(*MUTATION_FILE)
     scores = read_mutation_scores(root)
     scores[target] = {"killed": killed, "total": total, "source_hash": source}
-    folder = path.parent
-    if folder.is_symlink() or path.is_symlink():
-        raise GoldenFileError(shown(path), "is a link; the score is written only inside the store")
-    folder.mkdir(parents=True, exist_ok=True)
     text = json.dumps(
         {"format": 1, "targets": dict(sorted(scores.items()))}, indent=2, sort_keys=True
     )
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text + "\n")
-    os.replace(temporary, path)
+    atomic_write(path, (text + "\n").encode("utf-8"), root=root)
     return path
 
 

@@ -386,7 +386,7 @@ def test_scores_are_not_written_through_a_link(
     if folder.exists():  # record kept its input profiles there
         shutil.rmtree(folder)
     folder.symlink_to(outside, target_is_directory=True)
-    with pytest.raises(HarnessError, match="symbolic link; refusing"):
+    with pytest.raises(HarnessError, match="symbolic link"):
         write_scores(session.store.root, [run_mutants(session, spec)], {})
     assert not list(outside.iterdir())
 

@@ -26,6 +26,7 @@ STAGES: dict[str, str] = {
     "objects": "base",
     "terminal": "base",
     "parallel": "base",
+    "lazy": "base",
     "schema": "base",
     "store": "store",
     "compare": "compare",

@@ -33,6 +33,7 @@ from legacy_harness.refactor._common import (
     replace_nodes,
     split_spec,
 )
+from legacy_harness.report.pages.values import scalar_type
 from legacy_harness.store.codec import MARKER_KEYS
 
 Observed = Mapping[str, Mapping[str, Sequence[str]]]
@@ -92,16 +93,9 @@ _SPEC_TAGS = {"$object", "$enum", "$namedtuple"}
 
 def type_of_encoded(tree: Any) -> str | None:
     """Type name of one encoded (tagged JSON) value; None when it says nothing (``$ref``)."""
-    if tree is None:
-        return "None"
-    if isinstance(tree, bool):
-        return "bool"
-    if isinstance(tree, int):
-        return "int"
-    if isinstance(tree, float):
-        return "float"
-    if isinstance(tree, str):
-        return "str"
+    scalar = scalar_type(tree)
+    if scalar is not None:
+        return scalar
     if isinstance(tree, list):
         return "list"
     if isinstance(tree, dict):

@@ -113,6 +113,32 @@ def _outcome(channel: Channel, asked: Interaction, run: Callable[[], Any]) -> An
     return value
 
 
+#: Every function the boundary wraps besides ``open``: (wrapper, operation taped, owner,
+#: attribute). "one" takes a path and writes, "two" a source and a destination, "check"
+#: asks about a path (a read whose answer is a bool).
+_OPERATIONS: tuple[tuple[str, str, Any, str], ...] = (
+    ("one", "mkdir", os, "mkdir"),
+    ("one", "makedirs", os, "makedirs"),
+    ("one", "remove", os, "remove"),
+    ("one", "remove", os, "unlink"),
+    ("one", "rmdir", os, "rmdir"),
+    ("one", "rmtree", shutil, "rmtree"),
+    ("two", "rename", os, "rename"),
+    ("two", "rename", os, "replace"),
+    ("two", "copy", shutil, "copyfile"),
+    ("two", "copy", shutil, "copy"),
+    ("two", "copy", shutil, "copy2"),
+    ("two", "copy", shutil, "copytree"),
+    ("two", "move", shutil, "move"),
+    ("check", "exists", os.path, "exists"),
+    ("check", "isfile", os.path, "isfile"),
+    ("check", "isdir", os.path, "isdir"),
+    ("check", "exists", pathlib.Path, "exists"),
+    ("check", "isfile", pathlib.Path, "is_file"),
+    ("check", "isdir", pathlib.Path, "is_dir"),
+)
+
+
 class FilesBoundary(Boundary):
     """``files``: reads answered from the tape, writes compared and never performed."""
 
@@ -120,46 +146,12 @@ class FilesBoundary(Boundary):
     category = NAME
 
     def patch(self) -> list[Undo]:
-        original_open = builtins.open
-        opener = self._opener(original_open)
-        undos = [
-            patch_attribute(builtins, "open", opener),
-            patch_attribute(io, "open", opener),
-        ]
-        for op, owner, attribute in (
-            ("mkdir", os, "mkdir"),
-            ("makedirs", os, "makedirs"),
-            ("remove", os, "remove"),
-            ("remove", os, "unlink"),
-            ("rmdir", os, "rmdir"),
-            ("rmtree", shutil, "rmtree"),
-        ):
+        opener = self._opener(builtins.open)
+        undos = [patch_attribute(builtins, "open", opener), patch_attribute(io, "open", opener)]
+        wrap = {"one": self._one_path, "two": self._two_paths, "check": self._check}
+        for how, op, owner, attribute in _OPERATIONS:
             undos.append(
-                patch_attribute(owner, attribute, self._one_path(op, getattr(owner, attribute)))
-            )
-        for op, owner, attribute in (
-            ("rename", os, "rename"),
-            ("rename", os, "replace"),
-            ("copy", shutil, "copyfile"),
-            ("copy", shutil, "copy"),
-            ("copy", shutil, "copy2"),
-            ("copy", shutil, "copytree"),
-            ("move", shutil, "move"),
-        ):
-            undos.append(
-                patch_attribute(owner, attribute, self._two_paths(op, getattr(owner, attribute)))
-            )
-        checks: tuple[tuple[str, Any, str], ...] = (
-            ("exists", os.path, "exists"),
-            ("isfile", os.path, "isfile"),
-            ("isdir", os.path, "isdir"),
-            ("exists", pathlib.Path, "exists"),
-            ("isfile", pathlib.Path, "is_file"),
-            ("isdir", pathlib.Path, "is_dir"),
-        )
-        for op, owner, attribute in checks:
-            undos.append(
-                patch_attribute(owner, attribute, self._check(op, getattr(owner, attribute)))
+                patch_attribute(owner, attribute, wrap[how](op, getattr(owner, attribute)))
             )
         return undos
 
@@ -252,14 +244,17 @@ class FilesBoundary(Boundary):
 
     # -- other operations ------------------------------------------------------------
 
-    def _one_path(self, op: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    def _one_path(
+        self, op: str, original: Callable[..., Any], kind: InteractionKind = InteractionKind.WRITE
+    ) -> Callable[..., Any]:
         def operation(path: Any, *args: Any, **kwargs: Any) -> Any:
             channel = current()
             shown = _taped_path(channel, path)
             if channel is None or shown is None:
                 return original(path, *args, **kwargs)
-            asked = Interaction(NAME, InteractionKind.WRITE, {"op": op, "path": shown})
-            return _outcome(channel, asked, lambda: original(path, *args, **kwargs))
+            asked = Interaction(NAME, kind, {"op": op, "path": shown})
+            value = _outcome(channel, asked, lambda: original(path, *args, **kwargs))
+            return bool(value) if kind is InteractionKind.READ else value
 
         operation.__name__ = getattr(original, "__name__", op)
         return operation
@@ -287,13 +282,5 @@ class FilesBoundary(Boundary):
         return operation
 
     def _check(self, op: str, original: Callable[..., Any]) -> Callable[..., Any]:
-        def check(path: Any, *args: Any, **kwargs: Any) -> Any:
-            channel = current()
-            shown = _taped_path(channel, path)
-            if channel is None or shown is None:
-                return original(path, *args, **kwargs)
-            asked = Interaction(NAME, InteractionKind.READ, {"op": op, "path": shown})
-            return bool(_outcome(channel, asked, lambda: original(path, *args, **kwargs)))
-
-        check.__name__ = getattr(original, "__name__", op)
-        return check
+        """``exists``, ``isfile``, ``isdir``: a read of one path, answered with a bool."""
+        return self._one_path(op, original, InteractionKind.READ)

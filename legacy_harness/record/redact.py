@@ -217,6 +217,8 @@ class Redactor:
 class _Redact(TextVisitor):
     """One redaction pass: the paths replaced, and the ``$id``s that went away with them."""
 
+    rules: RuleSet
+
     def __init__(self, redactor: Redactor) -> None:
         self.redactor = redactor
         self.rules = redactor._rules
@@ -230,13 +232,6 @@ class _Redact(TextVisitor):
             return text
         self.paths.append(path_text(path))
         return new
-
-    def texts(
-        self, texts: list[str], path: TreePath, shown: Sequence[str] | None = None
-    ) -> list[str]:
-        if not self.rules or not self.rules.mentions("\n".join(texts)):
-            return texts  # one search for a whole array: no per-element work when clean
-        return super().texts(texts, path, shown)
 
     def name_matters(self, name: str) -> bool:
         return self.redactor.hides_some(name)

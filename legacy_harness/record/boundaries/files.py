@@ -100,6 +100,18 @@ def _outcome(channel: Channel, asked: Interaction, run: Callable[[], Any]) -> An
         if "raised" in result:
             raise rebuild_exception(result["raised"], channel)
         return result.get("value")
+    return _run_taped(
+        channel, asked, run, lambda value: {"value": value} if isinstance(value, bool) else {}
+    )
+
+
+def _run_taped(
+    channel: Channel,
+    asked: Interaction,
+    run: Callable[[], Any],
+    result: Callable[[Any], dict[str, Any]],
+) -> Any:
+    """Record: run for real and tape ``result(value)``, or the exception it raised."""
     try:
         with passthrough():
             value = run()
@@ -107,10 +119,15 @@ def _outcome(channel: Channel, asked: Interaction, run: Callable[[], Any]) -> An
         asked.result = {"raised": raised_tree(error, channel)}
         channel.tape(asked)
         raise
-    if isinstance(value, bool):
-        asked.result = {"value": value}
+    asked.result = result(value)
     channel.tape(asked)
     return value
+
+
+def _read_whole(original: Callable[..., Any], file: Any) -> bytes:
+    with original(file, "rb") as real:
+        data: bytes = real.read()
+    return data
 
 
 #: Every function the boundary wraps besides ``open``: (wrapper, operation taped, owner,
@@ -194,15 +211,12 @@ class FilesBoundary(Boundary):
             if "raised" in result:
                 raise rebuild_exception(result["raised"], channel)
             return _memory_file(_data(result, channel), mode, file, options)
-        try:
-            with passthrough(), original(file, "rb") as real:
-                data = real.read()
-        except Exception as error:
-            asked.result = {"raised": raised_tree(error, channel)}
-            channel.tape(asked)
-            raise
-        asked.result = _content(data, channel)
-        channel.tape(asked)
+        data = _run_taped(
+            channel,
+            asked,
+            lambda: _read_whole(original, file),
+            lambda data: _content(data, channel),
+        )
         return _memory_file(data, mode, file, options)
 
     def _writer(

@@ -37,7 +37,7 @@ from typing import Any
 
 from legacy_harness.config import Config
 from legacy_harness.errors import CallTimeout, GoldenFileError, HarnessError
-from legacy_harness.outcomes import CaseStatus, Vocabulary
+from legacy_harness.outcomes import CaseStatus, MutantStatus
 from legacy_harness.record.targets import resolve, source_hash
 from legacy_harness.store.confine import atomic_write
 from legacy_harness.store.disk import StoredCase
@@ -65,19 +65,6 @@ MUTATION_FILE = Path(".legacy-harness") / "mutation.json"
 #: The largest mutation.json read (it arrives in pull requests like golden files).
 MAX_SCORES_BYTES = 4_000_000
 FORMAT = 1
-
-
-class MutantStatus(Vocabulary):
-    """What running one mutant showed."""
-
-    KILLED = "killed"  #: some case behaved differently
-    TIMEOUT = "timeout"  #: some case ran past the limit: counted as killed
-    SURVIVED = "survived"  #: every case behaved the same: a hole in the net
-    EQUIVALENT = "equivalent"  #: same bytecode as the original: no input can tell
-    DUPLICATE = "duplicate"  #: same bytecode as an earlier mutant: counted once
-    UNKILLED = "unkilled"  #: survived every search characterize made: presumed equivalent
-    INVALID = "invalid"  #: does not compile or fit the original's closure
-    SKIPPED = "skipped"  #: not on a changed line (``--changed``)
 
 
 _KILLS = (MutantStatus.KILLED, MutantStatus.TIMEOUT)

@@ -239,7 +239,6 @@ JOB = """
 import sqlite3
 
 import billing
-from paths import REPO
 
 conn = sqlite3.connect("billing.db")
 conn.execute("create table invoices (customer text, amount real)")

@@ -35,7 +35,6 @@ SAME_DISTRIBUTION = "np.argsort(np.random.random(len(data)))"  # another uniform
 RUNNER = """
 import numpy as np
 from trainer import train, total, bag
-from paths import REPO
 np.random.seed(7)
 data = list(np.random.normal(3.0, 1.0, size=40))
 train(data)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from legacy_harness.cli.command import Command
-from legacy_harness.cli.support import positive_float, require_store, store_option
+from legacy_harness.cli.support import positive_float, require_store, store_option, target_option
 from legacy_harness.config import Config, add_pythonpath
 from legacy_harness.errors import HarnessError, UsageError
 from legacy_harness.outcomes import ExitCode
@@ -44,10 +44,11 @@ class DriftCommand:
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.epilog = EPILOG
         store_option(parser)
-        parser.add_argument(
-            "--target", "-t", action="append", metavar="MOD:QUALNAME",
-            help="only this target (repeatable; default: every target with a profile)",
-        )  # fmt: skip
+        target_option(
+            parser,
+            "only this target (repeatable; default: every target with a profile)",
+            required=False,
+        )
         parser.add_argument(
             "--alpha", type=positive_float, metavar="A",
             help="family-wise false-alarm rate, Holm across every test (default 0.05)",
@@ -86,7 +87,7 @@ class DriftCommand:
             script_dir = str(Path(program[0]).resolve().parent)
             if script_dir not in sys.path:
                 sys.path.insert(0, script_dir)
-        baseline = load_profiles(config.store, args.target)
+        baseline = load_profiles(config.store, args.target or None)
         missing = sorted(set(args.target or ()) - set(baseline))
         if missing or not baseline:
             named = ", ".join(missing) if missing else "any target"

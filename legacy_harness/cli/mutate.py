@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from legacy_harness.cli.command import Command
 from legacy_harness.cli.support import (
+    jobs_count,
     open_session,
     percent,
     positive_float,
     shown,
     store_option,
+    target_option,
 )
 from legacy_harness.config import Config
 from legacy_harness.errors import ConfigError
@@ -23,17 +24,6 @@ from legacy_harness.outcomes import ExitCode
 
 if TYPE_CHECKING:  # pragma: no cover
     from legacy_harness.verify import VerifySession
-
-
-def jobs_argument(text: str) -> int:
-    """``--jobs N``: N worker processes; 0 means one per CPU."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 (one per CPU) or more")
-    return value or (os.cpu_count() or 1)
 
 
 def progress_line(what: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
@@ -65,10 +55,11 @@ class MutateCommand:
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--target", "-t", action="append", default=[], metavar="MOD:QUALNAME",
-            help="the function or method to mutate (repeatable; default: every target in the store)",
-        )  # fmt: skip
+        target_option(
+            parser,
+            "the function or method to mutate (repeatable; default: every target in the store)",
+            required=False,
+        )
         store_option(parser)
         parser.add_argument(
             "--timeout", type=positive_float, default=2.0, metavar="SECONDS",
@@ -79,7 +70,7 @@ class MutateCommand:
             help="exit 1 when a target's mutation score is below PCT",
         )  # fmt: skip
         parser.add_argument(
-            "--jobs", "-j", type=jobs_argument, default=1, metavar="N",
+            "--jobs", "-j", type=jobs_count, default=1, metavar="N",
             help="run mutants in N processes (default 1; 0 = one per CPU)",
         )  # fmt: skip
         parser.add_argument(

@@ -11,6 +11,7 @@ every command :func:`common_options`; a command that writes JSON adds
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ __all__ = [
     "case_count",
     "common_options",
     "exit_code_of",
+    "jobs_count",
     "known_targets",
     "max_cases_option",
     "open_session",
@@ -118,11 +120,13 @@ def store_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def target_option(parser: argparse.ArgumentParser, help: str) -> None:
-    """``--target/-t MOD:QUALNAME``, repeatable and required."""
+def target_option(parser: argparse.ArgumentParser, help: str, *, required: bool = True) -> None:
+    """``--target/-t MOD:QUALNAME``, repeatable; when not ``required``, ``args.target``
+    is ``[]`` unless given."""
     parser.add_argument(
-        "--target", "-t", action="append", required=True, metavar="MOD:QUALNAME", help=help
-    )
+        "--target", "-t", action="append", required=required, default=None if required else [],
+        metavar="MOD:QUALNAME", help=help,
+    )  # fmt: skip
 
 
 def targets_argument(parser: argparse.ArgumentParser) -> None:
@@ -140,6 +144,17 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
     return value
+
+
+def jobs_count(text: str) -> int:
+    """``--jobs N``: N worker processes; 0 means one per CPU."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 (one per CPU) or more")
+    return value or (os.cpu_count() or 1)
 
 
 def positive_float(text: str) -> float:

@@ -21,7 +21,7 @@ import os
 import pathlib
 import shutil
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from legacy_harness.record.boundaries.base import Boundary, Undo, patch_attribute
 from legacy_harness.record.boundaries.context import Channel, current, passthrough, relative
@@ -59,17 +59,33 @@ def _data(result: dict[str, Any], channel: Channel) -> bytes:
     return value if isinstance(value, bytes) else b""
 
 
-def _memory_file(data: bytes, mode: str, name: Any, options: dict[str, Any]) -> Any:
+class _Open(NamedTuple):
+    """One intercepted ``open``: the file as the caller named it, the mode, the path as
+    taped, and the other arguments by name."""
+
+    file: Any
+    mode: str
+    path: str
+    options: dict[str, Any]
+
+    def layered(self, buffer: Any, **more: Any) -> Any:
+        """``buffer`` as the caller asked for it: itself in binary mode, else text."""
+        if "b" in self.mode:
+            return buffer
+        options = self.options
+        return io.TextIOWrapper(
+            buffer,
+            encoding=options.get("encoding"),
+            errors=options.get("errors"),
+            newline=options.get("newline"),
+            **more,
+        )
+
+
+def _memory_file(data: bytes, opened: _Open) -> Any:
     buffer = io.BytesIO(data)
-    buffer.name = name  # type: ignore[attr-defined]
-    if "b" in mode:
-        return buffer
-    return io.TextIOWrapper(
-        buffer,
-        encoding=options.get("encoding"),
-        errors=options.get("errors"),
-        newline=options.get("newline"),
-    )
+    buffer.name = opened.file  # type: ignore[attr-defined]
+    return opened.layered(buffer)
 
 
 class _WrittenFile(io.BytesIO):
@@ -190,49 +206,35 @@ class FilesBoundary(Boundary):
                     raise channel.block(detail, "")
                 channel.note(detail, "")
                 return original(file, mode, *args, **kwargs)
+            opened = _Open(file, mode, path, options)
             if any(flag in mode for flag in "wax"):
-                return self._writer(channel, original, file, mode, path, options)
-            return self._reader(channel, original, file, mode, path, options)
+                return self._writer(channel, original, opened)
+            return self._reader(channel, original, opened)
 
         return taped_open
 
-    def _reader(
-        self,
-        channel: Channel,
-        original: Callable[..., Any],
-        file: Any,
-        mode: str,
-        path: str,
-        options: dict[str, Any],
-    ) -> Any:
-        asked = Interaction(NAME, InteractionKind.READ, {"op": "read", "path": path})
+    def _reader(self, channel: Channel, original: Callable[..., Any], opened: _Open) -> Any:
+        asked = Interaction(NAME, InteractionKind.READ, {"op": "read", "path": opened.path})
         if channel.replaying:
             result = channel.read(asked).result
             if "raised" in result:
                 raise rebuild_exception(result["raised"], channel)
-            return _memory_file(_data(result, channel), mode, file, options)
+            return _memory_file(_data(result, channel), opened)
         data = _run_taped(
             channel,
             asked,
-            lambda: _read_whole(original, file),
+            lambda: _read_whole(original, opened.file),
             lambda data: _content(data, channel),
         )
-        return _memory_file(data, mode, file, options)
+        return _memory_file(data, opened)
 
-    def _writer(
-        self,
-        channel: Channel,
-        original: Callable[..., Any],
-        file: Any,
-        mode: str,
-        path: str,
-        options: dict[str, Any],
-    ) -> Any:
-        flag = next(flag for flag in "wax" if flag in mode)
+    def _writer(self, channel: Channel, original: Callable[..., Any], opened: _Open) -> Any:
+        flag = next(flag for flag in "wax" if flag in opened.mode)
+        path = opened.path
         real: Any = None
         if not channel.replaying:
             with passthrough():  # errors (a missing folder) and truncation happen now, as usual
-                real = original(file, flag + "b")
+                real = original(opened.file, flag + "b")
 
         def deliver(data: bytes) -> None:
             call = {"op": "write", "path": path, "mode": flag, **_content(data, channel)}
@@ -244,17 +246,9 @@ class FilesBoundary(Boundary):
             else:
                 channel.write(Interaction(NAME, InteractionKind.WRITE, call))
 
-        written = _WrittenFile(file, deliver)
+        written = _WrittenFile(opened.file, deliver)
         channel.on_exit.append(written.close)
-        if "b" in mode:
-            return written
-        return io.TextIOWrapper(
-            written,
-            encoding=options.get("encoding"),
-            errors=options.get("errors"),
-            newline=options.get("newline"),
-            write_through=True,
-        )
+        return opened.layered(written, write_through=True)
 
     # -- other operations ------------------------------------------------------------
 

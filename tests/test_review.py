@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from check_project import make_project, run, write_case
 from cli_runner import cli_env
-from test_check import make_project, run, write_case
 
 from legacy_harness.cli.review import PROMPT
 from legacy_harness.review import review_stamp

@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from check_project import make_project, run, write_case
 from paths import DATA
-from test_check import make_project, run, write_case
 
 from legacy_harness.check import CheckOptions, run_check
 from legacy_harness.check.formats.junit import POLICY_SUITE, render_junit

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 __all__ = [
     "case_count",
@@ -42,6 +42,8 @@ from legacy_harness.terminal import COLOR_MODES, DEFAULT_MAX_CASES
 
 if TYPE_CHECKING:
     from legacy_harness.verify import VerifySession
+
+_N = TypeVar("_N", int, float)
 
 
 def exit_code_of(returncode: int) -> ExitCode:
@@ -136,11 +138,16 @@ def targets_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def positive_int(text: str) -> int:
+def _parsed(text: str, convert: Callable[[str], _N], what: str) -> _N:
+    """``convert(text)``; an argparse error saying the flag's value is not ``what``."""
     try:
-        value = int(text)
+        return convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+
+
+def positive_int(text: str) -> int:
+    value = _parsed(text, int, "a whole number")
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
     return value
@@ -148,30 +155,21 @@ def positive_int(text: str) -> int:
 
 def jobs_count(text: str) -> int:
     """``--jobs N``: N worker processes; 0 means one per CPU."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    value = _parsed(text, int, "a whole number")
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be 0 (one per CPU) or more")
     return value or (os.cpu_count() or 1)
 
 
 def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = _parsed(text, float, "a number")
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be more than 0")
     return value
 
 
 def percent(text: str) -> float:
-    try:
-        value = float(text.rstrip("%"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
+    value = _parsed(text, lambda t: float(t.rstrip("%")), "a percentage")
     if not 0 <= value <= 100:
         raise argparse.ArgumentTypeError(f"{text!r} is not a percentage between 0 and 100")
     return value

@@ -7,8 +7,9 @@ are imported on first use so that loading the pytest plugin stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from legacy_harness.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -68,14 +69,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from legacy_harness.store.layout import TargetSpec
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'legacy_harness' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -123,6 +123,15 @@ def number(
     return value
 
 
+def text_list(table: Mapping[str, Any], key: str, where: str, what: str) -> list[str]:
+    """``table[key]`` (default empty): a list of non-empty strings, else ConfigError
+    saying ``where`` the key is and ``what`` it must be."""
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ConfigError(f"{where} {key} must be {what}")
+    return value
+
+
 @dataclass(frozen=True)
 class Config:
     """The settings a run uses, with paths made absolute against the project root."""
@@ -213,9 +222,7 @@ def config_from_table(
         raise ConfigError(
             f'{where} store must be a folder path as a string, e.g. store = "tests/golden"'
         )
-    allow = table.get("allow", [])
-    if not isinstance(allow, list) or not all(isinstance(item, str) and item for item in allow):
-        raise ConfigError(f'{where} allow must be a list of module names, e.g. allow = ["mylib"]')
+    allow = text_list(table, "allow", where, 'a list of module names, e.g. allow = ["mylib"]')
     max_cases = table.get("max_cases", DEFAULT_MAX_CASES)
     if not isinstance(max_cases, int) or isinstance(max_cases, bool) or max_cases < 1:
         raise ConfigError(f"{where} max_cases must be a positive integer")

@@ -10,10 +10,15 @@ from __future__ import annotations
 from enum import Enum, IntEnum
 
 __all__ = [
+    "BoundaryMode",
     "CaseStatus",
     "DifferenceKind",
+    "ErrorKind",
     "ExitCode",
+    "InteractionKind",
     "MasterStatus",
+    "MutantStatus",
+    "PolicyKind",
     "RecordMode",
     "Vocabulary",
     "WriteStatus",
@@ -92,3 +97,51 @@ class DifferenceKind(Vocabulary):
     EXCEPTION_CHANGED = "exception changed"
     OUTPUT_CHANGED = "output changed"
     UNSTABLE = "unstable"
+
+
+class InteractionKind(Vocabulary):
+    """Whether a boundary call read the world (answered on replay) or wrote it (compared);
+    written as ``kind`` in every tape entry."""
+
+    READ = "read"
+    WRITE = "write"
+
+
+class BoundaryMode(Vocabulary):
+    """A boundary channel's mode (``record.boundaries.Mode``): record lets the real call
+    happen and tapes it; replay answers from the tape."""
+
+    RECORD = "record"
+    REPLAY = "replay"
+
+
+class MutantStatus(Vocabulary):
+    """What running one mutant showed (``mutate``'s JSON and ``mutation.json``)."""
+
+    KILLED = "killed"  #: some case behaved differently
+    TIMEOUT = "timeout"  #: some case ran past the limit: counted as killed
+    SURVIVED = "survived"  #: every case behaved the same: a hole in the net
+    EQUIVALENT = "equivalent"  #: same bytecode as the original: no input can tell
+    DUPLICATE = "duplicate"  #: same bytecode as an earlier mutant: counted once
+    UNKILLED = "unkilled"  #: survived every search characterize made: presumed equivalent
+    INVALID = "invalid"  #: does not compile or fit the original's closure
+    SKIPPED = "skipped"  #: not on a changed line (``--changed``)
+
+
+class ErrorKind(Vocabulary):
+    """Why a master could not be used (``CaseCheck.error_kind``)."""
+
+    LOAD = "load"  #: the golden file does not load (bad JSON, bad field, forbidden class)
+    MISSING_TARGET = "missing-target"  #: the recorded target no longer exists
+    NOT_REPLAYABLE = "not-replayable"  #: the case holds values that could not be recorded
+    REPLAY = "replay"  #: replaying or comparing failed
+
+
+class PolicyKind(Vocabulary):
+    """Which policy of the gate failed (``PolicyFailure.kind``)."""
+
+    UNREVIEWED = "unreviewed"
+    SECRET = "secret"
+    COVERAGE = "coverage"
+    DOCS = "docs"
+    MUTATION = "mutation"

@@ -26,6 +26,7 @@ STAGES: dict[str, str] = {
     "objects": "base",
     "terminal": "base",
     "parallel": "base",
+    "lazy": "base",
     "schema": "base",
     "store": "store",
     "compare": "compare",
@@ -171,3 +172,19 @@ def test_light_modules_import_no_numpy_at_load(name: str) -> None:
         )
         found += [n for n in names if n.split(".")[0] in heavy]
     assert not found, f"{name} imports {found} at load time"
+
+
+def test_every_vocabulary_is_defined_in_outcomes() -> None:
+    """A word written to files and JSON is one ``Vocabulary`` (a ``(str, Enum)``) in
+    ``outcomes.py``, so commands, reports and tests name it the same way."""
+    elsewhere = []
+    for _, path in modules():
+        if path == PACKAGE / "outcomes.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            bases = {ast.unparse(base).rsplit(".", 1)[-1] for base in node.bases}
+            if "Vocabulary" in bases or {"str", "Enum"} <= bases or "StrEnum" in bases:
+                elsewhere.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name}")
+    assert not elsewhere, "move these to legacy_harness/outcomes.py:\n" + "\n".join(elsewhere)

@@ -9,8 +9,9 @@ command line can read the format table without loading the verify machinery.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from legacy_harness.lazy import lazy_exports
 
 _EXPORTS = {
     "FORMATS": "formats",
@@ -27,20 +28,7 @@ _EXPORTS = {
     "options_from_config": "model",
 }
 
-__all__ = [
-    "FORMATS",
-    "CaseCheck",
-    "CheckOptions",
-    "CheckReport",
-    "ErrorKind",
-    "PolicyFailure",
-    "PolicyKind",
-    "Reporter",
-    "get_reporter",
-    "options_from_config",
-    "run_check",
-    "write_report",
-]
+__all__ = [*_EXPORTS]
 
 if TYPE_CHECKING:  # pragma: no cover
     from legacy_harness.check.formats import FORMATS, Reporter, get_reporter, write_report
@@ -56,14 +44,4 @@ if TYPE_CHECKING:  # pragma: no cover
     )
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'legacy_harness.check' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

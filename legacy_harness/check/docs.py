@@ -23,9 +23,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -44,7 +41,6 @@ from legacy_harness.record.targets import (
     resolve_stored,
     source_hash,
 )
-from legacy_harness.replay import replay
 from legacy_harness.report.pages import (
     MARKER,
     PROGRAM,
@@ -57,6 +53,7 @@ from legacy_harness.report.pages import (
     build_site,
     render,
 )
+from legacy_harness.store.confine import atomic_write
 from legacy_harness.store.disk import StoredCase
 from legacy_harness.verify import VerifySession
 
@@ -129,17 +126,10 @@ def write_mutation_score(root: Path, target: str, killed: int, total: int, sourc
     path = root.joinpath(*MUTATION_FILE)
     scores = read_mutation_scores(root)
     scores[target] = {"killed": killed, "total": total, "source_hash": source}
-    folder = path.parent
-    if folder.is_symlink() or path.is_symlink():
-        raise GoldenFileError(shown(path), "is a link; the score is written only inside the store")
-    folder.mkdir(parents=True, exist_ok=True)
     text = json.dumps(
         {"format": 1, "targets": dict(sorted(scores.items()))}, indent=2, sort_keys=True
     )
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text + "\n")
-    os.replace(temporary, path)
+    atomic_write(path, (text + "\n").encode("utf-8"), root=root)
     return path
 
 
@@ -177,57 +167,15 @@ def _regions(resolved: Mapping[str, ResolvedTarget]) -> dict[str, Any]:
     return regions
 
 
-def case_arcs(
-    session: VerifySession, stored: Mapping[str, Sequence[StoredCase]], regions: Mapping[str, Any]
-) -> dict[tuple[str, str], frozenset[tuple[int, int]]]:
-    """The line arcs each case reaches inside its target, one coverage context per case."""
-    import coverage
-
-    files = sorted({os.path.abspath(region.filename) for region in regions.values()})
-    found: dict[tuple[str, str], frozenset[tuple[int, int]]] = {}
-    if not files:
-        return found
-    cov = coverage.Coverage(branch=True, data_file=None, include=files, config_file=False)
-    contexts: list[tuple[str, str]] = []
-    cov.start()
-    try:
-        for target in sorted(stored):
-            if target not in regions:
-                continue
-            for item in stored[target]:
-                if not item.case.replayable:
-                    continue
-                cov.switch_context(f"{target} {item.case.id}")
-                contexts.append((target, item.case.id))
-                try:
-                    replay(
-                        item.case,
-                        session.blob_reader(target),
-                        session.class_policy_for(target),
-                        target=session.target_of(item),
-                    )
-                except HarnessError:
-                    continue
-    finally:
-        cov.stop()
-    data = cov.get_data()
-    for target, case_id in contexts:
-        region = regions[target]
-        data.set_query_contexts([f"^{re.escape(f'{target} {case_id}')}$"])
-        arcs = data.arcs(os.path.abspath(region.filename)) or []
-        found[(target, case_id)] = frozenset(
-            (a, b)
-            for a, b in arcs
-            if a > 0 and region.contains(a) and (b < 0 or region.contains(b))
-        )
-    data.set_query_contexts(None)
-    return found
-
-
-def _coverage_facts(session: VerifySession, names: list[str]) -> dict[str, CoverageFacts]:
+def _coverage_facts(
+    session: VerifySession, names: list[str]
+) -> tuple[dict[str, CoverageFacts], dict[tuple[str, str], frozenset[tuple[int, int]]]]:
+    """Each target's coverage, and the arcs each case takes, from one replay of the masters."""
     from legacy_harness.widen.measure import describe_branch, measure_coverage
 
-    result = measure_coverage(session, names)
+    if not names:
+        return {}, {}
+    result = measure_coverage(session, names, per_case=True)
     facts = {}
     for entry in result.targets:
         missing = tuple(
@@ -238,7 +186,7 @@ def _coverage_facts(session: VerifySession, names: list[str]) -> dict[str, Cover
             round(entry.percent, 1), entry.lines_covered, entry.lines_total,
             entry.branches_covered, entry.branches_total, missing,
         )  # fmt: skip
-    return facts
+    return facts, result.case_arcs
 
 
 def _stochastic(session: VerifySession, item: StoredCase) -> list[LeafStats]:
@@ -341,9 +289,9 @@ def collect_site(config: Config, targets: Sequence[str] | None = None) -> Site:
             facts[
                 name
             ].source = f"{shown(region.filename, config.root)}:{region.def_line}-{region.last}"
-    for name, measured in _coverage_facts(session, sorted(regions)).items() if regions else ():
+    coverage, arcs = _coverage_facts(session, sorted(regions))
+    for name, measured in coverage.items():
         facts[name].coverage = measured
-    arcs = case_arcs(session, stored, regions)
     try:
         profiles = load_profiles(store.root, names)
     except GoldenFileError as error:

@@ -14,7 +14,7 @@ from typing import Any
 
 from legacy_harness.config import section
 from legacy_harness.errors import ConfigError
-from legacy_harness.outcomes import CaseStatus, ExitCode, Vocabulary
+from legacy_harness.outcomes import CaseStatus, ErrorKind, ExitCode, PolicyKind
 from legacy_harness.report.summary import CHECK_WORDING, RunSummary, summarize
 from legacy_harness.store.secret_scan import Finding, SecretScanner
 
@@ -27,25 +27,6 @@ __all__ = [
     "PolicyKind",
     "options_from_config",
 ]
-
-
-class ErrorKind(Vocabulary):
-    """Why a master could not be used (``CaseCheck.error_kind``)."""
-
-    LOAD = "load"  #: the golden file does not load (bad JSON, bad field, forbidden class)
-    MISSING_TARGET = "missing-target"  #: the recorded target no longer exists
-    NOT_REPLAYABLE = "not-replayable"  #: the case holds values that could not be recorded
-    REPLAY = "replay"  #: replaying or comparing failed
-
-
-class PolicyKind(Vocabulary):
-    """Which policy of the gate failed (``PolicyFailure.kind``)."""
-
-    UNREVIEWED = "unreviewed"
-    SECRET = "secret"
-    COVERAGE = "coverage"
-    DOCS = "docs"
-    MUTATION = "mutation"
 
 
 #: ``[tool.legacy_harness.check]`` keys.

@@ -10,7 +10,6 @@ that package.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,6 +17,7 @@ from typing import Any, ClassVar
 from legacy_harness.check.formats import FORMATS, get_reporter, write_report
 from legacy_harness.cli.command import Command
 from legacy_harness.cli.support import (
+    jobs_count,
     max_cases_option,
     output_options,
     percent,
@@ -48,16 +48,6 @@ EPILOG = (
 )
 
 
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 (one per CPU) or more")
-    return value or (os.cpu_count() or 1)
-
-
 class CheckCommand:
     """The CI gate as a :class:`~legacy_harness.cli.command.Command`."""
 
@@ -79,7 +69,7 @@ class CheckCommand:
             " [tool.legacy_harness.check] min_mutation_score)",
         )  # fmt: skip
         parser.add_argument(
-            "--jobs", "-j", type=_jobs, metavar="N",
+            "--jobs", "-j", type=jobs_count, metavar="N",
             help="verify in N processes (default: [tool.legacy_harness.check] jobs, or 1; 0 = one per CPU)",
         )  # fmt: skip
         parser.add_argument(

@@ -94,7 +94,7 @@ class DriftCommand:
             script_dir = str(Path(program[0]).resolve().parent)
             if script_dir not in sys.path:
                 sys.path.insert(0, script_dir)
-        baseline = load_profiles(config.store, args.target)
+        baseline = load_profiles(config.store, args.target or None)
         missing = sorted(set(args.target or ()) - set(baseline))
         if missing or not baseline:
             named = ", ".join(missing) if missing else "any target"

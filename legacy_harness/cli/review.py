@@ -13,7 +13,13 @@ import sys
 from typing import Any, ClassVar
 
 from legacy_harness.cli.command import Command
-from legacy_harness.cli.support import open_session, output_options, shown, store_option
+from legacy_harness.cli.support import (
+    open_session,
+    output_options,
+    shown,
+    store_option,
+    targets_argument,
+)
 from legacy_harness.config import Config
 from legacy_harness.outcomes import ExitCode
 from legacy_harness.report.inputs import compact_call
@@ -97,7 +103,7 @@ class ReviewCommand:
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.epilog = self.epilog
-        parser.add_argument("targets", nargs="*", metavar="TARGET", help="only these targets")
+        targets_argument(parser)
         store_option(parser)
         parser.add_argument(
             "--list", action="store_true", help="only list the cases, even on a terminal"

@@ -11,8 +11,9 @@ every command :func:`common_options`; a command that writes JSON adds
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+import os
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 __all__ = [
     "PATTERN_FORMS",
@@ -20,6 +21,7 @@ __all__ = [
     "common_options",
     "exclude_option",
     "exit_code_of",
+    "jobs_count",
     "known_targets",
     "max_cases_option",
     "open_session",
@@ -44,6 +46,8 @@ from legacy_harness.terminal import COLOR_MODES, DEFAULT_MAX_CASES
 
 if TYPE_CHECKING:
     from legacy_harness.verify import VerifySession
+
+_N = TypeVar("_N", int, float)
 
 
 def exit_code_of(returncode: int) -> ExitCode:
@@ -174,31 +178,38 @@ def targets_to_record(args: argparse.Namespace, config: Config, command: str) ->
     return named
 
 
-def positive_int(text: str) -> int:
+def _parsed(text: str, convert: Callable[[str], _N], what: str) -> _N:
+    """``convert(text)``; an argparse error saying the flag's value is not ``what``."""
     try:
-        value = int(text)
+        return convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+
+
+def positive_int(text: str) -> int:
+    value = _parsed(text, int, "a whole number")
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
     return value
 
 
+def jobs_count(text: str) -> int:
+    """``--jobs N``: N worker processes; 0 means one per CPU."""
+    value = _parsed(text, int, "a whole number")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 (one per CPU) or more")
+    return value or (os.cpu_count() or 1)
+
+
 def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = _parsed(text, float, "a number")
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be more than 0")
     return value
 
 
 def percent(text: str) -> float:
-    try:
-        value = float(text.rstrip("%"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
+    value = _parsed(text, lambda t: float(t.rstrip("%")), "a percentage")
     if not 0 <= value <= 100:
         raise argparse.ArgumentTypeError(f"{text!r} is not a percentage between 0 and 100")
     return value

@@ -84,6 +84,22 @@ def _invariant(where: str, value: Any, *, by_path: bool) -> str:
     return str(value)
 
 
+#: What :func:`_tolerance_value` returns for a key that is no tolerance field.
+_UNKNOWN = object()
+
+
+def _tolerance_value(where: str, key: str, value: Any, flags: tuple[str, ...]) -> Any:
+    """``value`` checked as the tolerance field ``key`` (a number, or one of ``flags``);
+    ``_UNKNOWN`` when ``key`` is not one, for the caller to try its other keys."""
+    if key in ("rtol", "atol"):
+        return _number(where, key, value)
+    if key == "max_ulp":
+        return _number(where, key, value, integer=True)
+    if key in flags:
+        return _flag(where, key, value)
+    return _UNKNOWN
+
+
 def _tolerance(where: str, table: Any, *, by_path: bool = True) -> Tolerance:
     if isinstance(table, Tolerance):
         return table
@@ -93,15 +109,11 @@ def _tolerance(where: str, table: Any, *, by_path: bool = True) -> Tolerance:
         )
     kw: dict[str, Any] = {}
     for key, value in table.items():
-        if key in ("rtol", "atol"):
-            kw[key] = _number(where, key, value)
-        elif key == "max_ulp":
-            kw[key] = _number(where, key, value, integer=True)
-        elif key in _TOLERANCE_FLAGS:
-            kw[key] = _flag(where, key, value)
-        elif key == "invariant":
+        if key == "invariant":
             kw[key] = _invariant(where, value, by_path=by_path)
-        else:
+            continue
+        kw[key] = _tolerance_value(where, key, value, _TOLERANCE_FLAGS)
+        if kw[key] is _UNKNOWN:
             raise ConfigError(
                 f"{where}: unknown key {key!r}; use rtol, atol, max_ulp, nan_equal, "
                 "signed_zero, unordered, exact, ignore or invariant"
@@ -171,12 +183,9 @@ def _policy(table: Any, *, where: str, top: bool) -> Policy:
     kw: dict[str, Any] = {}
     default_kw: dict[str, Any] = {}
     for key, value in table.items():
-        if key in ("rtol", "atol"):
-            default_kw[key] = _number(where, key, value)
-        elif key == "max_ulp":
-            default_kw[key] = _number(where, key, value, integer=True)
-        elif key in ("nan_equal", "signed_zero"):
-            default_kw[key] = _flag(where, key, value)
+        tolerance = _tolerance_value(where, key, value, ("nan_equal", "signed_zero"))
+        if tolerance is not _UNKNOWN:
+            default_kw[key] = tolerance
         elif key in FLAG_FIELDS:
             kw[key] = _flag(where, key, value)
         elif key == "max_differences":

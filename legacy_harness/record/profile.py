@@ -33,9 +33,7 @@ import functools
 import hashlib
 import json
 import math
-import os
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +46,7 @@ from legacy_harness.errors import GoldenFileError
 from legacy_harness.objects import object_state
 from legacy_harness.record.observe import Signature
 from legacy_harness.record.targets import KIND_CLASSMETHOD, KIND_METHOD, ResolvedTarget
+from legacy_harness.store.confine import atomic_write
 from legacy_harness.store.layout import TargetSpec
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -743,30 +742,6 @@ def _dumps(tree: Any) -> bytes:
     return (json.dumps(tree, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
 
 
-def _write_inside(root: Path, path: Path, data: bytes) -> None:
-    """Write ``data`` whole (temporary file, then rename), refusing any linked folder on
-    the way: a profile is written inside the store or not at all."""
-    relative = path.relative_to(root)
-    folder = root
-    for part in relative.parts[:-1]:
-        folder = folder / part
-        if folder.is_symlink():
-            raise GoldenFileError(
-                str(folder), "is a link; profiles are written only inside the store"
-            )
-        folder.mkdir(exist_ok=True)
-    if path.is_symlink():
-        raise GoldenFileError(str(path), "is a link; profiles are written only inside the store")
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def read_profile(path: Path) -> InputProfile:
     """Load one profile file; a bad one raises GoldenFileError naming it and the field."""
     if path.is_symlink():
@@ -877,7 +852,7 @@ class ProfileBook:
             path = profile_path(root, spec)
             if not replace and path.is_file():
                 profile = read_profile(path).merge(profile)
-            _write_inside(root, path, _dumps(profile.to_tree(redactor)))
+            atomic_write(path, _dumps(profile.to_tree(redactor)), root=root)
             written.append(path)
         self.profiles.clear()
         return written

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from legacy_harness.config import text_list
 from legacy_harness.errors import CodecError, ConfigError
 from legacy_harness.store.case import Observation
 from legacy_harness.store.secret_rules import (
@@ -100,14 +101,8 @@ class Redactor:
             raise ConfigError(
                 f"{_WHERE} has unknown key {unknown[0]!r}; known keys: builtins, keys, patterns"
             )
-        keys = table.get("keys", [])
-        if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
-            raise ConfigError(
-                f'{_WHERE} keys must be a list of key names or globs, e.g. ["password"]'
-            )
-        texts = table.get("patterns", [])
-        if not isinstance(texts, list) or not all(isinstance(p, str) and p for p in texts):
-            raise ConfigError(f"{_WHERE} patterns must be a list of regexes")
+        keys = text_list(table, "keys", _WHERE, 'a list of key names or globs, e.g. ["password"]')
+        texts = text_list(table, "patterns", _WHERE, "a list of regexes")
         builtins = table.get("builtins", True)
         if builtins is True:
             chosen: Iterable[str] = _DEFAULT_BUILTINS
@@ -217,6 +212,8 @@ class Redactor:
 class _Redact(TextVisitor):
     """One redaction pass: the paths replaced, and the ``$id``s that went away with them."""
 
+    rules: RuleSet
+
     def __init__(self, redactor: Redactor) -> None:
         self.redactor = redactor
         self.rules = redactor._rules
@@ -230,13 +227,6 @@ class _Redact(TextVisitor):
             return text
         self.paths.append(path_text(path))
         return new
-
-    def texts(
-        self, texts: list[str], path: TreePath, shown: Sequence[str] | None = None
-    ) -> list[str]:
-        if not self.rules or not self.rules.mentions("\n".join(texts)):
-            return texts  # one search for a whole array: no per-element work when clean
-        return super().texts(texts, path, shown)
 
     def name_matters(self, name: str) -> bool:
         return self.redactor.hides_some(name)

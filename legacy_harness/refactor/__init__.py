@@ -7,10 +7,10 @@ and that must not cost the seconds it takes to import libcst.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from legacy_harness.errors import RefusalError, TargetNotFound
+from legacy_harness.lazy import lazy_exports
 
 if TYPE_CHECKING:  # pragma: no cover
     from legacy_harness.refactor._common import module_name_for_path
@@ -23,17 +23,6 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from legacy_harness.refactor.rename import rename_target_spec
 
-__all__ = [
-    "HELPERS",
-    "RefusalError",
-    "TargetNotFound",
-    "module_name_for_path",
-    "observed_types_from_cases",
-    "rename_target_spec",
-    "transform_files",
-    "transform_source",
-    "unified_diff",
-]
 
 _LAZY = {
     "HELPERS": "helpers",
@@ -44,16 +33,7 @@ _LAZY = {
     "observed_types_from_cases": "annotate",
     "rename_target_spec": "rename",
 }
+__all__ = ["RefusalError", "TargetNotFound", *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -213,6 +213,46 @@ def variable_names(nodes: Iterable[cst.CSTNode]) -> list[cst.Name]:
     return collector.names
 
 
+def import_bindings(
+    module: cst.Module, *, relative: bool = True, definitions: bool = False
+) -> dict[str, str]:
+    """Module-level names and what they are bound to: an import's local name -> the
+    dotted name imported (``np`` -> ``numpy``, ``Path`` -> ``pathlib.Path``).
+
+    Star imports bind nothing known; ``relative=False`` skips ``from . import x``;
+    ``definitions`` also lists the module's classes and functions (bound to ``""``), in
+    the order they appear, so a later import or definition wins as in Python.
+    """
+    bound: dict[str, str] = {}
+    for stmt in module.body:
+        if definitions and isinstance(stmt, cst.ClassDef | cst.FunctionDef):
+            bound[stmt.name.value] = ""
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    dotted = cst.helpers.get_full_name_for_node(alias.name) or ""
+                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                        bound[alias.asname.name.value] = dotted
+                    else:
+                        top = dotted.split(".")[0]
+                        bound[top] = top
+            elif isinstance(small, cst.ImportFrom) and (relative or not small.relative):
+                if isinstance(small.names, cst.ImportStar):
+                    continue
+                mod = cst.helpers.get_full_name_for_node(small.module) if small.module else ""
+                for alias in small.names:
+                    name = cst.helpers.get_full_name_for_node(alias.name) or ""
+                    local = (
+                        alias.asname.name.value
+                        if alias.asname is not None and isinstance(alias.asname.name, cst.Name)
+                        else name
+                    )
+                    bound[local] = f"{mod}.{name}"
+    return bound
+
+
 def subclass_names(source: str, name: str) -> list[str]:
     """Top-level classes of ``source`` that derive from class ``name`` there, directly or
     not: their instances carry the state the class defines."""

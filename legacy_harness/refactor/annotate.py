@@ -30,9 +30,11 @@ from legacy_harness.refactor._common import (
     RefusalError,
     TargetNotFound,
     find_definition,
+    import_bindings,
     replace_nodes,
     split_spec,
 )
+from legacy_harness.report.pages.values import scalar_type
 from legacy_harness.store.codec import MARKER_KEYS
 
 Observed = Mapping[str, Mapping[str, Sequence[str]]]
@@ -92,16 +94,9 @@ _SPEC_TAGS = {"$object", "$enum", "$namedtuple"}
 
 def type_of_encoded(tree: Any) -> str | None:
     """Type name of one encoded (tagged JSON) value; None when it says nothing (``$ref``)."""
-    if tree is None:
-        return "None"
-    if isinstance(tree, bool):
-        return "bool"
-    if isinstance(tree, int):
-        return "int"
-    if isinstance(tree, float):
-        return "float"
-    if isinstance(tree, str):
-        return "str"
+    scalar = scalar_type(tree)
+    if scalar is not None:
+        return scalar
     if isinstance(tree, list):
         return "list"
     if isinstance(tree, dict):
@@ -193,36 +188,6 @@ class AnnotateCommand(HarnessCommand):
 
     # -- rendering types ----------------------------------------------------------------
 
-    def _bindings(self, tree: cst.Module) -> dict[str, str]:
-        """Module-level names: import alias -> imported dotted name, class/def -> ''."""
-        bound: dict[str, str] = {}
-        for stmt in tree.body:
-            if isinstance(stmt, cst.ClassDef | cst.FunctionDef):
-                bound[stmt.name.value] = ""
-            if not isinstance(stmt, cst.SimpleStatementLine):
-                continue
-            for small in stmt.body:
-                if isinstance(small, cst.Import):
-                    for alias in small.names:
-                        dotted = cst.helpers.get_full_name_for_node(alias.name) or ""
-                        if alias.asname and isinstance(alias.asname.name, cst.Name):
-                            bound[alias.asname.name.value] = dotted
-                        else:
-                            bound[dotted.split(".")[0]] = dotted.split(".")[0]
-                elif isinstance(small, cst.ImportFrom) and not isinstance(
-                    small.names, cst.ImportStar
-                ):
-                    mod = cst.helpers.get_full_name_for_node(small.module) if small.module else ""
-                    for alias in small.names:
-                        name = cst.helpers.get_full_name_for_node(alias.name) or ""
-                        local = (
-                            alias.asname.name.value
-                            if alias.asname and isinstance(alias.asname.name, cst.Name)
-                            else name
-                        )
-                        bound[local] = f"{mod}.{name}"
-        return bound
-
     def _render(self, type_name: str, bound: dict[str, str], local_classes: set[str]) -> str:
         if type_name in _BUILTINS:
             return type_name
@@ -275,7 +240,7 @@ class AnnotateCommand(HarnessCommand):
     # -- the transform -----------------------------------------------------------------
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        bound = self._bindings(tree)
+        bound = import_bindings(tree, definitions=True)
         local_classes = {s.name.value for s in tree.body if isinstance(s, cst.ClassDef)}
         future = any(
             isinstance(small, cst.ImportFrom)

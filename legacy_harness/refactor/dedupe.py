@@ -57,6 +57,17 @@ def _code(node: cst.CSTNode) -> str:
     return _EMPTY.code_for_node(node)
 
 
+def _param_shape(params: cst.Parameters) -> tuple[int, int, str, int, bool]:
+    """How many parameters of each kind a signature has: two functions merge only if equal."""
+    return (
+        len(params.posonly_params),
+        len(params.params),
+        type(params.star_arg).__name__,
+        len(params.kwonly_params),
+        params.star_kwarg is None,
+    )
+
+
 class DedupeCommand(HarnessCommand):
     """Extract the common body of two near-duplicate functions."""
 
@@ -145,21 +156,7 @@ class DedupeCommand(HarnessCommand):
 
     def _compare_params(self, a: cst.FunctionDef, b: cst.FunctionDef) -> None:
         pa, pb = a.params, b.params
-        shape_a = (
-            len(pa.posonly_params),
-            len(pa.params),
-            type(pa.star_arg).__name__,
-            len(pa.kwonly_params),
-            pa.star_kwarg is None,
-        )
-        shape_b = (
-            len(pb.posonly_params),
-            len(pb.params),
-            type(pb.star_arg).__name__,
-            len(pb.kwonly_params),
-            pb.star_kwarg is None,
-        )
-        if shape_a != shape_b:
+        if _param_shape(pa) != _param_shape(pb):
             raise RefusalError(
                 f"{a.name.value}, {b.name.value}: parameter lists have different shapes"
             )

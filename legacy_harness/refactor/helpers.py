@@ -20,21 +20,16 @@ from legacy_harness.refactor._common import (
     TargetNotFound,
     module_name_for_path,
 )
-from legacy_harness.refactor.annotate import AnnotateCommand, observed_types_from_cases
+from legacy_harness.refactor.annotate import AnnotateCommand
 from legacy_harness.refactor.dedupe import DedupeCommand
 from legacy_harness.refactor.extract_class import ExtractClassCommand
 from legacy_harness.refactor.extract_function import ExtractFunctionCommand
 from legacy_harness.refactor.inject_rng import InjectRngCommand
 from legacy_harness.refactor.parameterize import ParameterizeCommand
-from legacy_harness.refactor.rename import RenameCommand, rename_target_spec
+from legacy_harness.refactor.rename import RenameCommand
 
 __all__ = [
     "HELPERS",
-    "RefusalError",
-    "TargetNotFound",
-    "module_name_for_path",
-    "observed_types_from_cases",
-    "rename_target_spec",
     "transform_files",
     "transform_source",
     "unified_diff",

@@ -31,6 +31,7 @@ from legacy_harness.refactor._common import (
     add_kwonly_param,
     check_identifier,
     find_definition,
+    import_bindings,
     kwonly_param,
     module_name_for_path,
     param_names,
@@ -70,36 +71,6 @@ def _classify(qualnames: set[str]) -> tuple[str, str] | None:
                 if rest and "." not in rest and rest not in _NOT_GLOBAL_DRAWS[family]:
                     return family, rest
     return None
-
-
-def _module_bindings(module: cst.Module) -> dict[str, str]:
-    """Module-level names bound to ``numpy``, ``numpy.random`` or ``random`` modules."""
-    bound: dict[str, str] = {}
-    for stmt in module.body:
-        if not isinstance(stmt, cst.SimpleStatementLine):
-            continue
-        for small in stmt.body:
-            if isinstance(small, cst.Import):
-                for alias in small.names:
-                    dotted = cst.helpers.get_full_name_for_node(alias.name) or ""
-                    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                        bound[alias.asname.name.value] = dotted
-                    else:
-                        top = dotted.split(".")[0]
-                        bound[top] = top
-            elif isinstance(small, cst.ImportFrom) and not small.relative:
-                mod = cst.helpers.get_full_name_for_node(small.module) if small.module else ""
-                if isinstance(small.names, cst.ImportStar):
-                    continue
-                for alias in small.names:
-                    name = cst.helpers.get_full_name_for_node(alias.name) or ""
-                    local = (
-                        alias.asname.name.value
-                        if alias.asname is not None and isinstance(alias.asname.name, cst.Name)
-                        else name
-                    )
-                    bound[local] = f"{mod}.{name}"
-    return bound
 
 
 def _default_for(family: str, bindings: dict[str, str]) -> tuple[str, bool]:
@@ -216,7 +187,7 @@ class InjectRngCommand(HarnessCommand):
         return list({id(func): (func, qual) for func, qual in selected}.values())
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        bindings = _module_bindings(tree)
+        bindings = import_bindings(tree, relative=False)
         mapping: dict[cst.CSTNode, object] = {}
         for func, qual in self._selected(tree):
             self._plan(func, qual, bindings, mapping)

@@ -37,6 +37,7 @@ from libcst.metadata import (
 
 from legacy_harness.refactor._common import (
     HarnessCommand,
+    NameCollector,
     RefusalError,
     add_kwonly_param,
     check_identifier,
@@ -179,20 +180,15 @@ class ParameterizeCommand(HarnessCommand):
         owner = self
         skip = _sentinel_matcher(self.param)
 
-        class Finder(cst.CSTVisitor):
+        class Finder(NameCollector):  # variables only, as NameCollector walks them
             def visit_If(self, node: cst.If) -> bool:
                 return not m.matches(node, skip)
 
             def visit_Attribute(self, node: cst.Attribute) -> bool:
                 if owner._matches(node):
                     found.append(node)
-                else:
-                    node.value.visit(self)
-                return False
-
-            def visit_Arg(self, node: cst.Arg) -> bool:
-                node.value.visit(self)
-                return False
+                    return False
+                return super().visit_Attribute(node)
 
             def visit_Name(self, node: cst.Name) -> None:
                 if owner._matches(node):

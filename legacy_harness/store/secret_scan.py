@@ -92,9 +92,16 @@ class TextVisitor:
     def text(self, text: str, path: TreePath, shown: str | None = None) -> str:
         return text
 
+    #: The text rules the visitor applies. With them, an array of texts is searched once
+    #: as a whole and element by element only when a rule matches somewhere; None: every
+    #: text is visited.
+    rules: RuleSet | None = None
+
     def texts(
         self, texts: list[str], path: TreePath, shown: Sequence[str] | None = None
     ) -> list[str]:
+        if self.rules is not None and not self.rules.mentions("\n".join(texts)):
+            return texts  # one search for a whole array: no per-element work when clean
         out: list[str] | None = None
         for index, text in enumerate(texts):
             new = self.text(text, (path, f"[{index}]"), shown[index] if shown else None)
@@ -585,6 +592,8 @@ class Finding:
 class _Collect(TextVisitor):
     """The scanner's visitor: records findings, changes nothing."""
 
+    rules: RuleSet
+
     def __init__(self, scanner: SecretScanner) -> None:
         self.scanner = scanner
         self.rules = scanner.rules
@@ -606,13 +615,6 @@ class _Collect(TextVisitor):
                     self.found.append(Finding(path_text(path), rule.label, mask(secret), needle))
                     break
         return text
-
-    def texts(
-        self, texts: list[str], path: TreePath, shown: Sequence[str] | None = None
-    ) -> list[str]:
-        if not self.rules.mentions("\n".join(texts)):
-            return texts  # one search for a whole array: no per-element work when clean
-        return super().texts(texts, path, shown)
 
     def named(self, name: str, value: Any, path: TreePath) -> bool:
         if credential_value(name, value):

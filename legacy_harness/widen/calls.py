@@ -96,10 +96,6 @@ def behaviour(probe: Probe, before: Call, live: Call) -> str | None:
     one call that differ here would fail verify."""
     if probe.problem is not None:
         return None
-    if probe.raised is not None:
-        outcome: Any = ["raised", type(probe.raised).__qualname__, str(probe.raised)]
-    else:
-        outcome = ["returned", probe.returned]
     changed = {
         name: value
         for name, value in live.arguments.items()
@@ -107,7 +103,7 @@ def behaviour(probe: Probe, before: Call, live: Call) -> str | None:
     }
     if before.instance is not None and encoded(live.instance) != encoded(before.instance):
         changed[SELF] = live.instance
-    return encoded([outcome, changed, probe.output])
+    return encoded([_outcome(probe), changed, probe.output])
 
 
 def after_state(probe: Probe, live: Call) -> str | None:
@@ -116,11 +112,13 @@ def after_state(probe: Probe, live: Call) -> str | None:
     instead of two per value, for the mutant search's many runs)."""
     if probe.problem is not None:
         return None
+    return encoded([_outcome(probe), live.arguments, live.instance, probe.output])
+
+
+def _outcome(probe: Probe) -> list[Any]:
     if probe.raised is not None:
-        outcome: Any = ["raised", type(probe.raised).__qualname__, str(probe.raised)]
-    else:
-        outcome = ["returned", probe.returned]
-    return encoded([outcome, live.arguments, live.instance, probe.output])
+        return ["raised", type(probe.raised).__qualname__, str(probe.raised)]
+    return ["returned", probe.returned]
 
 
 # -- leaves: the numbers and strings inside a call's inputs --------------------------

@@ -182,10 +182,14 @@ class Explorer:
     def offer(self, call: Call, why: str) -> int:
         """Probe ``call``; keep it when it reaches new arcs. Returns the number of new arcs."""
         result, _ = self.probe(call)
-        new = len(result.arcs - self.seen)
+        return self.keep(call, result.arcs, why)
+
+    def keep(self, call: Call, arcs: frozenset[Arc], why: str) -> int:
+        """Keep ``call`` when ``arcs`` (what it reached) holds new arcs; how many are new."""
+        new = len(arcs - self.seen)
         if new:
-            self.seen |= result.arcs
-            kept = Kept(call, result.arcs, why)
+            self.seen |= arcs
+            kept = Kept(call, arcs, why)
             self.pool.append(kept)
             self.kept.append(kept)
         return new
@@ -402,12 +406,8 @@ def boundary_search(explorer: Explorer, constants: Constants, rounds: int = 4) -
                         # only calls that reach the comparison tell its sides apart
                         reaching.append(variant)
                         signatures.add(behaviour(result, variant, live))
-                    if result.arcs - explorer.seen:
+                    if explorer.keep(variant, result.arcs, "new arcs (boundary search)"):
                         grew = True
-                        explorer.seen |= result.arcs
-                        kept = Kept(variant, result.arcs, "new arcs (boundary search)")
-                        explorer.pool.append(kept)
-                        explorer.kept.append(kept)
                 if len(signatures) > 1:
                     label = _label(where, line)
                     for variant in reaching:
@@ -447,12 +447,8 @@ def _combine_on_lines(
                 if call is None:
                     continue
                 result, _ = explorer.probe(call)
-                if result.arcs - explorer.seen:
+                if explorer.keep(call, result.arcs, "new arcs (boundary search)"):
                     grew = True
-                    explorer.seen |= result.arcs
-                    kept = Kept(call, result.arcs, "new arcs (boundary search)")
-                    explorer.pool.append(kept)
-                    explorer.kept.append(kept)
     return grew
 
 

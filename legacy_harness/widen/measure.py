@@ -50,9 +50,16 @@ class TargetCoverage:
     reached_via: dict[str, list[int]] = field(default_factory=dict)
 
 
+#: A target's line arcs (line, next line; a negative next line exits the function).
+Arcs = frozenset[tuple[int, int]]
+
+
 @dataclass
 class CoverageResult:
     targets: list[TargetCoverage]
+    #: (target, case id) -> the arcs replaying that case took in its target's body;
+    #: filled when :func:`measure_coverage` is asked ``per_case`` (the behaviour pages).
+    case_arcs: dict[tuple[str, str], Arcs] = field(default_factory=dict)
 
     @property
     def percent(self) -> float:
@@ -78,13 +85,15 @@ def measure_coverage(
     xml: Path | None = None,
     lcov: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
+    per_case: bool = False,
 ) -> CoverageResult:
     """Replay the masters of ``targets`` (default: every target in the store) under
     coverage.py and report each target's coverage.
 
     ``html``, ``xml`` (Cobertura) and ``lcov`` also write coverage.py's own reports of
     the targets' files there, counting what any replay reached; ``progress`` is called
-    with (cases replayed, cases in all). Runs in-process: coverage.py stacks collectors,
+    with (cases replayed, cases in all); ``per_case`` also gives the arcs each
+    replayable case takes (one coverage context per case). Runs in-process: coverage.py stacks collectors,
     so this nests under a suite that is itself measured (pytest-cov) and hands tracing
     back when done.
     """
@@ -104,6 +113,7 @@ def measure_coverage(
     if progress:
         progress(done, total)
     cov = coverage.Coverage(branch=True, data_file=None, include=files, config_file=False)
+    replayed: list[tuple[str, str]] = []
     cov.start()
     try:
         for item in session.store.iter_cases(names):
@@ -113,7 +123,10 @@ def measure_coverage(
                 continue
             entry = results[item.case.target]
             entry.cases += 1
-            cov.switch_context(item.case.target)  # lines count for the target replayed
+            # "target case-id": lines count for the target replayed, and for the case
+            cov.switch_context(_context(item.case.target, item.case.id))
+            if item.case.replayable:
+                replayed.append((item.case.target, item.case.id))
             try:
                 replay(
                     item.case,
@@ -131,6 +144,7 @@ def measure_coverage(
     with tempfile.TemporaryDirectory(prefix="legacy-harness-coverage-") as scratch:
         for name in names:
             _fill(results[name], cov, regions[name], Path(scratch) / "target.json")
+    arcs = _case_arcs(cov, regions, replayed) if per_case else {}
     cov.get_data().set_query_contexts(None)  # the reports below count every replay
     if html is not None:
         cov.html_report(directory=str(html), include=files)
@@ -138,7 +152,30 @@ def measure_coverage(
         cov.xml_report(outfile=str(xml), include=files)
     if lcov is not None:
         cov.lcov_report(outfile=str(lcov), include=files)
-    return CoverageResult([results[name] for name in names])
+    return CoverageResult([results[name] for name in names], arcs)
+
+
+def _context(target: str, case_id: str) -> str:
+    """The coverage context of one case: its target (no spaces in it), a space, its id."""
+    return f"{target} {case_id}"
+
+
+def _case_arcs(
+    cov: Any, regions: dict[str, CodeRegion], cases: list[tuple[str, str]]
+) -> dict[tuple[str, str], Arcs]:
+    """The arcs each case took inside its target's body, from its own context."""
+    data = cov.get_data()
+    found: dict[tuple[str, str], Arcs] = {}
+    for target, case_id in cases:
+        region = regions[target]
+        data.set_query_contexts([f"^{re.escape(_context(target, case_id))}$"])
+        arcs = data.arcs(os.path.abspath(region.filename)) or []
+        found[(target, case_id)] = frozenset(
+            (a, b)
+            for a, b in arcs
+            if a > 0 and region.contains(a) and (b < 0 or region.contains(b))
+        )
+    return found
 
 
 def _empty(name: str, region: CodeRegion) -> TargetCoverage:
@@ -156,11 +193,11 @@ def _note_bad_file(results: dict[str, TargetCoverage], error: GoldenFileError) -
     next(iter(results.values())).errors.append(str(error))
 
 
-def _analysis(cov: Any, filename: str, context: str, scratch: Path) -> dict[str, Any]:
-    """coverage.py's own analysis of ``filename``, counting only what ran under
-    ``context``, read from its JSON report (public API: lines and branch arcs, taken
+def _analysis(cov: Any, filename: str, target: str, scratch: Path) -> dict[str, Any]:
+    """coverage.py's own analysis of ``filename``, counting only what ran in the
+    contexts of ``target``'s cases, read from its JSON report (public API: lines and branch arcs, taken
     and missed)."""
-    cov.json_report(outfile=str(scratch), include=[filename], contexts=[f"^{re.escape(context)}$"])
+    cov.json_report(outfile=str(scratch), include=[filename], contexts=[f"^{re.escape(target)} "])
     files = json.loads(scratch.read_text(encoding="utf-8")).get("files", {})
     for reported, data in files.items():
         if os.path.abspath(reported) == filename:
@@ -178,9 +215,10 @@ def _fill(entry: TargetCoverage, cov: Any, region: CodeRegion, scratch: Path) ->
     inside = region.contains
     others: dict[str, list[int]] = {}
     for line, contexts in sorted(data.contexts_by_lineno(filename).items()):
-        if inside(line) and entry.target not in contexts:
-            for context in contexts:
-                others.setdefault(context, []).append(line)
+        targets = sorted({context.partition(" ")[0] for context in contexts})
+        if inside(line) and entry.target not in targets:
+            for target in targets:
+                others.setdefault(target, []).append(line)
     entry.reached_via = others
     analysis = _analysis(cov, filename, entry.target, scratch)
     executed = analysis.get("executed_lines", [])

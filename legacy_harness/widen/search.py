@@ -367,35 +367,30 @@ class MutantSearch:
         """Run ``call`` on the instrumented original; None when it hangs or does I/O."""
         observer = Observer(self.functions)
         live = copy_call(call)
-        original = self.function.__code__
-        self.function.__code__ = self.instrumented
-        try:
-            with _hook(observer):
-                result = probe_call(
-                    lambda: self.subject.invoke(self.function, live),
-                    self.subject.region,
-                    timeout=self.timeout,
-                )
-        finally:
-            self.function.__code__ = original
+        with _hook(observer):
+            result = self._run(self.instrumented, live)
         self.examples += 1
         if result.problem is not None:
             return None
         lines = frozenset(line for arc in result.arcs for line in arc if line > 0)
         return Trial(result, after_state(result, live), observer.seen, lines)
 
-    def _mutant_kills(self, mutant: Mutant, call: Call, expected: str | None) -> bool:
-        live = copy_call(call)
+    def _run(self, code: types.CodeType, live: Call) -> Probe:
+        """Probe ``live`` with the target's code swapped for ``code`` (then put back)."""
         original = self.function.__code__
-        self.function.__code__ = self.source.code(mutant.index)
+        self.function.__code__ = code
         try:
-            result = probe_call(
+            return probe_call(
                 lambda: self.subject.invoke(self.function, live),
                 self.subject.region,
                 timeout=self.timeout,
             )
         finally:
             self.function.__code__ = original
+
+    def _mutant_kills(self, mutant: Mutant, call: Call, expected: str | None) -> bool:
+        live = copy_call(call)
+        result = self._run(self.source.code(mutant.index), live)
         if result.problem is not None:
             return result.problem.startswith("timeout")  # a hang is a kill; I/O is not
         return after_state(result, live) != expected

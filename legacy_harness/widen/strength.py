@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import subprocess
-import tempfile
 import time
 import types
 from collections.abc import Callable, Iterable, Sequence
@@ -37,9 +35,10 @@ from typing import Any
 
 from legacy_harness.config import Config
 from legacy_harness.errors import CallTimeout, GoldenFileError, HarnessError
-from legacy_harness.outcomes import CaseStatus, Vocabulary
+from legacy_harness.outcomes import CaseStatus, MutantStatus
 from legacy_harness.parallel import Executor, LocalExecutor
 from legacy_harness.record.targets import resolve, source_hash
+from legacy_harness.store.confine import atomic_write
 from legacy_harness.store.disk import StoredCase
 from legacy_harness.verify import VerifySession, verify_case
 from legacy_harness.widen.mutate import Mutant, MutantSource, compiled_equivalents
@@ -67,19 +66,6 @@ MUTATION_FILE = Path(".legacy-harness") / "mutation.json"
 #: The largest mutation.json read (it arrives in pull requests like golden files).
 MAX_SCORES_BYTES = 4_000_000
 FORMAT = 1
-
-
-class MutantStatus(Vocabulary):
-    """What running one mutant showed."""
-
-    KILLED = "killed"  #: some case behaved differently
-    TIMEOUT = "timeout"  #: some case ran past the limit: counted as killed
-    SURVIVED = "survived"  #: every case behaved the same: a hole in the net
-    EQUIVALENT = "equivalent"  #: same bytecode as the original: no input can tell
-    DUPLICATE = "duplicate"  #: same bytecode as an earlier mutant: counted once
-    UNKILLED = "unkilled"  #: survived every search characterize made: presumed equivalent
-    INVALID = "invalid"  #: does not compile or fit the original's closure
-    SKIPPED = "skipped"  #: not on a changed line (``--changed``)
 
 
 _KILLS = (MutantStatus.KILLED, MutantStatus.TIMEOUT)
@@ -749,22 +735,11 @@ def write_scores(store: Path, reports: Sequence[MutationReport], filenames: dict
     """Save full runs in ``<store>/.legacy-harness/mutation.json``, one entry per
     target (other targets' entries kept); stable order, so an unchanged net rewrites
     no byte."""
-    folder = store / MUTATION_FILE.parent
     path = store / MUTATION_FILE
-    if folder.is_symlink() or path.is_symlink():
-        raise HarnessError(f"{path}: a symbolic link; refusing to write through it")
     targets, _ = read_scores(store)
     for report in reports:
         if report.scope is None:
             targets[report.target] = report.to_data(filenames.get(report.target))
-    folder.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"format": FORMAT, "targets": dict(sorted(targets.items()))}, indent=2)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".mutation-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write(path, (text + "\n").encode("utf-8"), root=store)
     return path

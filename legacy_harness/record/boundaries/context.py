@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from legacy_harness.errors import ForbiddenIO
-from legacy_harness.outcomes import Vocabulary
+from legacy_harness.outcomes import BoundaryMode as Mode
 from legacy_harness.record.boundaries.tape import Cassette, Interaction, Mismatch
 from legacy_harness.store import codec
 
@@ -30,13 +30,6 @@ __all__ = [
     "relative",
     "stack",
 ]
-
-
-class Mode(Vocabulary):
-    """Record lets the real call happen and tapes it; replay answers from the tape."""
-
-    RECORD = "record"
-    REPLAY = "replay"
 
 
 _state = threading.local()

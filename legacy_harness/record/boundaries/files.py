@@ -21,7 +21,7 @@ import os
 import pathlib
 import shutil
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from legacy_harness.record.boundaries.base import Boundary, Undo, patch_attribute
 from legacy_harness.record.boundaries.context import Channel, current, passthrough, relative
@@ -59,17 +59,33 @@ def _data(result: dict[str, Any], channel: Channel) -> bytes:
     return value if isinstance(value, bytes) else b""
 
 
-def _memory_file(data: bytes, mode: str, name: Any, options: dict[str, Any]) -> Any:
+class _Open(NamedTuple):
+    """One intercepted ``open``: the file as the caller named it, the mode, the path as
+    taped, and the other arguments by name."""
+
+    file: Any
+    mode: str
+    path: str
+    options: dict[str, Any]
+
+    def layered(self, buffer: Any, **more: Any) -> Any:
+        """``buffer`` as the caller asked for it: itself in binary mode, else text."""
+        if "b" in self.mode:
+            return buffer
+        options = self.options
+        return io.TextIOWrapper(
+            buffer,
+            encoding=options.get("encoding"),
+            errors=options.get("errors"),
+            newline=options.get("newline"),
+            **more,
+        )
+
+
+def _memory_file(data: bytes, opened: _Open) -> Any:
     buffer = io.BytesIO(data)
-    buffer.name = name  # type: ignore[attr-defined]
-    if "b" in mode:
-        return buffer
-    return io.TextIOWrapper(
-        buffer,
-        encoding=options.get("encoding"),
-        errors=options.get("errors"),
-        newline=options.get("newline"),
-    )
+    buffer.name = opened.file  # type: ignore[attr-defined]
+    return opened.layered(buffer)
 
 
 class _WrittenFile(io.BytesIO):
@@ -100,6 +116,18 @@ def _outcome(channel: Channel, asked: Interaction, run: Callable[[], Any]) -> An
         if "raised" in result:
             raise rebuild_exception(result["raised"], channel)
         return result.get("value")
+    return _run_taped(
+        channel, asked, run, lambda value: {"value": value} if isinstance(value, bool) else {}
+    )
+
+
+def _run_taped(
+    channel: Channel,
+    asked: Interaction,
+    run: Callable[[], Any],
+    result: Callable[[Any], dict[str, Any]],
+) -> Any:
+    """Record: run for real and tape ``result(value)``, or the exception it raised."""
     try:
         with passthrough():
             value = run()
@@ -107,10 +135,41 @@ def _outcome(channel: Channel, asked: Interaction, run: Callable[[], Any]) -> An
         asked.result = {"raised": raised_tree(error, channel)}
         channel.tape(asked)
         raise
-    if isinstance(value, bool):
-        asked.result = {"value": value}
+    asked.result = result(value)
     channel.tape(asked)
     return value
+
+
+def _read_whole(original: Callable[..., Any], file: Any) -> bytes:
+    with original(file, "rb") as real:
+        data: bytes = real.read()
+    return data
+
+
+#: Every function the boundary wraps besides ``open``: (wrapper, operation taped, owner,
+#: attribute). "one" takes a path and writes, "two" a source and a destination, "check"
+#: asks about a path (a read whose answer is a bool).
+_OPERATIONS: tuple[tuple[str, str, Any, str], ...] = (
+    ("one", "mkdir", os, "mkdir"),
+    ("one", "makedirs", os, "makedirs"),
+    ("one", "remove", os, "remove"),
+    ("one", "remove", os, "unlink"),
+    ("one", "rmdir", os, "rmdir"),
+    ("one", "rmtree", shutil, "rmtree"),
+    ("two", "rename", os, "rename"),
+    ("two", "rename", os, "replace"),
+    ("two", "copy", shutil, "copyfile"),
+    ("two", "copy", shutil, "copy"),
+    ("two", "copy", shutil, "copy2"),
+    ("two", "copy", shutil, "copytree"),
+    ("two", "move", shutil, "move"),
+    ("check", "exists", os.path, "exists"),
+    ("check", "isfile", os.path, "isfile"),
+    ("check", "isdir", os.path, "isdir"),
+    ("check", "exists", pathlib.Path, "exists"),
+    ("check", "isfile", pathlib.Path, "is_file"),
+    ("check", "isdir", pathlib.Path, "is_dir"),
+)
 
 
 class FilesBoundary(Boundary):
@@ -120,46 +179,12 @@ class FilesBoundary(Boundary):
     category = NAME
 
     def patch(self) -> list[Undo]:
-        original_open = builtins.open
-        opener = self._opener(original_open)
-        undos = [
-            patch_attribute(builtins, "open", opener),
-            patch_attribute(io, "open", opener),
-        ]
-        for op, owner, attribute in (
-            ("mkdir", os, "mkdir"),
-            ("makedirs", os, "makedirs"),
-            ("remove", os, "remove"),
-            ("remove", os, "unlink"),
-            ("rmdir", os, "rmdir"),
-            ("rmtree", shutil, "rmtree"),
-        ):
+        opener = self._opener(builtins.open)
+        undos = [patch_attribute(builtins, "open", opener), patch_attribute(io, "open", opener)]
+        wrap = {"one": self._one_path, "two": self._two_paths, "check": self._check}
+        for how, op, owner, attribute in _OPERATIONS:
             undos.append(
-                patch_attribute(owner, attribute, self._one_path(op, getattr(owner, attribute)))
-            )
-        for op, owner, attribute in (
-            ("rename", os, "rename"),
-            ("rename", os, "replace"),
-            ("copy", shutil, "copyfile"),
-            ("copy", shutil, "copy"),
-            ("copy", shutil, "copy2"),
-            ("copy", shutil, "copytree"),
-            ("move", shutil, "move"),
-        ):
-            undos.append(
-                patch_attribute(owner, attribute, self._two_paths(op, getattr(owner, attribute)))
-            )
-        checks: tuple[tuple[str, Any, str], ...] = (
-            ("exists", os.path, "exists"),
-            ("isfile", os.path, "isfile"),
-            ("isdir", os.path, "isdir"),
-            ("exists", pathlib.Path, "exists"),
-            ("isfile", pathlib.Path, "is_file"),
-            ("isdir", pathlib.Path, "is_dir"),
-        )
-        for op, owner, attribute in checks:
-            undos.append(
-                patch_attribute(owner, attribute, self._check(op, getattr(owner, attribute)))
+                patch_attribute(owner, attribute, wrap[how](op, getattr(owner, attribute)))
             )
         return undos
 
@@ -181,52 +206,35 @@ class FilesBoundary(Boundary):
                     raise channel.block(detail, "")
                 channel.note(detail, "")
                 return original(file, mode, *args, **kwargs)
+            opened = _Open(file, mode, path, options)
             if any(flag in mode for flag in "wax"):
-                return self._writer(channel, original, file, mode, path, options)
-            return self._reader(channel, original, file, mode, path, options)
+                return self._writer(channel, original, opened)
+            return self._reader(channel, original, opened)
 
         return taped_open
 
-    def _reader(
-        self,
-        channel: Channel,
-        original: Callable[..., Any],
-        file: Any,
-        mode: str,
-        path: str,
-        options: dict[str, Any],
-    ) -> Any:
-        asked = Interaction(NAME, InteractionKind.READ, {"op": "read", "path": path})
+    def _reader(self, channel: Channel, original: Callable[..., Any], opened: _Open) -> Any:
+        asked = Interaction(NAME, InteractionKind.READ, {"op": "read", "path": opened.path})
         if channel.replaying:
             result = channel.read(asked).result
             if "raised" in result:
                 raise rebuild_exception(result["raised"], channel)
-            return _memory_file(_data(result, channel), mode, file, options)
-        try:
-            with passthrough(), original(file, "rb") as real:
-                data = real.read()
-        except Exception as error:
-            asked.result = {"raised": raised_tree(error, channel)}
-            channel.tape(asked)
-            raise
-        asked.result = _content(data, channel)
-        channel.tape(asked)
-        return _memory_file(data, mode, file, options)
+            return _memory_file(_data(result, channel), opened)
+        data = _run_taped(
+            channel,
+            asked,
+            lambda: _read_whole(original, opened.file),
+            lambda data: _content(data, channel),
+        )
+        return _memory_file(data, opened)
 
-    def _writer(
-        self,
-        channel: Channel,
-        original: Callable[..., Any],
-        file: Any,
-        mode: str,
-        path: str,
-        options: dict[str, Any],
-    ) -> Any:
-        flag = next(flag for flag in "wax" if flag in mode)
+    def _writer(self, channel: Channel, original: Callable[..., Any], opened: _Open) -> Any:
+        flag = next(flag for flag in "wax" if flag in opened.mode)
+        path = opened.path
         real: Any = None
         if not channel.replaying:
             with passthrough():  # errors (a missing folder) and truncation happen now, as usual
-                real = original(file, flag + "b")
+                real = original(opened.file, flag + "b")
 
         def deliver(data: bytes) -> None:
             call = {"op": "write", "path": path, "mode": flag, **_content(data, channel)}
@@ -238,28 +246,23 @@ class FilesBoundary(Boundary):
             else:
                 channel.write(Interaction(NAME, InteractionKind.WRITE, call))
 
-        written = _WrittenFile(file, deliver)
+        written = _WrittenFile(opened.file, deliver)
         channel.on_exit.append(written.close)
-        if "b" in mode:
-            return written
-        return io.TextIOWrapper(
-            written,
-            encoding=options.get("encoding"),
-            errors=options.get("errors"),
-            newline=options.get("newline"),
-            write_through=True,
-        )
+        return opened.layered(written, write_through=True)
 
     # -- other operations ------------------------------------------------------------
 
-    def _one_path(self, op: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    def _one_path(
+        self, op: str, original: Callable[..., Any], kind: InteractionKind = InteractionKind.WRITE
+    ) -> Callable[..., Any]:
         def operation(path: Any, *args: Any, **kwargs: Any) -> Any:
             channel = current()
             shown = _taped_path(channel, path)
             if channel is None or shown is None:
                 return original(path, *args, **kwargs)
-            asked = Interaction(NAME, InteractionKind.WRITE, {"op": op, "path": shown})
-            return _outcome(channel, asked, lambda: original(path, *args, **kwargs))
+            asked = Interaction(NAME, kind, {"op": op, "path": shown})
+            value = _outcome(channel, asked, lambda: original(path, *args, **kwargs))
+            return bool(value) if kind is InteractionKind.READ else value
 
         operation.__name__ = getattr(original, "__name__", op)
         return operation
@@ -287,13 +290,5 @@ class FilesBoundary(Boundary):
         return operation
 
     def _check(self, op: str, original: Callable[..., Any]) -> Callable[..., Any]:
-        def check(path: Any, *args: Any, **kwargs: Any) -> Any:
-            channel = current()
-            shown = _taped_path(channel, path)
-            if channel is None or shown is None:
-                return original(path, *args, **kwargs)
-            asked = Interaction(NAME, InteractionKind.READ, {"op": op, "path": shown})
-            return bool(_outcome(channel, asked, lambda: original(path, *args, **kwargs)))
-
-        check.__name__ = getattr(original, "__name__", op)
-        return check
+        """``exists``, ``isfile``, ``isdir``: a read of one path, answered with a bool."""
+        return self._one_path(op, original, InteractionKind.READ)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from legacy_harness.outcomes import Vocabulary
+from legacy_harness.outcomes import InteractionKind
 from legacy_harness.store import codec
 
 __all__ = [
@@ -27,13 +27,6 @@ __all__ = [
     "tape_to_tree",
     "writes_view",
 ]
-
-
-class InteractionKind(Vocabulary):
-    """Whether a boundary call read the world (answered on replay) or wrote it (compared)."""
-
-    READ = "read"
-    WRITE = "write"
 
 
 #: How the keys of a call are named in messages ("what differs").

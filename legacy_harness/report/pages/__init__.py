@@ -12,46 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from legacy_harness.errors import UsageError
-from legacy_harness.report.pages import html, markdown
+from legacy_harness.report.pages import html, markdown, model
 from legacy_harness.report.pages.markdown import MARKER
-from legacy_harness.report.pages.model import (
-    PROGRAM,
-    BoundaryDoc,
-    CaseFacts,
-    CoverageFacts,
-    ExampleDoc,
-    ExceptionDoc,
-    LeafStats,
-    MutationFacts,
-    ParameterDoc,
-    Site,
-    TargetFacts,
-    TargetPage,
-    build_page,
-    build_site,
-    slug,
-)
+from legacy_harness.report.pages.model import *  # noqa: F403 - the model is this package's surface
+from legacy_harness.report.pages.model import Site
 
-__all__ = [
-    "FORMATS",
-    "MARKER",
-    "PROGRAM",
-    "BoundaryDoc",
-    "CaseFacts",
-    "CoverageFacts",
-    "ExampleDoc",
-    "ExceptionDoc",
-    "LeafStats",
-    "MutationFacts",
-    "ParameterDoc",
-    "Site",
-    "TargetFacts",
-    "TargetPage",
-    "build_page",
-    "build_site",
-    "render",
-    "slug",
-]
+__all__ = ["FORMATS", "MARKER", "render", *model.__all__]
 
 #: Format name -> the renderer giving file name -> text for a whole site.
 FORMATS: dict[str, Callable[[Site], dict[str, str]]] = {

@@ -9,8 +9,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from legacy_harness.report.pages.markdown import MARKER, sparkline
-from legacy_harness.report.pages.model import LeafStats, Site, TargetPage
+from legacy_harness.report.pages.markdown import MARKER
+from legacy_harness.report.pages.model import (
+    Cell,
+    Site,
+    TargetPage,
+    coverage_line,
+    index_cells,
+    mutation_line,
+    page_edges,
+    page_facts,
+    plural,
+    stats_cells,
+)
 
 __all__ = ["INDEX", "graph_svg", "page_name", "render_index", "render_page", "render_site"]
 
@@ -130,38 +141,14 @@ def graph_svg(edges: Sequence[tuple[str, str, int]]) -> str:
     return "\n".join(parts)
 
 
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
-
-
-def _stats_rows(stats: Sequence[LeafStats]) -> list[list[str]]:
-    rows = []
-    for leaf in stats:
-        if leaf.categories:
-            spread = ", ".join(f"{value}: {runs}" for value, runs in leaf.categories[:6])
-            rows.append([_td(_code(leaf.case_id)), _td(_code(leaf.leaf)), _td(str(leaf.runs)),
-                         _td(""), _td(""), _td(""), _td(""), _td(escape(spread))])  # fmt: skip
-        else:
-            rows.append([
-                _td(_code(leaf.case_id)), _td(_code(leaf.leaf)), _td(str(leaf.runs)),
-                _td(_number(leaf.mean)), _td(_number(leaf.sd)), _td(_number(leaf.low)),
-                _td(_number(leaf.high)), _td(_code(sparkline(leaf.histogram))),
-            ])  # fmt: skip
-    return rows
+def _cells(cells: Sequence[Cell]) -> list[str]:
+    return [_td(_code(text) if as_code else escape(text)) for text, as_code in cells]
 
 
 def render_page(page: TargetPage) -> str:
     body = [f"<h1>{_code(page.target)}</h1>"]
-    facts = [escape(page.kind) + (f" in {_code(page.source)}" if page.source else "")]
-    origins = ", ".join(f"{n} {escape(origin)}" for origin, n in page.origins.items())
-    facts.append(
-        f"{page.cases} case{'s' if page.cases != 1 else ''}" + (f" ({origins})" if origins else "")
-    )
-    if page.reviewed:
-        facts.append(f"{page.reviewed} reviewed")
-    if page.calls is not None:
-        facts.append(f"{page.calls} calls profiled")
-    body += [f'<p class="facts">{" · ".join(facts)}</p>', f"<pre>{escape(page.signature)}</pre>",
+    facts = " · ".join(page_facts(page, _code, escape))
+    body += [f'<p class="facts">{facts}</p>', f"<pre>{escape(page.signature)}</pre>",
              '<p><a href="index.html">All targets</a></p>']  # fmt: skip
     body += [f'<p class="note">{escape(note)}</p>' for note in page.notes]
     if page.parameters:
@@ -194,9 +181,7 @@ def render_page(page: TargetPage) -> str:
     if page.exceptions:
         body.append("<h2>Exceptions</h2>")
         for doc in page.exceptions:
-            body.append(
-                f"<h3>{_code(doc.type)} ({doc.count} case{'s' if doc.count != 1 else ''})</h3>"
-            )
+            body.append(f"<h3>{_code(doc.type)} ({plural(doc.count, 'case')})</h3>")
             body += _table(
                 ["message", "raised by (case)"],
                 [
@@ -217,20 +202,17 @@ def render_page(page: TargetPage) -> str:
             "boundaries",
         )  # fmt: skip
     if page.callers or page.callees:
-        edges = [(a, page.target, n) for a, n in page.callers]
-        edges += [(page.target, b, n) for b, n in page.callees]
         body += [
             "<h2>Calls between targets</h2>",
             "<p>Observed while recording.</p>",
-            graph_svg(sorted(edges)),
+            graph_svg(page_edges(page)),
         ]
     body.append("<h2>Coverage and strength</h2>")
     items = []
     if page.coverage is not None:
         c = page.coverage
         items.append(
-            f"replaying the masters covers {c.percent:.1f}%: lines {c.lines_covered}/{c.lines_total},"
-            f" branches {c.branches_covered}/{c.branches_total}"
+            coverage_line(c)
             + (
                 "<ul>" + "".join(f"<li>not taken: {escape(t)}</li>" for t in c.missing) + "</ul>"
                 if c.missing
@@ -240,9 +222,7 @@ def render_page(page: TargetPage) -> str:
     else:
         items.append("coverage: not measured")
     if page.mutation is not None:
-        m = page.mutation
-        note = f" ({escape(m.note)})" if m.note else ""
-        items.append(f"mutation score {m.score:.1f}%: {m.killed} of {m.total} mutants killed{note}")
+        items.append(mutation_line(page.mutation, escape))
     else:
         items.append("mutation score: unknown (run <code>legacy-harness mutate</code>)")
     body += ["<ul>", *(f"<li>{item}</li>" for item in items), "</ul>"]
@@ -253,7 +233,7 @@ def render_page(page: TargetPage) -> str:
         ]
         body += _table(
             ["case", "leaf", "runs", "mean", "sd", "min", "max", "histogram"],
-            _stats_rows(page.stochastic),
+            [_cells(stats_cells(leaf)) for leaf in page.stochastic],
             "stochastic",
         )
     return _document(page.target, body)
@@ -264,9 +244,7 @@ def render_index(site: Site) -> str:
             "<p>Written by <code>legacy-harness docs</code> from the golden masters.</p>"]  # fmt: skip
     rows = []
     for page in site.pages:
-        coverage = f"{page.coverage.percent:.1f}%" if page.coverage else "-"
-        mutation = f"{page.mutation.score:.1f}%" if page.mutation else "-"
-        raised = ", ".join(doc.type.rpartition(".")[2] for doc in page.exceptions) or "-"
+        coverage, mutation, raised = index_cells(page)
         rows.append([
             _td(f'<a href="{escape(page_name(page))}">{_code(page.target)}</a>'), _td(escape(page.kind)),
             _td(str(page.cases)), _td(coverage), _td(mutation), _td(escape(raised)),

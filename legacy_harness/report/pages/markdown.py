@@ -9,7 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from legacy_harness.report.pages.model import PROGRAM, LeafStats, Site, TargetPage
+from legacy_harness.report.pages.model import (
+    PROGRAM,
+    Cell,
+    Site,
+    TargetPage,
+    coverage_line,
+    index_cells,
+    mutation_line,
+    page_edges,
+    page_facts,
+    plural,
+    sparkline,
+    stats_cells,
+)
 
 __all__ = [
     "INDEX",
@@ -25,7 +38,6 @@ __all__ = [
 INDEX = "index.md"
 #: The first line of every page: what ``docs`` may replace or remove, and nothing else.
 MARKER = "<!-- written by legacy-harness docs from the golden masters; do not edit -->"
-_BLOCKS = " ▁▂▃▄▅▆▇█"
 
 
 def page_name(page: TargetPage) -> str:
@@ -50,18 +62,6 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return lines
 
 
-def sparkline(counts: Sequence[int]) -> str:
-    """A histogram in one line of block characters (empty bins are spaces)."""
-    top = max(counts, default=0)
-    if top <= 0:
-        return ""
-    return "".join(_BLOCKS[0 if n == 0 else max(1, round(n / top * 8))] for n in counts)
-
-
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
-
-
 def mermaid(edges: Sequence[tuple[str, str, int]]) -> list[str]:
     """The calls between targets as a Mermaid flowchart (node ids follow sorted names)."""
     names = sorted({a for a, _, _ in edges} | {b for _, b, _ in edges})
@@ -76,36 +76,14 @@ def mermaid(edges: Sequence[tuple[str, str, int]]) -> list[str]:
     return lines
 
 
-def _stats_rows(stats: Sequence[LeafStats]) -> list[list[str]]:
-    rows = []
-    for leaf in stats:
-        if leaf.categories:
-            spread = ", ".join(f"{value}: {runs}" for value, runs in leaf.categories[:6])
-            rows.append(
-                [code(leaf.case_id), code(leaf.leaf), str(leaf.runs), "", "", "", "", cell(spread)]
-            )
-        else:
-            rows.append([
-                code(leaf.case_id), code(leaf.leaf), str(leaf.runs), _number(leaf.mean),
-                _number(leaf.sd), _number(leaf.low), _number(leaf.high),
-                code(sparkline(leaf.histogram)),
-            ])  # fmt: skip
-    return rows
+def _cells(cells: Sequence[Cell]) -> list[str]:
+    return [code(text) if as_code else cell(text) for text, as_code in cells]
 
 
 def render_page(page: TargetPage) -> str:
     """One target's page."""
     lines = [MARKER, f"# {code(page.target)}", ""]
-    facts = [f"{page.kind}" + (f" in {code(page.source)}" if page.source else "")]
-    origins = ", ".join(f"{n} {origin}" for origin, n in page.origins.items())
-    facts.append(
-        f"{page.cases} case{'s' if page.cases != 1 else ''}" + (f" ({origins})" if origins else "")
-    )
-    if page.reviewed:
-        facts.append(f"{page.reviewed} reviewed")
-    if page.calls is not None:
-        facts.append(f"{page.calls} calls profiled")
-    lines += [" · ".join(facts), "", "```python", page.signature, "```", ""]
+    lines += [" · ".join(page_facts(page, code, str)), "", "```python", page.signature, "```", ""]
     lines.append("[All targets](index.md)")
     for note in page.notes:
         lines += ["", f"> **Note:** {cell(note)}"]
@@ -132,7 +110,7 @@ def render_page(page: TargetPage) -> str:
     if page.exceptions:
         lines += ["", "## Exceptions", ""]
         for doc in page.exceptions:
-            lines += [f"### {code(doc.type)} ({doc.count} case{'s' if doc.count != 1 else ''})", ""]
+            lines += [f"### {code(doc.type)} ({plural(doc.count, 'case')})", ""]
             lines += _table(
                 ["message", "raised by (case)"],
                 [[code(m), f"{code(inputs)} ({code(case)})"] for m, case, inputs in doc.examples],
@@ -154,25 +132,15 @@ def render_page(page: TargetPage) -> str:
         )  # fmt: skip
     if page.callers or page.callees:
         lines += ["", "## Calls between targets", "", "Observed while recording.", ""]
-        edges = [(a, page.target, n) for a, n in page.callers]
-        edges += [(page.target, b, n) for b, n in page.callees]
-        lines += mermaid(sorted(edges))
+        lines += mermaid(page_edges(page))
     lines += ["", "## Coverage and strength", ""]
     if page.coverage is not None:
-        c = page.coverage
-        lines.append(
-            f"- replaying the masters covers {c.percent:.1f}%: lines {c.lines_covered}/{c.lines_total},"
-            f" branches {c.branches_covered}/{c.branches_total}"
-        )
-        lines += [f"  - not taken: {cell(text)}" for text in c.missing]
+        lines.append(f"- {coverage_line(page.coverage)}")
+        lines += [f"  - not taken: {cell(text)}" for text in page.coverage.missing]
     else:
         lines.append("- coverage: not measured")
     if page.mutation is not None:
-        m = page.mutation
-        note = f" ({m.note})" if m.note else ""
-        lines.append(
-            f"- mutation score {m.score:.1f}%: {m.killed} of {m.total} mutants killed{note}"
-        )
+        lines.append(f"- {mutation_line(page.mutation, str)}")
     else:
         lines.append("- mutation score: unknown (run `legacy-harness mutate`)")
     if page.stochastic:
@@ -180,7 +148,7 @@ def render_page(page: TargetPage) -> str:
                   " recorded runs.", ""]  # fmt: skip
         lines += _table(
             ["case", "leaf", "runs", "mean", "sd", "min", "max", "histogram"],
-            _stats_rows(page.stochastic),
+            [_cells(stats_cells(leaf)) for leaf in page.stochastic],
         )
     return "\n".join(lines) + "\n"
 
@@ -190,9 +158,7 @@ def render_index(site: Site) -> str:
              "Written by `legacy-harness docs` from the golden masters.", ""]  # fmt: skip
     rows = []
     for page in site.pages:
-        coverage = f"{page.coverage.percent:.1f}%" if page.coverage else "-"
-        mutation = f"{page.mutation.score:.1f}%" if page.mutation else "-"
-        raised = ", ".join(doc.type.rpartition(".")[2] for doc in page.exceptions) or "-"
+        coverage, mutation, raised = index_cells(page)
         rows.append([
             f"[{code(page.target)}]({page_name(page)})", page.kind, str(page.cases), coverage,
             mutation, cell(raised),

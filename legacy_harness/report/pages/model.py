@@ -9,7 +9,7 @@ page, which is what lets pages be committed, reviewed and checked for staleness.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from legacy_harness.report.pages.values import columns_of, shape_of, short, type
 
 __all__ = [
     "PROGRAM",
+    "Cell",
     "BoundaryDoc",
     "CaseFacts",
     "CoverageFacts",
@@ -30,7 +31,15 @@ __all__ = [
     "TargetPage",
     "build_page",
     "build_site",
+    "coverage_line",
+    "index_cells",
+    "mutation_line",
+    "page_edges",
+    "page_facts",
+    "plural",
     "slug",
+    "sparkline",
+    "stats_cells",
 ]
 
 #: How the pages name calls made from code that is no target (the program itself).
@@ -536,3 +545,82 @@ def build_site(cases: Mapping[str, Sequence[CaseFacts]], facts: Mapping[str, Tar
         for target in targets
     ]
     return Site(pages, edges)
+
+
+# -- what both formats say ----------------------------------------------------------------
+# The Markdown and HTML renderers say the same things in two markups: the wording lives
+# here once, and each renderer passes how it writes code and plain text.
+
+#: One table cell's text, and whether it is shown as code.
+Cell = tuple[str, bool]
+_BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+def plural(count: int, word: str) -> str:
+    """``1 case``, ``3 cases``."""
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def sparkline(counts: Sequence[int]) -> str:
+    """A histogram in one line of block characters (empty bins are spaces)."""
+    top = max(counts, default=0)
+    if top <= 0:
+        return ""
+    return "".join(_BLOCKS[0 if n == 0 else max(1, round(n / top * 8))] for n in counts)
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
+def page_facts(
+    page: TargetPage, code: Callable[[str], str], text: Callable[[str], str]
+) -> list[str]:
+    """The line under a page's title: kind and source, cases by origin, reviews, calls."""
+    facts = [text(page.kind) + (f" in {code(page.source)}" if page.source else "")]
+    origins = ", ".join(f"{n} {text(origin)}" for origin, n in page.origins.items())
+    facts.append(plural(page.cases, "case") + (f" ({origins})" if origins else ""))
+    if page.reviewed:
+        facts.append(f"{page.reviewed} reviewed")
+    if page.calls is not None:
+        facts.append(f"{page.calls} calls profiled")
+    return facts
+
+
+def coverage_line(coverage: CoverageFacts) -> str:
+    return (
+        f"replaying the masters covers {coverage.percent:.1f}%: lines"
+        f" {coverage.lines_covered}/{coverage.lines_total},"
+        f" branches {coverage.branches_covered}/{coverage.branches_total}"
+    )
+
+
+def mutation_line(mutation: MutationFacts, text: Callable[[str], str]) -> str:
+    note = f" ({text(mutation.note)})" if mutation.note else ""
+    return f"mutation score {mutation.score:.1f}%: {mutation.killed} of {mutation.total} mutants killed{note}"
+
+
+def page_edges(page: TargetPage) -> list[tuple[str, str, int]]:
+    """The calls into and out of the page's target, sorted, for its call graph."""
+    edges = [(caller, page.target, n) for caller, n in page.callers]
+    edges += [(page.target, callee, n) for callee, n in page.callees]
+    return sorted(edges)
+
+
+def index_cells(page: TargetPage) -> tuple[str, str, str]:
+    """A target's coverage, mutation score and the exceptions it raises, for the index."""
+    coverage = f"{page.coverage.percent:.1f}%" if page.coverage else "-"
+    mutation = f"{page.mutation.score:.1f}%" if page.mutation else "-"
+    raised = ", ".join(doc.type.rpartition(".")[2] for doc in page.exceptions) or "-"
+    return coverage, mutation, raised
+
+
+def stats_cells(leaf: LeafStats) -> list[Cell]:
+    """One row of the stochastic results table: case, leaf, runs, mean, sd, min, max and
+    the histogram (or, for a categorical leaf, the most frequent values)."""
+    head: list[Cell] = [(leaf.case_id, True), (leaf.leaf, True), (str(leaf.runs), False)]
+    if leaf.categories:
+        spread = ", ".join(f"{value}: {runs}" for value, runs in leaf.categories[:6])
+        return [*head, *[("", False)] * 4, (spread, False)]
+    figures = [(_number(v), False) for v in (leaf.mean, leaf.sd, leaf.low, leaf.high)]
+    return [*head, *figures, (sparkline(leaf.histogram), True)]

@@ -7,10 +7,12 @@ say enough to name its type and show it in a table cell, the way ``repr`` would.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["columns_of", "short", "shape_of", "type_name"]
+__all__ = ["columns_of", "scalar_type", "short", "shape_of", "type_name"]
 
 #: Characters of one value in a table cell.
 CELL = 60
@@ -50,23 +52,35 @@ def _items_type(items: list[Any]) -> str:
     return _union([type_name(item) for item in items[:50]])
 
 
-def type_name(tree: Any) -> str:
-    """The Python type a tree encodes: ``dict[str, float | int]``, ``ndarray[float64]``."""
+def scalar_type(tree: Any) -> str | None:
+    """The builtin type of a JSON scalar (``None``, bool, int, float, str), else None.
+
+    Encoded trees hold these five as themselves; every other value is a list or a
+    tagged object, so this names what needs no tag. ``refactor.annotate`` shares it.
+    """
     if tree is None:
         return "None"
-    if isinstance(tree, bool):
-        return "bool"
-    if isinstance(tree, int):
-        return "int"
-    if isinstance(tree, float):
-        return "float"
-    if isinstance(tree, str):
-        return "str"
+    for kind in (bool, int, float, str):  # bool first: it is an int too
+        if isinstance(tree, kind):
+            return kind.__name__
+    return None
+
+
+def _tag(tree: dict[str, Any]) -> str | None:
+    """The tag of an encoded object (``$ndarray``...); None for a plain dict."""
+    return next((key for key in tree if key.startswith("$") and key not in ("$id", "$keys")), None)
+
+
+def type_name(tree: Any) -> str:
+    """The Python type a tree encodes: ``dict[str, float | int]``, ``ndarray[float64]``."""
+    scalar = scalar_type(tree)
+    if scalar is not None:
+        return scalar
     if isinstance(tree, list):
         return f"list[{_items_type(tree)}]" if tree else "list"
     if not isinstance(tree, dict):
         return "?"
-    tag = next((key for key in tree if key.startswith("$") and key not in ("$id", "$keys")), None)
+    tag = _tag(tree)
     if tag is None:
         values = [value for key, value in tree.items() if key != "$keys"]
         return f"dict[str, {_items_type(values)}]" if values else "dict"
@@ -174,20 +188,42 @@ def _number(value: float | int) -> str:
     return repr(value)
 
 
-def _seq(items: list[Any], open_: str, close: str, width: int) -> str:
+def _fit(texts: Sequence[Callable[[int], str]], open_: str, close: str, width: int) -> list[str]:
+    """The item texts that fit in ``width`` between the brackets, then "... N more".
+
+    Each item is a function of the room left, so a long value is shortened to fit."""
     parts: list[str] = []
     used = len(open_) + len(close)
-    for index, item in enumerate(items):
-        text = short(item, max(width - used, 8))
-        room = 0 if index == len(items) - 1 else 12  # for "... N more"
+    for index, text_in in enumerate(texts):
+        text = text_in(width - used)
+        room = 0 if index == len(texts) - 1 else 12  # for "... N more"
         if used + len(text) + 2 + room > width and parts:
-            parts.append(f"... {len(items) - index} more")
+            parts.append(f"... {len(texts) - index} more")
             break
         parts.append(text)
         used += len(text) + 2
+    return parts
+
+
+def _seq(items: list[Any], open_: str, close: str, width: int) -> str:
+    texts = [functools.partial(_item_in, item) for item in items]
+    parts = _fit(texts, open_, close, width)
     if len(items) == 1 and open_ == "(":
         return f"({parts[0]},)"
     return open_ + ", ".join(parts) + close
+
+
+def _pairs(items: list[tuple[str, Any]], open_: str, close: str, sep: str, width: int) -> str:
+    texts = [functools.partial(_pair_in, key, sep, item) for key, item in items]
+    return open_ + ", ".join(_fit(texts, open_, close, width)) + close
+
+
+def _item_in(item: Any, room: int) -> str:
+    return short(item, max(room, 8))
+
+
+def _pair_in(key: str, sep: str, item: Any, room: int) -> str:
+    return f"{key}{sep}{short(item, max(room - len(key), 8))}"
 
 
 def short(tree: Any, width: int = CELL) -> str:
@@ -206,7 +242,7 @@ def _short(tree: Any, width: int) -> str:
         return _seq(tree, "[", "]", width)
     if not isinstance(tree, dict):
         return "?"
-    tag = next((key for key in tree if key.startswith("$") and key not in ("$id", "$keys")), None)
+    tag = _tag(tree)
     if tag is None:
         listed = tree.get("$keys")
         order: list[Any] = listed if isinstance(listed, list) else sorted(tree)
@@ -277,17 +313,3 @@ def _short(tree: Any, width: int) -> str:
     if tag == "$unencodable":
         return f"<{_last(value)}: not recorded>"
     return _cut(json.dumps(tree, sort_keys=True), width)
-
-
-def _pairs(items: list[tuple[str, Any]], open_: str, close: str, sep: str, width: int) -> str:
-    parts: list[str] = []
-    used = len(open_) + len(close)
-    for index, (key, item) in enumerate(items):
-        text = f"{key}{sep}{short(item, max(width - used - len(key), 8))}"
-        room = 0 if index == len(items) - 1 else 12  # for "... N more"
-        if used + len(text) + 2 + room > width and parts:
-            parts.append(f"... {len(items) - index} more")
-            break
-        parts.append(text)
-        used += len(text) + 2
-    return open_ + ", ".join(parts) + close

@@ -163,6 +163,9 @@ class CheckReport:
     options: CheckOptions
     coverage: dict[str, Any] | None = None
     seconds: float = 0.0
+    #: files killed recordings left in the store (``.tmp-*``, blobs no case names):
+    #: shown, never failing the run; ``legacy-harness record`` of the target deletes them
+    leftovers: list[str] = field(default_factory=list)
 
     @property
     def summary(self) -> RunSummary:

@@ -83,6 +83,8 @@ class TargetStats:
     problems: list[str] = field(default_factory=list)
     #: outside access no declared boundary covered -> the boundary that would
     undeclared: dict[str, str] = field(default_factory=dict)
+    #: files killed recordings had left in the target's folder, deleted before writing
+    cleaned: int = 0
 
 
 class _TargetRecorder:
@@ -98,6 +100,10 @@ class _TargetRecorder:
             target.function, skip_first=target.kind in (KIND_METHOD, KIND_CLASSMETHOD)
         )
         self.seen: set[str] = set()
+        #: ids of the target's cases already in the store (read at its first call), and
+        #: how many ids this run adds: --max-cases caps the folder, across runs and processes
+        self.stored: set[str] | None = None
+        self.added = 0
         self.full = False
         self.busy = False
         self.stats = TargetStats(self.spec)
@@ -140,6 +146,14 @@ class _TargetRecorder:
 
         return wrapper
 
+    def open_folder(self) -> set[str]:
+        """At the target's first recorded call: delete what killed recordings left in
+        its folder (temporary files, unnamed blobs), and read which cases it holds."""
+        store = self.sink.store
+        self.stats.cleaned = len(store.remove_leftovers(self.spec))
+        self.stored = store.case_ids(self.spec)
+        return self.stored
+
     def capture(
         self, call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], instance: Any
     ) -> Any:
@@ -164,6 +178,14 @@ class _TargetRecorder:
         case_id = codec.tree_hash({"target": self.spec, "inputs": stored_inputs})
         if case_id in self.seen:
             return call(*args, **kwargs)
+        stored = self.stored if self.stored is not None else self.open_folder()
+        if case_id not in stored:
+            if len(stored) + self.added >= self.max_cases:  # others filled the cap first
+                self.full = not self.sink.overwrite  # --mode all still replaces stored ids
+                self.stats.calls -= 1
+                self.stats.dropped += 1
+                return call(*args, **kwargs)
+            self.added += 1
         self.seen.add(case_id)
         rng_before = rng_state()
         boundaries = self.sink.boundaries
@@ -203,7 +225,9 @@ class _TargetRecorder:
             self.spec, case_id, stored_inputs, observation, rng, meta, blobs, tape=tape
         )
         self.sink.accept(self, case, problems)
-        if len(self.seen) >= self.max_cases:
+        if len(self.seen) >= self.max_cases or (
+            len(stored) + self.added >= self.max_cases and not self.sink.overwrite
+        ):
             self.full = True
         if result.raised is not None:
             raise result.raised
@@ -261,6 +285,10 @@ class RecordingSummary:
             lines.append(
                 f"{stats.target}: {stats.calls + stats.dropped} calls, {stats.cases} cases ({written})"
             )
+            if stats.cleaned:
+                lines.append(
+                    f"  cleaned {stats.cleaned} leftover files of killed recordings (.tmp-*, unnamed blobs)"
+                )
             if stats.dropped:
                 lines.append(
                     f"  cap reached: {stats.dropped} later calls not recorded (raise --max-cases to keep more)"

@@ -40,6 +40,7 @@ def to_document(report: CheckReport) -> dict[str, Any]:
         "coverage": report.coverage,
         "cases": [case_data(case) for case in report.cases],
         "policy": [failure.to_data() for failure in report.policy],
+        "leftovers": list(report.leftovers),
     }
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from legacy_harness.config import Config, load_config
-from legacy_harness.errors import GoldenFileError
+from legacy_harness.errors import GoldenFileError, HarnessError
 from legacy_harness.parallel import Executor, LocalExecutor, gather
 from legacy_harness.record.targets import resolve
 from legacy_harness.replay import observed_view, replay
@@ -100,6 +100,12 @@ class ReplayJob:
                 restore_random=False,
                 root=Path(self.root),
             )
+            if replayed.blocked or replayed.mismatches:  # a run the tape cannot answer
+                problem = (replayed.blocked or [m.render() for m in replayed.mismatches])[0]
+                raise HarnessError(
+                    f"{case.target} case-{case.id}, seed {seed}: {problem}; the statistical"
+                    " replays need the calls the tape holds (re-record the case)"
+                )
             view = observed_view(replayed.observation, reader(replayed.blobs), policy)
             return scrubbed(view, scrubbers)
 

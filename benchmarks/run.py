@@ -34,6 +34,8 @@ BENCHMARKS = (
     "parallel_reruns",
     "cli_startup",
     "mutation_speed",
+    "boundaries_overhead",
+    "secret_scan_speed",
 )
 
 

@@ -13,10 +13,11 @@ and the response's status, headers that matter, and body (decompressed).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,42 @@ def _mark_absent() -> Callable[[], None]:
         for name in marked:
             if name in sys.modules and sys.modules[name] is None:
                 del sys.modules[name]
+
+    return undo
+
+
+def _fast_reset() -> Callable[[], None]:
+    """Make vcrpy's ``force_reset`` a few ``setattr`` calls.
+
+    vcrpy puts the real connection classes back around every request it lets through
+    (recording: all of them), building and entering about ten ``mock.patch`` objects
+    each time, four times per request: most of what taping HTTP added to a recording.
+    The classes to put back are fixed once vcrpy is loaded, so they are listed once
+    here. As vcrpy's own does, a reset leaves alone an attribute that a newer patch
+    replaced in the meantime.
+    """
+    from vcr import patch
+
+    originals = [(p.getter(), p.attribute, p.new) for p in patch.reset_patchers()]
+    previous = patch.force_reset
+
+    @contextlib.contextmanager
+    def force_reset() -> Iterator[None]:
+        swapped = []
+        for owner, attribute, real in originals:
+            swapped.append((owner, attribute, getattr(owner, attribute), real))
+            setattr(owner, attribute, real)
+        try:
+            yield
+        finally:
+            for owner, attribute, before, real in reversed(swapped):
+                if getattr(owner, attribute, real) is real:
+                    setattr(owner, attribute, before)
+
+    patch.force_reset = force_reset  # vcrpy's stubs import it by name at each request
+
+    def undo() -> None:
+        patch.force_reset = previous
 
     return undo
 
@@ -246,4 +283,10 @@ class HttpBoundary(Boundary):
         def undo() -> None:
             context.__exit__(None, None, None)
 
-        return [unmark, undo]
+        try:
+            restore = _fast_reset()
+        except BaseException:
+            undo()
+            unmark()
+            raise
+        return [unmark, undo, restore]

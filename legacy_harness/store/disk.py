@@ -271,19 +271,21 @@ class GoldenStore:
         return removed
 
     def _named_blobs(self, folder: Path) -> set[str] | None:
-        """Every blob name the case files of ``folder`` mention (a text search: a name in
-        any string keeps its blob), or None when one of them cannot be read."""
+        """Every blob name the files of ``folder`` mention (case files, the fixture's
+        masters: a text search, so a name in any string keeps its blob), or None when
+        one of them cannot be read."""
         texts: list[bytes] = []
-        for name in sorted(os.listdir(folder)):
-            if name.startswith(CASE_PREFIX) and name.endswith(CASE_SUFFIX):
-                try:
-                    texts.append(
-                        read_regular(
-                            folder / name, self.limits.max_case_bytes, "case file", "max_case_bytes"
-                        )
+        with os.scandir(folder) as entries:
+            files = sorted(e.name for e in entries if e.is_file(follow_symlinks=False))
+        for name in files:
+            try:
+                texts.append(
+                    read_regular(
+                        folder / name, self.limits.max_case_bytes, "case file", "max_case_bytes"
                     )
-                except (OSError, GoldenFileError):
-                    return None
+                )
+            except (OSError, GoldenFileError):
+                return None
         return {m.group(1).decode() for text in texts for m in _QUOTED_BLOB.finditer(text)}
 
     # -- reading ---------------------------------------------------------------------

@@ -93,6 +93,22 @@ def test_a_blob_named_again_is_no_longer_a_leftover(tmp_path: Path) -> None:
     assert orphan not in store.leftovers(TARGET, older_than=LEFTOVER_AGE)
 
 
+def test_blobs_named_by_the_fixtures_masters_are_not_leftovers(tmp_path: Path) -> None:
+    """``__checks__`` masters are ``<name>.json``, not case files; their blobs are theirs."""
+    store = GoldenStore(tmp_path / "golden")
+    folder = store.root / "__checks__" / "tests" / "test_x.py" / "test_y"
+    (folder / "blobs").mkdir(parents=True)
+    (folder / "0.json").write_text(json.dumps({"value": {"$ndarray": {"blob": NAMED}}}))
+    named, unnamed = _old_file(folder / "blobs" / NAMED), _old_file(folder / "blobs" / ORPHAN)
+    assert store.leftovers() == [unnamed]
+    assert named.exists()
+
+
+def _old_file(path: Path) -> Path:
+    path.write_bytes(b"\x93NUMPY")
+    return _old(path)
+
+
 def test_the_clean_up_never_follows_a_linked_blob_folder(tmp_path: Path) -> None:
     store = GoldenStore(tmp_path / "golden")
     outside = tmp_path / "outside"

@@ -218,7 +218,7 @@ class GoldenStore:
         folder = self.target_dir(target)
         try:
             names = os.listdir(folder) if not folder.is_symlink() else []
-        except (FileNotFoundError, NotADirectoryError):
+        except OSError:  # no folder yet (or none readable): nothing stored to count
             return set()
         ids = (n[len(CASE_PREFIX) : -len(CASE_SUFFIX)] for n in names if n.endswith(CASE_SUFFIX))
         return {
@@ -261,8 +261,12 @@ class GoldenStore:
             check_no_links(self.root, folder / BLOB_FOLDER)
         except GoldenFileError:
             return []  # a linked folder is refused when written, never cleaned through
+        try:
+            found = self.leftovers(target, older_than=older_than)
+        except OSError:  # an unreadable folder: cleaning is a courtesy, never a failure
+            return []
         removed = []
-        for path in self.leftovers(target, older_than=older_than):
+        for path in found:
             try:
                 remove_inside(self.root, path)
             except (GoldenFileError, OSError):
@@ -275,8 +279,11 @@ class GoldenStore:
         masters: a text search, so a name in any string keeps its blob), or None when
         one of them cannot be read."""
         texts: list[bytes] = []
-        with os.scandir(folder) as entries:
-            files = sorted(e.name for e in entries if e.is_file(follow_symlinks=False))
+        try:
+            with os.scandir(folder) as entries:
+                files = sorted(e.name for e in entries if e.is_file(follow_symlinks=False))
+        except OSError:
+            return None
         for name in files:
             try:
                 texts.append(
@@ -417,7 +424,7 @@ def _stale(folder: Path, cutoff: float, wanted: Callable[[str], bool]) -> list[P
                 if wanted(entry.name) and entry.is_file(follow_symlinks=False):
                     if entry.stat(follow_symlinks=False).st_mtime <= cutoff:
                         found.append(Path(entry.path))
-    except (FileNotFoundError, NotADirectoryError):
+    except OSError:  # gone, or not readable: nothing to report there
         return []
     return found
 

@@ -131,7 +131,7 @@ def _mutmut_rate(folder: Path, command: list[str]) -> tuple[int, float]:
     (project / "tests").mkdir(parents=True)
     shutil.copy(LOYALTY / "loyalty.py", project)
     shutil.copy(LOYALTY / "handwritten_suite.py", project / "tests" / "test_loyalty.py")
-    (project / "setup.cfg").write_text("[mutmut]\nsource_paths=loyalty.py\n")
+    (project / "setup.cfg").write_text("[mutmut]\npaths_to_mutate=loyalty.py\n")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = str(project)
     started = time.perf_counter()

@@ -31,9 +31,11 @@ BENCHMARKS = (
     "pytest_replay",
     "check_speed",
     "stochastic_calibration",
+    "false_alarms",
     "parallel_reruns",
     "cli_startup",
     "mutation_speed",
+    "ml_invariants",
     "boundaries_overhead",
     "secret_scan_speed",
 )

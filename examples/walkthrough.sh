@@ -70,17 +70,18 @@ cat >> pyproject.toml <<'TOML'
 path = "outcome[*].scored_at"
 builtin = "dates"
 TOML
-step legacy-harness verify --runs 3
+step legacy-harness verify --exact --runs 3
 
 # Exact masters restore the recorded RNG state: replay is bit for bit.
-step legacy-harness verify
+step legacy-harness verify --exact
 
 # Give SGDClassifier.fit a seam: global np.random calls go through an rng parameter
 # whose default is the same global generator, so behaviour stays bit-identical.
 step legacy-harness refactor inject-rng --function SGDClassifier.fit model.py --apply --verify
 
-# The statistical masters agree too (fresh seeds, Holm-corrected tests per leaf).
-step legacy-harness verify --stochastic
+# The statistical masters agree too (fresh seeds, Holm-corrected tests per leaf); plain
+# verify, check and pytest judge them so, and keep every other leaf exact.
+step legacy-harness verify
 
 step legacy-harness approve --all
 step legacy-harness check

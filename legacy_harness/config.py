@@ -32,14 +32,16 @@ OTHER_KEYS = {
 
 #: Sub-tables of ``[tool.legacy_harness]`` and their keys: the one list of what each may
 #: hold. The module that reads a section takes it through :func:`section`, so a bad
-#: value is reported against pyproject.toml the same way wherever it is read.
-SECTIONS: dict[str, frozenset[str]] = {
+#: value is reported against pyproject.toml the same way wherever it is read. ``None``:
+#: the keys are the user's names (target globs), checked by the module that reads them.
+SECTIONS: dict[str, frozenset[str] | None] = {
     # verify --stochastic and the statistical gate
-    "stochastic": frozenset({"alpha"}),
+    "stochastic": frozenset({"alpha", "sequential"}),
     # defaults of ``legacy-harness check`` (check.model.options_from_config)
     "check": frozenset(
         {
             "min_coverage",
+            "min_mutation_score",
             "allow_unreviewed",
             "allow_empty",
             "secrets",
@@ -52,12 +54,17 @@ SECTIONS: dict[str, frozenset[str]] = {
     "drift": frozenset({"alpha", "min_psi", "min_shift", "min_new", "small_ints"}),
     # bounds on decoding golden files (store.codec.Limits.from_table)
     "limits": frozenset({"max_array_bytes", "max_depth", "max_case_bytes"}),
+    # target glob -> "pkg.mod:func" (or a list): derived statistics of statistical
+    # masters (stochastic.statistics.statistic_specs)
+    "statistics": None,
 }
 
 
-def register_section(name: str, keys: frozenset[str]) -> None:
-    """Declare a sub-table of ``[tool.legacy_harness]`` (or more keys of one)."""
-    SECTIONS[name] = SECTIONS.get(name, frozenset()) | keys
+def register_section(name: str, keys: frozenset[str] | None) -> None:
+    """Declare a sub-table of ``[tool.legacy_harness]`` (or more keys of one); ``None``
+    declares a table of the user's names, checked by the module that reads it."""
+    old = SECTIONS.get(name, frozenset())
+    SECTIONS[name] = None if keys is None or old is None else old | keys
 
 
 def section(table: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -67,6 +74,8 @@ def section(table: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise ConfigError(f"{where} must be a table, e.g. [tool.legacy_harness.{name}]")
     known = SECTIONS[name]
+    if known is None:
+        return value
     unknown = sorted(set(value) - known)
     if unknown:
         raise ConfigError(
@@ -170,6 +179,11 @@ def config_from_table(
         for name in SECTIONS:
             section(table, name)
         number(table, "stochastic", "alpha", 0.01, low=0, high=1, open_low=True, open_high=True)
+        if not isinstance(section(table, "stochastic").get("sequential", False), bool):
+            raise ConfigError(
+                "[tool.legacy_harness.stochastic] sequential must be true or false,"
+                " e.g. sequential = true"
+            )
     except ConfigError as error:
         raise ConfigError(f"{source}: {error}" if source else str(error)) from None
     store = table.get("store", DEFAULT_STORE)

@@ -32,6 +32,7 @@ from legacy_harness.record.boundaries import (
     writes_view,
 )
 from legacy_harness.record.observe import Signature, encode_inputs, observe_call, restore_rng
+from legacy_harness.record.replaying import replaying
 from legacy_harness.record.targets import KIND_CLASSMETHOD, KIND_METHOD, ResolvedTarget
 from legacy_harness.store import codec
 from legacy_harness.store.case import GoldenCase, Observation
@@ -144,7 +145,7 @@ def replay(
         )
     boundaries = case_boundaries(case, policy)
     tape = case_tape(case)
-    with boundaries.installed():
+    with boundaries.installed(), replaying():  # a recorder running in this process skips it
         return _replay(case, blobs, policy, target, restore_random, boundaries, tape, root)
 
 
@@ -214,15 +215,21 @@ def observed_view(
     outcome = observation.outcome
     try:
         if "returned" in outcome:
-            view["outcome"] = codec.decode(outcome["returned"], blobs=blobs, policy=policy)
+            view["outcome"] = codec.decode(
+                outcome["returned"], blobs=blobs, policy=policy, content_keys=True
+            )
         else:
             raised = dict(outcome["raised"])
-            raised["args"] = codec.decode(raised.get("args", []), blobs=blobs, policy=policy)
+            raised["args"] = codec.decode(
+                raised.get("args", []), blobs=blobs, policy=policy, content_keys=True
+            )
             view["raised"] = raised
     except CodecError as error:
         raise CodecError(f"outcome: {error}") from None
     try:
-        view["effects"] = codec.decode(observation.effects, blobs=blobs, policy=policy)
+        view["effects"] = codec.decode(
+            observation.effects, blobs=blobs, policy=policy, content_keys=True
+        )
     except CodecError as error:
         raise CodecError(f"effects: {error}") from None
     output = observation.output

@@ -77,6 +77,8 @@ def test_sections_are_checked_when_pyproject_is_read(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match=r"\[tool.legacy_harness.stochastic\] alpha = 2"):
         config_from_table({"stochastic": {"alpha": 2}}, root=tmp_path)
+    with pytest.raises(ConfigError, match=r"stochastic\] sequential must be true or false"):
+        config_from_table({"stochastic": {"sequential": "yes"}}, root=tmp_path)
     with pytest.raises(ConfigError, match=r"\[tool.legacy_harness.check\] has unknown key 'job'"):
         config_from_table({"check": {"job": 2}}, root=tmp_path)
     with pytest.raises(ConfigError, match=r"\[tool.legacy_harness.limits\] must be a table"):

@@ -243,6 +243,32 @@ def test_verify_stochastic_histograms_on_an_ascii_console(tmp_path: Path) -> Non
     done.stdout.encode("ascii")
 
 
+def test_stochastic_reruns_show_progress_on_a_terminal(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[tool.legacy_harness]\nstore = "golden"\njobs = 1\n')
+    (root / "model.py").write_text(STOCHASTIC)
+    (root / "run.py").write_text("import model\nmodel.fit(5)\n")
+    code, text = run_on_pty(
+        root, "record", "-t", "model:fit", "--runs", "30", "--", "run.py", env=terminal_env()
+    )
+    assert code == 0, text
+    frames = text.split("\r\x1b[K")[1:-1]
+    assert frames and all(f.startswith("replaying with 30 seeds ") for f in frames), text
+    assert frames[-1].startswith("replaying with 30 seeds 4/4")  # chunks of seeds
+    code, text = run_on_pty(root, "verify", env=terminal_env())
+    assert code == 0, text
+    frames = text.split("\r\x1b[K")[1:-1]
+    assert frames and all(f.startswith("replaying statistical ") for f in frames), text
+    code, text = run_on_pty(root, "check", "--allow-unreviewed", env=terminal_env())
+    assert code == 0, text
+    frames = [frame for frame in text.split("\r\x1b[K")[1:-1] if frame]  # both lines erased
+    assert frames[0].startswith("verifying golden masters "), text
+    assert frames[-1].startswith("replaying statistical masters 4/4"), text
+    quiet = run(root, "verify", "-q")
+    assert quiet.returncode == 0 and "\r" not in quiet.stderr
+
+
 # -- CI ----------------------------------------------------------------------------------
 
 

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from check_project import make_project, run, write_case
 from cli_runner import cli_env
-from test_check import make_project, run, write_case
 
 from legacy_harness.cli.review import PROMPT
 from legacy_harness.review import review_stamp
@@ -102,6 +102,7 @@ def test_review_on_a_terminal_accepts_rejects_and_skips(
     assert code == 1, output  # a skipped case is still waiting
     assert "[1/4] CHANGED calc:add case-" in output and "[3/4] NEW calc:greet case-" in output
     assert "outcome" in output  # the diff, before the question
+    assert "inputs: add(1, 2)" in output and "inputs: add(2, 2)" in output  # for which call
     assert '"hello bea"' in output  # a new case shows what it recorded
     assert "please answer a, r, s or q" in output
     after = cases(project, "calc:add")

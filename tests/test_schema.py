@@ -67,7 +67,8 @@ def document(capsys: pytest.CaptureFixture[str]) -> Callable[..., dict[str, Any]
 
     def run(*args: str, code: int) -> dict[str, Any]:
         capsys.readouterr()
-        assert main([*args, "--format", "json"]) == code, capsys.readouterr().err
+        at = args.index("--") if "--" in args else len(args)  # a program's arguments go last
+        assert main([*args[:at], "--format", "json", *args[at:]]) == code, capsys.readouterr().err
         data: dict[str, Any] = json.loads(capsys.readouterr().out)
         validator.validate(data)
         assert data["command"] == args[0] and data["exit_code"] == code
@@ -134,3 +135,87 @@ def test_the_progress_total_is_counted_from_the_folders(shop: str, tmp_path: Pat
     session = open_session(load_config(), "verify")
     assert case_count(session) == 3
     assert case_count(session, [f"{shop}:price"]) == 2
+
+
+JOB = """
+from {module} import price, label
+
+price(3, 2.0)
+label("tea")
+"""
+
+
+def _record_first(shop: str) -> None:
+    """``drift`` compares with the input profile that ``record`` keeps."""
+    Path("job.py").write_text(JOB.format(module=shop))
+    assert main(["record", "-t", f"{shop}:price", "-q", "--", "job.py"]) == 0
+
+
+#: One run of every command that writes JSON: its arguments (given the module's name),
+#: the exit code it should end with, and what must hold in its document.
+RUNS: dict[str, tuple[Callable[[str], list[str]], int, Callable[[dict[str, Any]], bool]]] = {
+    "verify": (lambda shop: [], 1, lambda d: d["counts"]["changed"] == 1),
+    "check": (lambda shop: [], 1, lambda d: d["policy"][0]["kind"] == "unreviewed"),
+    "coverage": (lambda shop: [], 0, lambda d: len(d["targets"]) == 2),
+    "minimize": (lambda shop: ["--dry-run"], 0, lambda d: d["dry_run"] is True),
+    "review": (lambda shop: [], 1, lambda d: len(d["pending"]) == 2),
+    "approve": (lambda shop: [f"{shop}:label"], 0, lambda d: d["approved"] == 1),
+    "refactor": (
+        lambda shop: ["rename", "--old", f"{shop}:label", "--new", "tag", f"{shop}.py"],
+        0,
+        lambda d: d["helper"] == "rename",
+    ),
+    "record": (
+        lambda shop: ["-t", f"{shop}:label", "--", "job.py"],
+        0,
+        lambda d: d["targets"][0]["calls"] == 1 and d["program_status"] == 0,
+    ),
+    "mutate": (
+        lambda shop: ["-t", f"{shop}:label"],
+        0,
+        lambda d: d["targets"][0]["target"].endswith(":label") and d["saved"] is not None,
+    ),
+    "characterize": (
+        lambda shop: [
+            "-t",
+            f"{shop}:label",
+            "--max-examples",
+            "3",
+            "--budget",
+            "2",
+            "--no-mutants",
+            "--dry-run",
+        ],  # fmt: skip
+        0,
+        lambda d: d["dry_run"] is True and d["targets"][0]["examples"] >= 1,
+    ),
+    "docs": (
+        lambda shop: ["--out", "site"],
+        0,
+        lambda d: d["pages_format"] == "markdown" and len(d["written"]) == 3,
+    ),
+    "drift": (
+        lambda shop: ["--", "job.py"],
+        0,
+        lambda d: d["moved"] is False and d["moved_leaves"] == [],
+    ),
+}
+
+
+def test_every_command_has_a_json_run_below() -> None:
+    from legacy_harness.cli import COMMANDS
+
+    assert set(RUNS) == set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", sorted(RUNS))
+def test_every_command_writes_json_the_schema_accepts(
+    command: str, shop: str, document: Callable[..., dict[str, Any]]
+) -> None:
+    arguments, code, holds = RUNS[command]
+    Path("job.py").write_text(JOB.format(module=shop))
+    if command == "drift":
+        _record_first(shop)
+    data = document(command, *arguments(shop), code=code)
+    assert holds(data), data
+    assert list(data)[:4] == ["command", "version", "schema_version", "exit_code"]

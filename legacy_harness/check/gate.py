@@ -25,9 +25,11 @@ from legacy_harness.check.policies import apply_policies, docs_policy, find_secr
 from legacy_harness.config import Config
 from legacy_harness.errors import GoldenFileError, TargetError
 from legacy_harness.outcomes import CaseStatus
+from legacy_harness.parallel import Executor
+from legacy_harness.store.disk import StoredCase
 from legacy_harness.verify import CaseResult, VerifySession, verify_case
 
-__all__ = ["DIFF_LIMIT", "Progress", "check_path", "run_check", "verify_all"]
+__all__ = ["DIFF_LIMIT", "Progress", "check_path", "judge_statistical", "run_check", "verify_all"]
 
 #: Differences rendered per changed case (the JSON form carries them all).
 DIFF_LIMIT = 20
@@ -55,6 +57,8 @@ def check_path(session: VerifySession, options: CheckOptions, path: Path) -> Cas
     case = stored.case
     try:
         result = verify_case(session, stored)
+        if case.distribution is not None:
+            result = _exact_part(session, stored, result)
     except Exception as error:  # noqa: BLE001 - one broken case must not stop the gate
         result = CaseResult(case.target, case.id, path, CaseStatus.ERROR)
         result.error = f"{path}: verifying failed unexpectedly ({type(error).__name__}: {error})"
@@ -67,6 +71,8 @@ def check_path(session: VerifySession, options: CheckOptions, path: Path) -> Cas
         note=result.note,
         inputs=result.inputs,
         reviewed="reviewed" in case.meta,
+        statistical=case.distribution is not None
+        and result.status in (CaseStatus.PASSED, CaseStatus.CHANGED),
     )
     if checked.status == CaseStatus.SKIPPED:
         reasons = "; ".join(case.meta.get("unencodable", [])) or "values the codec cannot store"
@@ -86,6 +92,106 @@ def check_path(session: VerifySession, options: CheckOptions, path: Path) -> Cas
         )
     checked.seconds = time.perf_counter() - started
     return checked
+
+
+def _exact_part(session: VerifySession, stored: StoredCase, result: CaseResult) -> CaseResult:
+    """A case with a statistical master: its seed-dependent leaves are left to the
+    statistical pass (:func:`judge_statistical`), every other leaf stays exact."""
+    from legacy_harness.stochastic.gate import exact_part, master_of
+
+    master = master_of(session, stored)
+    return exact_part(result, master) if master is not None else result
+
+
+def judge_statistical(
+    config: Config,
+    cases: list[CaseCheck],
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> None:
+    """Judge the cases with a statistical master that replayed (as ``verify`` does)
+    against fresh seeds, with Holm across all of them at the project's alpha: a case
+    that moved is CHANGED, with its histograms in ``diff``; every test is in
+    ``statistics``. A case whose reruns fail is an error; the others are still judged.
+
+    It runs in this process after the exact pass (Holm needs every test of the run),
+    spreading the reruns over ``jobs`` processes through the stochastic executor.
+    """
+    from legacy_harness.parallel import LocalExecutor
+    from legacy_harness.stochastic.gate import (
+        configured_alpha,
+        configured_sequential,
+        judge_statistically,
+    )
+
+    wanted = [case for case in cases if case.statistical]
+    if not wanted:
+        return
+    alpha = configured_alpha(config)
+    sequential = configured_sequential(config)
+    session = VerifySession.open(config)
+    stored = [session.store.load(Path(case.path)) for case in wanted]
+
+    def heard(done: int, total: int | None) -> None:
+        if progress is not None:
+            progress(done, total or done)
+
+    with LocalExecutor(jobs) as executor:
+        try:
+            verdicts = judge_statistically(
+                session,
+                stored,
+                alpha=alpha,
+                sequential=sequential,
+                executor=executor,
+                progress=heard,
+            )
+        except Exception:  # noqa: BLE001 - find the cases that fail; judge the others
+            broken = _unjudgeable(session, wanted, stored, alpha, executor)
+            kept = [s for s, c in zip(stored, wanted, strict=True) if c.path not in broken]
+            verdicts = judge_statistically(
+                session, kept, alpha=alpha, sequential=sequential, executor=executor
+            )
+    for case in wanted:
+        verdict = verdicts.get(case.path)
+        if verdict is None:
+            continue
+        case.statistics = verdict.to_data()
+        if verdict.failed:
+            case.status = CaseStatus.CHANGED
+            case.diff = "\n".join(
+                part for part in (case.diff, "distribution: " + verdict.explanation) if part
+            )
+            case.differences = case.differences + verdict.differences()
+            if case.inputs is None:
+                from legacy_harness.report.inputs import compact_call
+
+                case.inputs = compact_call(case.target, stored[wanted.index(case)].case.inputs)
+
+
+def _unjudgeable(
+    session: VerifySession,
+    cases: list[CaseCheck],
+    stored: list[StoredCase],
+    alpha: float,
+    executor: Executor,
+) -> set[str]:
+    """Judge each case alone to find those whose reruns fail; mark them errors."""
+    from legacy_harness.stochastic.gate import judge_statistically
+
+    broken = set()
+    for case, one in zip(cases, stored, strict=True):
+        try:
+            judge_statistically(session, [one], alpha=alpha, executor=executor, runs=2)
+        except Exception as error:  # noqa: BLE001 - one broken case must not stop the gate
+            broken.add(case.path)
+            case.status = CaseStatus.ERROR
+            case.error_kind = ErrorKind.REPLAY
+            case.error = (
+                f"{case.path}: statistical master not judged: the fresh runs failed"
+                f" ({type(error).__name__}: {error})"
+            )
+    return broken
 
 
 def _error_kind(session: VerifySession, target: str, path: Path) -> ErrorKind:
@@ -170,11 +276,17 @@ def verify_all(
 
 
 def run_check(
-    config: Config, options: CheckOptions, progress: Progress | None = None
+    config: Config,
+    options: CheckOptions,
+    progress: Progress | None = None,
+    reruns: Progress | None = None,
 ) -> CheckReport:
-    """Verify every master, measure coverage when asked, and apply the policies."""
+    """Verify every master, judge the statistical ones, measure coverage when asked, and
+    apply the policies. ``progress`` hears of cases verified, ``reruns`` of the chunks of
+    fresh runs of statistical masters (default: ``progress``)."""
     started = time.perf_counter()
     cases = verify_all(config, options, progress)
+    judge_statistical(config, cases, options.jobs, reruns or progress)
     coverage = measure(config) if options.min_coverage is not None else None
     failures = apply_policies(cases, options, coverage)
     if options.docs is not None:

@@ -57,6 +57,9 @@ class CheckOptions:
 
     jobs: int = 1
     min_coverage: float | None = None
+    #: Fail a target whose masters kill less than this percent of its mutants (equivalent
+    #: ones not counted); None: mutation testing is not part of the gate.
+    min_mutation_score: float | None = None
     allow_unreviewed: bool = False
     #: Pass a run that checked no case (an empty store); by default it exits NO_CASES.
     allow_empty: bool = False
@@ -69,19 +72,20 @@ class CheckOptions:
 def options_from_config(table: Mapping[str, Any]) -> CheckOptions:
     """Defaults from ``[tool.legacy_harness.check]``.
 
-    Keys: ``min_coverage`` (percent), ``allow_unreviewed``, ``allow_empty``, ``secrets``
+    Keys: ``min_coverage`` and ``min_mutation_score`` (percents), ``allow_unreviewed``, ``allow_empty``, ``secrets``
     (scan golden files, default true), ``allow_emails``, ``allow`` (regexes of accepted
     findings), ``jobs``.
     """
     check = section(table, "check")
     where = "[tool.legacy_harness.check]"
-    minimum = check.get("min_coverage")
-    if minimum is not None and (
-        isinstance(minimum, bool)
-        or not isinstance(minimum, (int, float))
-        or not 0 <= minimum <= 100
-    ):
-        raise ConfigError(f"{where} min_coverage must be a percentage, e.g. min_coverage = 80")
+    minimums: dict[str, float | None] = {}
+    for name, example in (("min_coverage", 80), ("min_mutation_score", 90)):
+        value = check.get(name)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100
+        ):
+            raise ConfigError(f"{where} {name} must be a percentage, e.g. {name} = {example}")
+        minimums[name] = float(value) if value is not None else None
     for name in ("allow_unreviewed", "allow_empty", "secrets"):
         if not isinstance(check.get(name, False), bool):
             raise ConfigError(f"{where} {name} must be true or false, e.g. {name} = true")
@@ -90,7 +94,8 @@ def options_from_config(table: Mapping[str, Any]) -> CheckOptions:
         raise ConfigError(f"{where} jobs must be a positive integer, e.g. jobs = 2")
     return CheckOptions(
         jobs=jobs,
-        min_coverage=float(minimum) if minimum is not None else None,
+        min_coverage=minimums["min_coverage"],
+        min_mutation_score=minimums["min_mutation_score"],
         allow_unreviewed=check.get("allow_unreviewed", False),
         allow_empty=check.get("allow_empty", False),
         scan_secrets=check.get("secrets", True),
@@ -120,6 +125,10 @@ class CaseCheck:
     #: Line in the file of each finding (same order), for annotations.
     secret_lines: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    #: The case holds a statistical master (``record --runs``): judged after the exact pass.
+    statistical: bool = False
+    #: The statistical verdict as JSON-ready data (``StatisticalVerdict.to_data``).
+    statistics: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
@@ -163,6 +172,9 @@ class CheckReport:
     options: CheckOptions
     coverage: dict[str, Any] | None = None
     seconds: float = 0.0
+    #: The strength of each target's masters (``min_mutation_score``), as plain data:
+    #: one ``MutationReport.to_data()`` entry per target, or ``{target, problem}``.
+    mutation: list[dict[str, Any]] | None = None
     #: files killed recordings left in the store (``.tmp-*``, blobs no case names):
     #: shown, never failing the run; ``legacy-harness record`` of the target deletes them
     leftovers: list[str] = field(default_factory=list)

@@ -9,7 +9,7 @@ strength). Each failure says what to run or configure to fix it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from legacy_harness.check.model import CaseCheck, CheckOptions, PolicyFailure, PolicyKind
 from legacy_harness.config import Config
@@ -17,6 +17,10 @@ from legacy_harness.errors import ConfigError, GoldenFileError, TargetError
 from legacy_harness.outcomes import CaseStatus
 from legacy_harness.store.case import GoldenCase
 from legacy_harness.store.secret_scan import Finding, SecretScanner, locate_line
+
+if TYPE_CHECKING:  # pragma: no cover
+    from legacy_harness.parallel import Executor
+    from legacy_harness.verify import VerifySession
 
 __all__ = [
     "apply_policies",
@@ -172,20 +176,36 @@ def measure_mutation(config: Config, *, jobs: int = 1, printed: Any = None) -> l
     the store's saved scores, which arrive in pull requests like any golden file. Only
     the search verdicts saved there for today's source (survivors no search could kill)
     are shown apart, as ``mutate`` shows them. ``printed``: a stream for the strength
-    report. Targets whose masters already fail are left to the verify verdict."""
+    report. Targets whose masters already fail are left to the verify verdict. Mutants
+    run on ``jobs`` processes, or where ``[tool.legacy_harness] executor`` says."""
     try:
-        from legacy_harness.widen.strength import claims_for, read_scores, run_mutants
+        from legacy_harness.widen.strength import read_scores
     except ImportError as error:
         raise ConfigError(
             f"--min-mutation-score needs legacy_harness.widen.strength, which is not available"
             f" ({error}); drop --min-mutation-score or update legacy-harness"
         ) from None
-    from legacy_harness.errors import HarnessError
-    from legacy_harness.record.targets import resolve_stored, source_hash
+    from types import SimpleNamespace
+
+    from legacy_harness.parallel import executor_from
     from legacy_harness.verify import VerifySession
 
     session = VerifySession.open(config)
     saved, _ = read_scores(session.store.root)
+    chosen = SimpleNamespace(jobs=jobs, executor=None, scheduler=None)
+    with executor_from(config, chosen) as executor:
+        return _strengths(session, saved, executor, printed)
+
+
+def _strengths(
+    session: VerifySession, saved: dict[str, Any], executor: Executor, printed: Any
+) -> list[dict[str, Any]]:
+    """Each target's strength entry (or why it has none), measured on ``executor``."""
+    from legacy_harness.errors import HarnessError
+    from legacy_harness.record.targets import resolve_stored, source_hash
+    from legacy_harness.widen.strength import claims_for, notes_for, run_mutants
+
+    config = session.config
     scores: list[dict[str, Any]] = []
     for target in session.store.targets():
         try:
@@ -196,8 +216,9 @@ def measure_mutation(config: Config, *, jobs: int = 1, printed: Any = None) -> l
             report = run_mutants(
                 session,
                 target,
-                jobs=jobs,
+                executor=executor,
                 claims=claims_for(saved.get(target), source_hash(function)),
+                notes=notes_for(saved.get(target), source_hash(function)),
             )
         except HarnessError as error:
             if "already fail" in str(error):

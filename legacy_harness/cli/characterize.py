@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from legacy_harness.cli.command import Command
-from legacy_harness.cli.support import open_session, positive_float, store_option, target_option
+from legacy_harness.cli.support import (
+    open_session,
+    output_options,
+    positive_float,
+    store_option,
+    target_option,
+)
 from legacy_harness.config import Config
 from legacy_harness.errors import ConfigError
 from legacy_harness.outcomes import ExitCode
 
 if TYPE_CHECKING:
     from legacy_harness.terminal import Progress
+    from legacy_harness.widen.characterize import CharacterizeReport
+    from legacy_harness.widen.strength import MutationReport
 
 
 class CharacterizeCommand:
@@ -64,6 +73,10 @@ class CharacterizeCommand:
         parser.add_argument(
             "--dry-run", action="store_true", help="report what would be recorded, write nothing"
         )
+        output_options(
+            parser, ("text", "json"),
+            {"text": "a report per target", "json": "the same as data"},
+        )  # fmt: skip
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
         from legacy_harness.record.targets import resolve
@@ -84,9 +97,12 @@ class CharacterizeCommand:
         targets = [str(resolve(t).spec) for t in args.target]
         with_cases = [t for t in targets if t in session.store.targets()]
         before = {e.target: e for e in measure_coverage(session, with_cases).targets}
+        output = args.output
+        text = output.format == "text"
         stopped = False
+        reports = []
         for spec in targets:
-            bar = Progress.for_terminal(f"characterize {spec}", None)
+            bar = Progress.for_terminal(f"characterize {spec}", None, quiet=output.quiet)
             try:
                 report = characterize(
                     session,
@@ -101,23 +117,77 @@ class CharacterizeCommand:
                 )
             finally:
                 bar.close()
-            print(report.render())
+            reports.append(report)
+            if text:
+                print(report.render())
             stopped = stopped or report.problem is not None
+        coverage: list[dict[str, Any]] = []
         if args.dry_run:
-            print("dry run: nothing written")
-            return ExitCode.SAME
-        after = measure_coverage(session, [t for t in targets if t in session.store.targets()])
-        for entry in after.targets:
-            old = before.get(entry.target)
-            was = f"{old.percent:.1f}%" if old else "no cases"
-            print(
-                f"{entry.target}: coverage {was} -> {entry.percent:.1f}%"
-                f" (branches {entry.branches_covered}/{entry.branches_total}, {entry.cases} cases)"
+            if text:
+                print("dry run: nothing written")
+        else:
+            after = measure_coverage(session, [t for t in targets if t in session.store.targets()])
+            for entry in after.targets:
+                old = before.get(entry.target)
+                coverage.append(
+                    {
+                        "target": entry.target,
+                        "before": old.percent if old else None,
+                        "after": entry.percent,
+                        "branches_covered": entry.branches_covered,
+                        "branches_total": entry.branches_total,
+                        "cases": entry.cases,
+                    }
+                )
+                if text:
+                    was = f"{old.percent:.1f}%" if old else "no cases"
+                    print(
+                        f"{entry.target}: coverage {was} -> {entry.percent:.1f}% (branches"
+                        f" {entry.branches_covered}/{entry.branches_total}, {entry.cases} cases)"
+                    )
+            if stopped:
+                print("some targets were stopped early; see 'stopped:' above", file=sys.stderr)
+            if text:
+                print(
+                    "review generated cases like recorded ones: they have meta.origin = generated"
+                )
+        if not text:
+            from legacy_harness.schema import envelope
+
+            output.json(
+                {
+                    **envelope(self.name, ExitCode.SAME),
+                    "dry_run": bool(args.dry_run),
+                    "targets": [_report_data(report) for report in reports],
+                    "coverage": coverage,
+                }
             )
-        if stopped:
-            print("some targets were stopped early; see 'stopped:' above", file=sys.stderr)
-        print("review generated cases like recorded ones: they have meta.origin = generated")
         return ExitCode.SAME
+
+
+def _report_data(report: CharacterizeReport) -> dict[str, Any]:
+    """One target's run as JSON-ready data (the mutation reports by their scores)."""
+
+    def score(mutation: MutationReport | None) -> float | None:
+        value = mutation.score if mutation is not None else None
+        return value if value is not None and math.isfinite(value) else None
+
+    return {
+        "target": report.target,
+        "examples": report.examples,
+        "arcs": {"before": report.baseline_arcs, "after": report.arcs},
+        "kept": {
+            "new_code": report.new_arc_calls,
+            "boundary": report.boundary_calls,
+            "mutant_killing": report.mutant_calls,
+        },
+        "written": {str(k): v for k, v in report.written.items()},
+        "strategies": dict(report.strategies),
+        "mutation_score": {"before": score(report.before), "after": score(report.after)},
+        "mutants": {"hunted": report.mutants_hunted, "killed": report.mutants_killed},
+        "problem": report.problem or report.mutant_problem,
+        "seconds": round(report.elapsed, 3),
+    }
 
 
 def _stepper(bar: Progress, what: str) -> Callable[[str], None]:

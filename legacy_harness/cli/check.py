@@ -75,7 +75,8 @@ class CheckCommand:
         parser.add_argument(
             "--min-mutation-score", type=percent, metavar="PCT",
             help="fail (exit 3) when a target's masters kill less than PCT%% of its mutants"
-            " (equivalent ones not counted); prints the strength report",
+            " (equivalent ones not counted); prints the strength report (default:"
+            " [tool.legacy_harness.check] min_mutation_score)",
         )  # fmt: skip
         parser.add_argument(
             "--jobs", "-j", type=_jobs, metavar="N",
@@ -110,6 +111,8 @@ class CheckCommand:
             options.jobs = args.jobs
         if args.min_coverage is not None:
             options.min_coverage = args.min_coverage
+        if args.min_mutation_score is not None:
+            options.min_mutation_score = args.min_mutation_score
         if args.allow_unreviewed:
             options.allow_unreviewed = True
         if args.allow_empty:
@@ -125,15 +128,18 @@ class CheckCommand:
                 "color": output.color(sys.stdout),
             }
         reporter = get_reporter(output.format, **shown)
-        with output.progress("verifying golden masters") as progress:
-            report = run_check(config, options, progress.update)
-        if args.min_mutation_score is not None:
+        with (
+            output.progress("verifying golden masters") as progress,
+            output.progress("replaying statistical masters") as reruns,
+        ):
+            report = run_check(config, options, progress.update, reruns.update)
+        if options.min_mutation_score is not None:
             from legacy_harness.check.policies import measure_mutation, mutation_policy
 
             # the strength report goes with the text report; other formats stay parseable
             printed = sys.stdout if output.format == "text" else sys.stderr
-            scores = measure_mutation(config, jobs=options.jobs, printed=printed)
-            report.policy += mutation_policy(scores, args.min_mutation_score)
+            report.mutation = measure_mutation(config, jobs=options.jobs, printed=printed)
+            report.policy += mutation_policy(report.mutation, options.min_mutation_score)
         if args.junit_xml:
             write_report(report, "junit", Path(args.junit_xml))
         reporter.report(report, sys.stdout)

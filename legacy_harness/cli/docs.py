@@ -15,6 +15,7 @@ from legacy_harness.cli.command import Command
 from legacy_harness.cli.support import (
     known_targets,
     open_session,
+    output_options,
     shown,
     store_option,
     targets_argument,
@@ -26,7 +27,8 @@ __all__ = ["COMMAND", "DocsCommand"]
 
 
 class DocsCommand:
-    """``docs [TARGET ...] --out DIR [--format markdown|html]``."""
+    """``docs [TARGET ...] --out DIR [--pages markdown|html] [--format json]``; ``--format
+    markdown|html`` (the older spelling of ``--pages``) still chooses the pages."""
 
     name: ClassVar[str] = "docs"
     help: ClassVar[str] = (
@@ -49,8 +51,16 @@ class DocsCommand:
             help="folder to write the pages to (default: docs/behaviour)",
         )  # fmt: skip
         parser.add_argument(
-            "--format", choices=("markdown", "html"), default="markdown",
-            help="markdown: pages a code host shows (default); html: a static site, one page per target and an index",
+            "--pages", choices=("markdown", "html"),
+            help="the pages' format: markdown, pages a code host shows (the default); html, a"
+            " static site, one page per target and an index",
+        )  # fmt: skip
+        output_options(
+            parser, ("markdown", "html", "text", "json"),
+            {
+                "markdown": "Markdown pages (text report)", "html": "HTML pages (text report)",
+                "text": "a one-line report", "json": "the pages written, as data",
+            },
         )  # fmt: skip
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
@@ -60,10 +70,27 @@ class DocsCommand:
         targets = known_targets(session, args.targets or None, "docs")
         site = collect_site(config, targets if args.targets else None)
         folder = Path(args.out)
-        written = write_pages(site, folder, args.format)
-        print(
-            f"wrote {len(written)} pages ({len(site.pages)} targets and an index) to {shown(folder)}"
+        output = args.output
+        pages = args.pages or (
+            output.format if output.format in ("markdown", "html") else "markdown"
         )
+        written = write_pages(site, folder, pages)
+        if output.format == "json":
+            from legacy_harness.schema import envelope
+
+            output.json(
+                {
+                    **envelope(self.name, ExitCode.SAME),
+                    "out": str(folder),
+                    "pages_format": pages,
+                    "targets": sorted(page.target for page in site.pages),
+                    "written": [str(path) for path in written],
+                }
+            )
+        else:
+            output.echo(
+                f"wrote {len(written)} pages ({len(site.pages)} targets and an index) to {shown(folder)}"
+            )
         return ExitCode.SAME
 
 

@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import ClassVar
 
 from legacy_harness.cli.command import Command
-from legacy_harness.cli.support import positive_float, require_store, store_option
+from legacy_harness.cli.support import (
+    output_options,
+    positive_float,
+    require_store,
+    store_option,
+)
 from legacy_harness.config import Config, add_pythonpath
 from legacy_harness.errors import HarnessError, UsageError
 from legacy_harness.outcomes import ExitCode
@@ -52,8 +57,11 @@ class DriftCommand:
             "--alpha", type=positive_float, metavar="A",
             help="family-wise false-alarm rate, Holm across every test (default 0.05)",
         )  # fmt: skip
-        parser.add_argument("--format", choices=("text", "json"), default="text")
         parser.add_argument("--json", metavar="PATH", help="also write the JSON report to PATH")
+        output_options(
+            parser, ("text", "json"),
+            {"text": "histograms of the leaves that moved", "json": "every leaf's tests as data"},
+        )  # fmt: skip
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
         """Observe while the program runs; 1 when an input moved, 2 when it failed."""
@@ -96,24 +104,29 @@ class DriftCommand:
                 " -- SCRIPT), which keeps one per target"
             )
         # with --format json stdout carries the report alone: the program prints to stderr
-        quiet = redirect_stdout(sys.stderr) if args.format == "json" else nullcontext()
+        output = args.output
+        quiet = redirect_stdout(sys.stderr) if output.format == "json" else nullcontext()
         with observing(baseline) as book, quiet:
             status = run_program(program)
         report = compare_profiles(baseline, book.profiles, settings)
+        code = ExitCode.ERROR if status else report.exit_code
         if args.json:
             Path(args.json).write_text(render_json(report), encoding="utf-8")
-        text = render_json(report) if args.format == "json" else render_text(
-            report, " ".join(program)
-        )  # fmt: skip
-        sys.stdout.write(text)
+        if output.format == "json":
+            from legacy_harness.drift.report import to_data
+            from legacy_harness.schema import envelope
+
+            data = {k: v for k, v in to_data(report).items() if k != "exit_code"}
+            output.json({**envelope(self.name, code), **data})
+        else:
+            sys.stdout.write(render_text(report, " ".join(program)))
         if status:
             print(
                 f"error: the program exited with status {status}; the report covers the calls"
                 " made before it stopped",
                 file=sys.stderr,
             )
-            return ExitCode.ERROR
-        return report.exit_code
+        return code
 
 
 COMMAND: Command = DriftCommand()

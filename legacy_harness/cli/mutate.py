@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from legacy_harness.cli.command import Command
 from legacy_harness.cli.support import (
     open_session,
+    output_options,
     percent,
     positive_float,
     shown,
@@ -20,27 +18,18 @@ from legacy_harness.cli.support import (
 from legacy_harness.config import Config
 from legacy_harness.errors import ConfigError
 from legacy_harness.outcomes import ExitCode
+from legacy_harness.parallel import add_executor_arguments
 
 if TYPE_CHECKING:  # pragma: no cover
+    from legacy_harness.terminal import Output
     from legacy_harness.verify import VerifySession
 
 
-def jobs_argument(text: str) -> int:
-    """``--jobs N``: N worker processes; 0 means one per CPU."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 (one per CPU) or more")
-    return value or (os.cpu_count() or 1)
-
-
-def progress_line(what: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
-    """A progress callback for the terminal (silent elsewhere), and its closer."""
-    from legacy_harness.terminal import Progress
-
-    bar = Progress.for_terminal(what, None)
+def progress_line(
+    output: Output, what: str
+) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A progress callback for the terminal (silent elsewhere and under -q), and its closer."""
+    bar = output.progress(what)
 
     def update(done: int, total: int) -> None:
         bar.total = total
@@ -60,8 +49,9 @@ class MutateCommand:
         " flips, constants +/-1, and/or swaps, deleted statements), replay the cases that"
         " run the changed line, and print per target the mutants, killed, equivalent (same"
         " bytecode as the original or another mutant, or no characterize search could kill"
-        " them) and surviving mutants with their lines. A full run is saved to"
-        " <store>/.legacy-harness/mutation.json."
+        " them) and surviving mutants with their lines (and, for those characterize hunted,"
+        " how close it came). Mutants run on --jobs processes or a Dask cluster. A full run"
+        " is saved to <store>/.legacy-harness/mutation.json."
     )
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -78,31 +68,33 @@ class MutateCommand:
             "--fail-under", type=percent, metavar="PCT",
             help="exit 1 when a target's mutation score is below PCT",
         )  # fmt: skip
-        parser.add_argument(
-            "--jobs", "-j", type=jobs_argument, default=1, metavar="N",
-            help="run mutants in N processes (default 1; 0 = one per CPU)",
-        )  # fmt: skip
+        add_executor_arguments(parser, "the mutants")
         parser.add_argument(
             "--changed", metavar="REF",
             help="only mutants on lines changed since git REF (a branch, tag or commit);"
             " such a partial run is not saved",
         )  # fmt: skip
-        parser.add_argument(
-            "--format", choices=("text", "json"), default="text",
-            help="text: the strength report; json: the same as data",
-        )  # fmt: skip
+        output_options(
+            parser,
+            ("text", "json"),
+            {"text": "the strength report", "json": "the same as data, as in mutation.json"},
+        )
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
+        from legacy_harness.parallel import executor_from
         from legacy_harness.record.targets import resolve, source_hash
+        from legacy_harness.schema import envelope
         from legacy_harness.widen.probe import region_of
         from legacy_harness.widen.strength import (
             changed_lines,
             claims_for,
+            notes_for,
             read_scores,
             run_mutants,
             write_scores,
         )
 
+        output = args.output
         session = open_session(config, "mutate")
         specs = [str(resolve(t).spec) for t in args.target] or _project_targets(session)
         if not specs:
@@ -111,55 +103,66 @@ class MutateCommand:
             )
         saved, problem = read_scores(session.store.root)
         if problem:
-            print(f"legacy-harness mutate: {problem}", file=sys.stderr)
-        text = args.format == "text"
+            output.echo(f"legacy-harness mutate: {problem}", level=-1, err=True)
+        text = output.format == "text"
         reports = []
         filenames: dict[str, str] = {}
-        for spec in specs:
-            target = resolve(spec)
-            filename = target.function.__code__.co_filename
-            filenames[spec] = filename
-            changed = None
-            if args.changed:
-                region = region_of(target)
-                changed = changed_lines(filename, args.changed)
-                if not any(region.contains(line) for line in changed):
-                    if text:
-                        print(f"{spec}: no line changed since {args.changed}")
-                    continue
-            update, close = progress_line(f"mutating {spec}")
-            try:
-                report = run_mutants(
-                    session,
-                    spec,
-                    timeout=args.timeout,
-                    jobs=args.jobs,
-                    changed=changed,
-                    claims=claims_for(saved.get(spec), source_hash(target.function)),
-                    progress=update,
-                )
-            finally:
-                close()
-            if args.changed:
-                report.scope = f"lines changed since {args.changed}"
-            reports.append(report)
-            if text:
-                print(report.render(filename))
+        with executor_from(session.config, args) as executor:
+            for spec in specs:
+                target = resolve(spec)
+                filename = target.function.__code__.co_filename
+                filenames[spec] = filename
+                changed = None
+                if args.changed:
+                    changed = changed_lines(filename, args.changed)
+                    if not any(region_of(target).contains(line) for line in changed):
+                        if text:
+                            output.echo(f"{spec}: no line changed since {args.changed}")
+                        continue
+                update, close = progress_line(output, f"mutating {spec}")
+                try:
+                    report = run_mutants(
+                        session,
+                        spec,
+                        timeout=args.timeout,
+                        executor=executor,
+                        changed=changed,
+                        claims=claims_for(saved.get(spec), source_hash(target.function)),
+                        notes=notes_for(saved.get(spec), source_hash(target.function)),
+                        progress=update,
+                    )
+                finally:
+                    close()
+                if args.changed:
+                    report.scope = f"lines changed since {args.changed}"
+                reports.append(report)
+                if text:
+                    rendered = report.render(filename)
+                    output.echo(rendered if not output.quiet else rendered.splitlines()[0])
         written = None
         if any(report.scope is None for report in reports):
             written = write_scores(session.store.root, reports, filenames)
             if text:
-                print(f"saved to {shown(written)}")
+                output.echo(f"saved to {shown(written)}")
+        below = [r for r in reports if args.fail_under is not None and r.score < args.fail_under]
+        code = ExitCode.CHANGED if below else ExitCode.SAME
         if not text:
-            data = {
-                "targets": [r.to_data(filenames[r.target]) for r in reports],
-                "saved": str(written) if written else None,
-            }
-            print(json.dumps(data, indent=2))
-        failed = args.fail_under is not None and any(
-            report.score < args.fail_under for report in reports
-        )
-        return ExitCode.CHANGED if failed else ExitCode.SAME
+            output.json(
+                {
+                    **envelope(self.name, code),
+                    "targets": [r.to_data(filenames[r.target]) for r in reports],
+                    "fail_under": args.fail_under,
+                    "saved": str(written) if written else None,
+                }
+            )
+        for report in below:
+            output.echo(
+                f"FAIL: {report.target} mutation score {report.score:.1f}% is below"
+                f" {args.fail_under:g}%",
+                level=-1,
+                err=not text,
+            )
+        return code
 
 
 COMMAND: Command = MutateCommand()

@@ -13,11 +13,12 @@ import os
 import runpy
 import sys
 import traceback
+from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
 from typing import ClassVar
 
 from legacy_harness.cli.command import Command
-from legacy_harness.cli.support import positive_int, store_option, target_option
+from legacy_harness.cli.support import output_options, positive_int, store_option, target_option
 from legacy_harness.config import Config, add_pythonpath
 from legacy_harness.display import indent
 from legacy_harness.errors import UsageError
@@ -71,6 +72,11 @@ class RecordCommand:
             " sqlite3, http, files, dbapi:MODULE.connect or MODULE:QUALNAME",
         )
         add_executor_arguments(parser, "the --runs replays")
+        output_options(
+            parser, ("text", "json"),
+            {"text": "the summary on stderr", "json": "the summary as data on stdout, the"
+             " program's own output moved to stderr"},
+        )  # fmt: skip
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
         """Record while the program runs; exit 1 when the program itself failed."""
@@ -94,17 +100,47 @@ class RecordCommand:
             mode=args.mode,
             boundaries=BoundarySet.from_config(config.table, args.boundary),
         )
+        output = args.output
+        # with --format json stdout carries the document alone: the program prints to stderr
+        moved = redirect_stdout(sys.stderr) if output.format == "json" else nullcontext()
         recorder.start()
         try:
-            status = run_program(program)
+            with moved:
+                status = run_program(program)
         finally:
             summary = recorder.stop()
-        print(summary.render(), file=sys.stderr)
+        if not output.quiet or output.format == "json":
+            print(summary.render(), file=sys.stderr)
+        distributions: list[dict[str, object]] = []
         if args.runs > 1:
-            record_distributions(
+            distributions = record_distributions(
                 config, [str(t.target) for t in summary.targets], args.runs, args.seed, args
             )
-        return ExitCode.CHANGED if status else ExitCode.SAME
+        code = ExitCode.CHANGED if status else ExitCode.SAME
+        if output.format == "json":
+            from legacy_harness.schema import envelope
+
+            output.json(
+                {
+                    **envelope(self.name, code),
+                    "store": str(summary.store),
+                    "program_status": status,
+                    "targets": [
+                        {
+                            "target": stats.target,
+                            "calls": stats.calls + stats.dropped,
+                            "cases": stats.cases,
+                            "dropped": stats.dropped,
+                            "written": {str(k): v for k, v in stats.outcomes.items()},
+                            "problems": list(stats.problems),
+                            "undeclared": dict(stats.undeclared),
+                        }
+                        for stats in summary.targets
+                    ],
+                    "distributions": distributions,
+                }
+            )
+        return code
 
 
 COMMAND: Command = RecordCommand()
@@ -154,21 +190,37 @@ def run_program(program: list[str]) -> int:
 
 def record_distributions(
     config: Config, targets: list[str], runs: int, seed: int, args: argparse.Namespace
-) -> None:
-    """``record --runs N``: what varies across seeds becomes a statistical master."""
+) -> list[dict[str, object]]:
+    """``record --runs N``: what varies across seeds becomes a statistical master.
+
+    Reports each case on stderr (with a progress line for the replays on a terminal) and
+    returns the same as data for ``--format json``."""
     from legacy_harness.compare import Difference
     from legacy_harness.compare.unstable import suggest_config
     from legacy_harness.stochastic.planning import advise
     from legacy_harness.stochastic.runner import record_distributions as record_samples
 
-    with executor_from(config, args) as executor:
-        recorded = record_samples(targets, runs=runs, seed=seed, config=config, executor=executor)
+    output = args.output
+    with (
+        executor_from(config, args) as executor,
+        output.progress(f"replaying with {runs} seeds") as bar,
+    ):
+        recorded = record_samples(
+            targets, runs=runs, seed=seed, config=config, executor=executor, progress=bar.update
+        )
     leaves = 0
+    data: list[dict[str, object]] = []
     for item in recorded:
         case, distribution = item.stored.case, item.distribution
         name = f"{case.target} case-{case.id}"
         varying = [n for n in distribution.varying if n not in distribution.unstable]
         leaves += len(varying)
+        data.append(
+            {
+                "target": case.target, "id": case.id, "runs": runs, "stored": item.written,
+                "varying": varying, "unstable": list(distribution.unstable),
+            }
+        )  # fmt: skip
         if not item.written:
             print(f"{name}: same result in {runs} runs (exact master only)", file=sys.stderr)
         else:
@@ -195,3 +247,4 @@ def record_distributions(
                 print("  add to pyproject.toml:\n" + indent(suggestion, 4), file=sys.stderr)
     if leaves:
         print(advise(runs, leaves)[1], file=sys.stderr)
+    return data

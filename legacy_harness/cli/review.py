@@ -16,6 +16,7 @@ from legacy_harness.cli.command import Command
 from legacy_harness.cli.support import open_session, output_options, shown, store_option
 from legacy_harness.config import Config
 from legacy_harness.outcomes import ExitCode
+from legacy_harness.report.inputs import compact_call
 from legacy_harness.report.render import render_text
 from legacy_harness.review import CHANGED_CASE, Pending, accept, find_pending, reject, review_stamp
 from legacy_harness.store import codec
@@ -35,8 +36,9 @@ def _interactive() -> bool:
 def describe(pending: Pending, *, color: bool = False, limit: int = SHOWN_LINES) -> str:
     """What a reviewer reads before deciding."""
     case = pending.stored.case
-    if pending.kind == CHANGED_CASE:
-        return render_text(pending.result.differences, limit=20, color=color)
+    if pending.kind == CHANGED_CASE:  # "for which call?" comes first
+        diff = render_text(pending.result.differences, limit=20, color=color)
+        return f"inputs: {changed_inputs(pending)}\n{diff}"
     document: dict[str, object] = {"inputs": case.inputs, "outcome": case.observation.outcome}
     if case.observation.effects:
         document["effects"] = case.observation.effects
@@ -54,6 +56,12 @@ def describe(pending: Pending, *, color: bool = False, limit: int = SHOWN_LINES)
     return "\n".join(lines)
 
 
+def changed_inputs(pending: Pending) -> str:
+    """The call a changed case recorded, compact (verify's text when it gave one)."""
+    case = pending.stored.case
+    return pending.result.inputs or compact_call(case.target, case.inputs)
+
+
 def pending_data(pending: Pending) -> dict[str, Any]:
     """One case waiting for review, as JSON-ready data."""
     case = pending.stored.case
@@ -63,6 +71,7 @@ def pending_data(pending: Pending) -> dict[str, Any]:
         "id": case.id,
         "path": str(pending.stored.path),
         "note": pending.result.note,
+        "inputs": changed_inputs(pending) if pending.kind == CHANGED_CASE else None,
     }
 
 
@@ -120,6 +129,8 @@ class ReviewCommand:
         if args.list or not _interactive():
             for item in pending:
                 output.echo(f"{item.kind:8} {item.name}  {shown(item.stored.path)}")
+                if item.kind == CHANGED_CASE:
+                    output.echo(f"         inputs: {changed_inputs(item)}")
             output.echo(
                 f"\n{len(pending)} case(s) to review: run 'legacy-harness review' in a terminal,"
                 " or 'legacy-harness approve TARGET|CASE' / 'legacy-harness approve --all'",

@@ -1,8 +1,10 @@
 """``legacy-harness verify``: replay the golden masters against today's code and compare.
 
 Exact masters are replayed once (or ``--runs N`` times, to find fields that differ
-between runs of the same code); ``--stochastic`` tests statistical masters against
-fresh seeds. ``--hashseed`` and ``--threads`` re-run the command in a subprocess,
+between runs of the same code). A case with a statistical master (``record --runs``)
+is also judged against fresh seeds, by the engine ``check`` and the pytest items use
+(:mod:`legacy_harness.stochastic.gate`): its seed-dependent leaves statistically, the
+others exactly; ``--exact`` replays it with its recorded generator states only. ``--hashseed`` and ``--threads`` re-run the command in a subprocess,
 because set iteration order and BLAS thread counts are fixed when python starts.
 """
 
@@ -23,14 +25,15 @@ from legacy_harness.cli.support import (
     store_option,
     targets_argument,
 )
-from legacy_harness.config import Config, number
+from legacy_harness.config import Config
 from legacy_harness.display import indent
-from legacy_harness.errors import UsageError
+from legacy_harness.errors import HarnessError, UsageError
 from legacy_harness.outcomes import CaseStatus, ExitCode
 from legacy_harness.parallel import add_executor_arguments, executor_from
 
 if TYPE_CHECKING:
     from legacy_harness.report.summary import RunSummary
+    from legacy_harness.stochastic.gate import StatisticalVerdict
     from legacy_harness.verify import CaseResult, VerifySession
 
 #: Set in the subprocess of ``--hashseed``/``--threads``, so it does not start another.
@@ -72,7 +75,14 @@ class VerifyCommand:
         parser.add_argument(
             "--stochastic",
             action="store_true",
-            help="check cases that have a statistical master (record --runs) against fresh seeds",
+            help="--runs N is the fresh runs of statistical masters, not exact replays (cases"
+            " with a statistical master are judged against fresh seeds in every mode)",
+        )
+        parser.add_argument(
+            "--exact",
+            action="store_true",
+            help="judge cases with a statistical master by their exact master only (replayed"
+            " with the recorded generator states): a new order of random draws then fails",
         )
         parser.add_argument(
             "--alpha",
@@ -88,7 +98,7 @@ class VerifyCommand:
             help="with --stochastic: a sequential test that stops as soon as the answer is clear"
             " (--runs caps its runs)",
         )
-        add_executor_arguments(parser, "the --stochastic reruns")
+        add_executor_arguments(parser, "the reruns of statistical masters")
         parser.add_argument(
             "--hashseed",
             type=int,
@@ -125,10 +135,15 @@ class VerifyCommand:
         if (args.hashseed is not None or args.threads) and not os.environ.get(PINNED):
             return verify_pinned(args)
         session = open_session(config, "verify")
-        if args.stochastic:
-            results = verify_stochastic(args, session)
-        else:
-            results = list(iter_results(session, args.targets or None, runs=args.runs))
+        if args.exact and (args.stochastic or args.sequential):
+            raise UsageError(
+                "legacy-harness verify: --exact cannot go with --stochastic or --sequential"
+            )
+        exact_runs = 1 if args.stochastic else args.runs
+        results = list(iter_results(session, args.targets or None, runs=exact_runs))
+        verdicts: dict[str, StatisticalVerdict] = {}
+        if not args.exact:
+            verdicts = judge_stochastic(args, session, results)
         if args.targets and not results:
             raise UsageError(
                 f"legacy-harness verify: no cases for {', '.join(args.targets)} in {session.store.root}"
@@ -144,6 +159,7 @@ class VerifyCommand:
                         "target": r.target, "id": r.case_id, "path": str(r.path), "status": r.status,
                         "error": r.error, "differences": to_data(r.differences), "suggestion": r.suggestion,
                         "explanation": r.explanation, "inputs": r.inputs,
+                        **({"statistics": verdicts[str(r.path)].to_data()} if str(r.path) in verdicts else {}),
                     }
                     for r in results
                 ],
@@ -228,42 +244,47 @@ def verify_pinned(args: argparse.Namespace) -> ExitCode:
     return exit_code_of(subprocess.run(command, env=env).returncode)
 
 
-def verify_stochastic(args: argparse.Namespace, session: VerifySession) -> list[CaseResult]:
-    """Statistical masters against fresh seeds; every other case exactly."""
-    from legacy_harness.stochastic.runner import failed, verify_distributions
-    from legacy_harness.verify import CaseResult, iter_results
+def judge_stochastic(
+    args: argparse.Namespace, session: VerifySession, results: list[CaseResult]
+) -> dict[str, StatisticalVerdict]:
+    """Fold the statistical verdicts of the cases that have a statistical master into
+    ``results``: fresh runs on the executor, Holm across the run at the project's alpha."""
+    from legacy_harness.stochastic.gate import (
+        configured_alpha,
+        configured_sequential,
+        judge_results,
+    )
+    from legacy_harness.terminal import Progress
 
-    if args.alpha is None:  # checked when pyproject.toml was read
-        args.alpha = number(session.config.table, "stochastic", "alpha", 0.01)
-    if not 0 < args.alpha < 1:
-        raise UsageError(f"legacy-harness verify: --alpha {args.alpha} must be between 0 and 1")
-    runs = args.runs if args.runs > 1 else None
-    with executor_from(session.config, args) as executor:
-        tested = verify_distributions(
+    try:
+        alpha = configured_alpha(session.config, args.alpha)
+    except HarnessError as error:
+        raise UsageError(f"legacy-harness verify: {error}") from None
+    if not any(_has_distribution(r) for r in results):
+        return {}
+    runs = args.runs if args.stochastic and args.runs > 1 else None
+    quiet = args.format == "json" or bool(getattr(args, "quiet", 0))
+    with (
+        executor_from(session.config, args) as executor,
+        Progress.for_terminal("replaying statistical masters", None, quiet=quiet) as bar,
+    ):
+        return judge_results(
             session,
-            args.targets or None,
+            results,
+            alpha=alpha,
+            targets=args.targets or None,
             runs=runs,
             seed=args.seed,
-            alpha=args.alpha,
-            sequential=args.sequential,
+            sequential=args.sequential or configured_sequential(session.config),
             executor=executor,
+            progress=bar.update,
         )
-    results = []
-    for item in tested:
-        case = item.stored.case
-        status = CaseStatus.CHANGED if failed(item, args.alpha) else CaseStatus.PASSED
-        explanation = item.render(args.alpha)
-        if item.sequential:
-            explanation = (
-                f"sequential test: {item.sequential} after {item.current.runs} runs\n" + explanation
-            )
-        results.append(
-            CaseResult(case.target, case.id, item.stored.path, status, explanation=explanation)
-        )
-    statistical = {(r.target, r.case_id) for r in results}
-    exact = [
-        r
-        for r in iter_results(session, args.targets or None)
-        if (r.target, r.case_id) not in statistical
-    ]
-    return exact + results
+
+
+def _has_distribution(result: CaseResult) -> bool:
+    """Whether the case file holds a statistical master, read without decoding it."""
+    try:
+        with open(result.path, encoding="utf-8") as file:
+            return '"distribution"' in file.read()
+    except OSError:
+        return False

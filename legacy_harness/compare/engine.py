@@ -30,6 +30,7 @@ from uuid import UUID
 import numpy as np
 
 from legacy_harness.compare.difference import Difference, report_lines, short_repr, unified_diff
+from legacy_harness.compare.invariants import InvariantError, canonical
 from legacy_harness.compare.numeric import (
     array_summary,
     float_close,
@@ -128,6 +129,8 @@ class Comparer:
         self.verdicts: dict[tuple[int, int], list[Any]] = {}
         self.rules = compiled.has_rules
         self.scrubbing = bool(compiled.scrubbers)
+        #: Canonical forms (cluster ids, signs, row order) applied before comparing.
+        self.invariants = compiled.invariants or None
         self._trial: _Trial | None = None
         self.handlers: dict[type, Handler] = {
             str: self._text,
@@ -173,6 +176,13 @@ class Comparer:
         if self.scrubbing:
             e = self.c.scrub(e, path)
             a = self.c.scrub(a, path)
+        if self.invariants is not None and (invariant := self.invariants.at(path)) is not None:
+            try:
+                e, a = canonical(e, invariant), canonical(a, invariant)
+            except InvariantError as error:
+                note = f"not compared: {error}; point the invariant's glob at such a value"
+                self.add(_VALUE, path, e, a, detail={"diff": note})
+                return
         te = type(e)
         if te is type(a):
             h = self.handlers.get(te)

@@ -16,7 +16,10 @@ Rules, in brief:
 - Precedence: policy default < type tolerances < path tolerances. Within paths every
   matching glob applies, from least to most specific; among equally specific globs the
   later wins. A tolerance set on a container is inherited by everything inside it,
-  except ``unordered``, which applies to the matched list itself only.
+  except ``unordered`` and ``invariant``, which apply to the matched value itself only.
+- ``invariant`` (``labels``, ``sign``, ``rows``, ``set``; path rules only) puts both
+  values in a canonical form before comparing them: see
+  :mod:`legacy_harness.compare.invariants`.
 
 Both classes are frozen so the compiled form (:class:`CompiledPolicy`: regexes, lookup
 tables, caches) is built once per policy and shared by every comparison that uses it.
@@ -34,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from legacy_harness.compare.invariants import INVARIANTS, InvariantRules
 from legacy_harness.compare.paths import glob_specificity, glob_to_regex, names_literal_index
 from legacy_harness.compare.scrub import Scrubber
 
@@ -65,8 +69,13 @@ class Tolerance:
     unordered: bool | None = None
     exact: bool | None = None
     ignore: bool | None = None
+    invariant: str | None = None
 
     def __post_init__(self) -> None:
+        if self.invariant is not None and self.invariant not in INVARIANTS:
+            raise ValueError(
+                f"unknown invariant {self.invariant!r}; use one of {', '.join(INVARIANTS)}"
+            )
         if self.max_ulp is not None and self.rtol is None and self.atol is None:
             object.__setattr__(self, "rtol", 0.0)
             object.__setattr__(self, "atol", 0.0)
@@ -85,8 +94,11 @@ class Tolerance:
         return dataclasses.replace(self, **changes)
 
     def without_unordered(self) -> Tolerance:
-        """This tolerance minus ``unordered``, which must not be inherited by children."""
-        return dataclasses.replace(self, unordered=None) if self.unordered is not None else self
+        """This tolerance minus ``unordered`` and ``invariant``, which must not be
+        inherited by children (they describe the matched value itself)."""
+        if self.unordered is None and self.invariant is None:
+            return self
+        return dataclasses.replace(self, unordered=None, invariant=None)
 
 
 DEFAULT_TOLERANCE = Tolerance(
@@ -98,6 +110,7 @@ DEFAULT_TOLERANCE = Tolerance(
     unordered=False,
     exact=False,
     ignore=False,
+    invariant=None,
 )
 
 #: The fields of :class:`Tolerance`, as accepted by ``assert_close`` and in config tables.
@@ -249,6 +262,13 @@ class CompiledPolicy:
             u = tol.unordered if tol.unordered is not None else (old[1] if old else None)
             self.type_rules[name] = (merged, u)
         self.has_rules = bool(self.path_rules or self.type_rules)
+        #: Path globs with an invariant (canonical forms applied before comparing).
+        #: A default invariant (``assert_close(..., invariant="labels")``) is the root's.
+        root = [("", self.base.invariant)] if self.base.invariant is not None else []
+        self.invariants = InvariantRules(
+            root
+            + [(glob, tol.invariant) for glob, tol in policy.paths if tol.invariant is not None]
+        )
         self.scrubbers = [
             (s, glob_to_regex(s.path) if s.path is not None else None) for s in policy.scrubbers
         ]

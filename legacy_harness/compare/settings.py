@@ -5,6 +5,7 @@ fields and flags (``rtol``, ``strict_int_width``...) and the sub-tables
 ``tolerances`` (path glob -> tolerance), ``type_tolerances`` (type name -> tolerance),
 ``targets`` (``"module:qualname"`` glob -> a nested policy) and ``scrub`` (a list of
 built-in names or ``{ path, pattern, replacement }`` / ``{ path, builtin }`` tables).
+A path tolerance may name an ``invariant`` (``labels``, ``sign``, ``rows``, ``set``).
 
 The table is checked here, once, so a mistake is a :class:`ConfigError` naming the
 exact key (``tool.legacy_harness.tolerances."outcome.x".rtl``) and how to fix it,
@@ -17,6 +18,7 @@ import difflib
 from collections.abc import Mapping
 from typing import Any
 
+from legacy_harness.compare.invariants import INVARIANTS
 from legacy_harness.compare.paths import glob_to_regex
 from legacy_harness.compare.policy import DEFAULT_TOLERANCE, FLAG_FIELDS, Policy, Tolerance
 from legacy_harness.compare.scrub import Scrubber, builtin
@@ -66,7 +68,23 @@ def _flag(where: str, key: str, value: Any) -> bool:
     return value
 
 
-def _tolerance(where: str, table: Any) -> Tolerance:
+def _invariant(where: str, value: Any, *, by_path: bool) -> str:
+    if not by_path:
+        raise ConfigError(
+            f"{where}.invariant: an invariant describes a place in the output;"
+            " set it under [tool.legacy_harness.tolerances] with a path glob"
+        )
+    if value not in INVARIANTS:
+        close = difflib.get_close_matches(str(value), INVARIANTS, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ConfigError(
+            f"{where}.invariant = {value!r} is not an invariant; {hint}"
+            f"use one of {', '.join(repr(name) for name in INVARIANTS)}"
+        )
+    return str(value)
+
+
+def _tolerance(where: str, table: Any, *, by_path: bool = True) -> Tolerance:
     if isinstance(table, Tolerance):
         return table
     if not isinstance(table, Mapping):
@@ -81,10 +99,12 @@ def _tolerance(where: str, table: Any) -> Tolerance:
             kw[key] = _number(where, key, value, integer=True)
         elif key in _TOLERANCE_FLAGS:
             kw[key] = _flag(where, key, value)
+        elif key == "invariant":
+            kw[key] = _invariant(where, value, by_path=by_path)
         else:
             raise ConfigError(
                 f"{where}: unknown key {key!r}; use rtol, atol, max_ulp, nan_equal, "
-                "signed_zero, unordered, exact or ignore"
+                "signed_zero, unordered, exact, ignore or invariant"
             )
     return Tolerance(**kw)
 
@@ -141,7 +161,7 @@ def _rules(where: str, key: str, value: Any) -> tuple[tuple[str, Tolerance], ...
         at = f'{where}.{key}."{name}"'
         if key == "tolerances":
             _glob(at, str(name))
-        rules.append((str(name), _tolerance(at, table)))
+        rules.append((str(name), _tolerance(at, table, by_path=key == "tolerances")))
     return tuple(rules)
 
 

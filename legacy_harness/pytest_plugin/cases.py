@@ -10,9 +10,10 @@ the file it is in, are errors, never passes.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from legacy_harness.errors import HarnessError
 from legacy_harness.outcomes import CaseStatus, MasterStatus, WriteStatus
@@ -24,7 +25,10 @@ from legacy_harness.store.disk import StoredCase
 from legacy_harness.store.layout import BLOB_FOLDER, TargetSpec
 from legacy_harness.verify import VerifySession, update_case, verify_case
 
-__all__ = ["CaseRun", "CaseVerdict", "run_case", "vanished"]
+if TYPE_CHECKING:
+    from legacy_harness.stochastic.gate import StatisticalVerdict
+
+__all__ = ["CaseRun", "CaseVerdict", "Statistical", "run_case", "vanished"]
 
 
 @dataclass(frozen=True)
@@ -56,8 +60,21 @@ def _error(run: CaseRun, message: str) -> CaseVerdict:
     return CaseVerdict(CheckEvent(CaseStatus.ERROR, run.master), failure=message)
 
 
-def run_case(session: VerifySession, settings: CheckSettings, run: CaseRun) -> CaseVerdict:
-    """Replay the case at ``run.path`` and judge it; rewrite it when the run asks to."""
+#: The statistical verdict of a case with a statistical master, judged with the run's others.
+Statistical = Callable[[StoredCase], "StatisticalVerdict | None"]
+
+
+def run_case(
+    session: VerifySession,
+    settings: CheckSettings,
+    run: CaseRun,
+    statistical: Statistical | None = None,
+) -> CaseVerdict:
+    """Replay the case at ``run.path`` and judge it; rewrite it when the run asks to.
+
+    A case with a statistical master (``record --runs``) is judged as ``verify`` and
+    ``check`` judge it: its seed-dependent leaves by ``statistical`` (fresh seeds, Holm
+    across the run), every other leaf exactly."""
     try:
         stored = session.store.load(run.path)
     except HarnessError as error:
@@ -83,6 +100,22 @@ def run_case(session: VerifySession, settings: CheckSettings, run: CaseRun) -> C
     if settings.rewrites_all:
         return _rewrite(session, stored, run)
     result = verify_case(session, stored)
+    if case.distribution is not None and statistical is not None:
+        from legacy_harness.stochastic.gate import exact_part, master_of
+
+        try:
+            master = master_of(session, stored)
+        except HarnessError as error:
+            return _error(run, str(error))
+        if master is not None:
+            result = exact_part(result, master)
+        if result.status == CaseStatus.PASSED:
+            try:
+                verdict = statistical(stored)
+            except HarnessError as error:
+                return _error(run, f"{run.shown}: statistical master not judged: {error}")
+            if verdict is not None and verdict.failed:
+                return _moved(run, verdict)
     if result.status == CaseStatus.PASSED:
         return CaseVerdict(CheckEvent(MasterStatus.PASSED, run.master))
     if result.status != CaseStatus.CHANGED:
@@ -101,6 +134,20 @@ def run_case(session: VerifySession, settings: CheckSettings, run: CaseRun) -> C
         CheckEvent(MasterStatus.CHANGED, run.master, report),
         failure=f"{report}\ninputs: {result.inputs}\nmaster: {run.shown}"
         "\naccept today's behaviour with --golden-update",
+    )
+
+
+def _moved(run: CaseRun, verdict: StatisticalVerdict) -> CaseVerdict:
+    """A distribution moved: which leaves, how far, and their histograms. Never
+    rewritten by ``--golden-update``: a statistical master is recorded anew."""
+    report = (
+        f"{run.target} case {verdict.case_id}: distribution changed"
+        f" (alpha {verdict.alpha:g}, Holm across the run)\n{verdict.explanation}"
+    )
+    return CaseVerdict(
+        CheckEvent(MasterStatus.CHANGED, run.master, report),
+        failure=f"{report}\nmaster: {run.shown}\naccept today's behaviour by recording"
+        " the statistical master again: legacy-harness record --runs N",
     )
 
 

@@ -176,12 +176,16 @@ class CaseItem(_StoreItem):
             self._shown(),
             color=self.config.get_terminal_writer().hasmarkup,
         )
-        verdict = self.config.stash[SESSION].run_case(run)
+        verdict = self.config.stash[SESSION].run_case(run, self._run_cases)
         events.append(verdict.event)
         if verdict.skipped:
             pytest.skip(verdict.skipped)
         if verdict.failure:
             raise CaseFailure(verdict.failure)
+
+    def _run_cases(self) -> list[Path]:
+        """The case files of every item of the run (statistical masters are judged together)."""
+        return [item.path for item in self.session.items if isinstance(item, CaseItem)]
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"golden case {self.name} of {self.target}"

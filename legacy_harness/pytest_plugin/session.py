@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -35,6 +35,8 @@ if TYPE_CHECKING:  # pragma: no cover - the engine (numpy) loads when first need
     from legacy_harness.compare import Policy
     from legacy_harness.pytest_plugin.cases import CaseRun, CaseVerdict
     from legacy_harness.pytest_plugin.golden import Golden
+    from legacy_harness.stochastic.gate import StatisticalVerdict
+    from legacy_harness.store.disk import StoredCase
     from legacy_harness.verify import VerifySession
 
 __all__ = ["EVENTS", "SESSION", "PluginSession", "RunEnd", "Tally", "attach_events"]
@@ -156,6 +158,8 @@ class PluginSession:
         )
         self._policy = policy
         self._verify: VerifySession | None = None
+        #: Statistical verdicts by case path, once judged (or why they could not be).
+        self._statistical: dict[str, StatisticalVerdict] | str | None = None
         self._presence: dict[str, Whereabouts] = {}
 
     # -- configuration ---------------------------------------------------------------
@@ -228,7 +232,9 @@ class PluginSession:
             self._presence[target] = self.locator.locate(target)
         return self._presence[target]
 
-    def run_case(self, run: CaseRun) -> CaseVerdict:
+    def run_case(self, run: CaseRun, scope: Callable[[], Iterable[Path]] = list) -> CaseVerdict:
+        """Judge one stored case; ``scope`` gives the case files of the whole run, whose
+        statistical masters are judged together on first need (Holm's family)."""
         from legacy_harness.pytest_plugin.cases import CaseVerdict, run_case
 
         try:
@@ -237,7 +243,52 @@ class PluginSession:
             return CaseVerdict(
                 CheckEvent(CaseStatus.ERROR, run.master), failure=f"legacy-harness: {error}"
             )
-        return run_case(session, self.settings, run)
+        return run_case(session, self.settings, run, lambda stored: self.statistical(stored, scope))
+
+    def statistical(
+        self, stored: StoredCase, scope: Callable[[], Iterable[Path]]
+    ) -> StatisticalVerdict | None:
+        """The statistical verdict of ``stored``: the first call judges every statistical
+        master of the run's case files at once, so Holm runs across the whole run."""
+        if self._statistical is None:
+            self._statistical = self._judge_statistical(scope(), stored)
+        if isinstance(self._statistical, str):
+            raise HarnessError(self._statistical)
+        return self._statistical.get(str(stored.path))
+
+    def _judge_statistical(
+        self, paths: Iterable[Path], first: StoredCase
+    ) -> dict[str, StatisticalVerdict] | str:
+        from legacy_harness.parallel import LocalExecutor
+        from legacy_harness.stochastic.gate import (
+            configured_alpha,
+            configured_sequential,
+            judge_statistically,
+        )
+
+        session = self.verify_session()
+        cases = {str(first.path): first}
+        for path in paths:
+            if str(path) in cases or not _mentions_distribution(path):
+                continue
+            try:
+                cases[str(path)] = session.store.load(path)
+            except HarnessError:
+                continue  # its own item reports the file
+        try:
+            alpha = configured_alpha(self.harness)
+            with LocalExecutor(1) as executor:
+                return judge_statistically(
+                    session,
+                    list(cases.values()),
+                    alpha=alpha,
+                    sequential=configured_sequential(self.harness),
+                    executor=executor,
+                )
+        except HarnessError as error:
+            return str(error)
+        except Exception as error:  # noqa: BLE001 - each statistical item reports it
+            return f"the fresh runs failed ({type(error).__name__}: {error})"
 
     def checks(self, nodeid: str, marker: Any, packages: Iterable[str]) -> Golden:
         """The ``golden`` fixture's value for one test, under its marker's tolerance."""
@@ -451,6 +502,14 @@ def attach_events(item: pytest.Item, when: str, report: pytest.TestReport) -> No
     events = item.stash.get(EVENTS, None) if when == "teardown" else None
     if events:
         setattr(report, REPORT_ATTRIBUTE, [event.to_wire() for event in events])
+
+
+def _mentions_distribution(path: Path) -> bool:
+    """Whether a case file may hold a statistical master (a cheap look before loading)."""
+    try:
+        return '"distribution"' in path.read_text(encoding="utf-8")
+    except OSError:
+        return False
 
 
 def store_targets(store: Path) -> Iterator[tuple[Path, str]]:

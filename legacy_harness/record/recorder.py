@@ -38,6 +38,8 @@ from legacy_harness.record.observe import (
 )
 from legacy_harness.record.profile import ProfileBook
 from legacy_harness.record.redact import Redactor, blob_names
+from legacy_harness.record.replaying import active as replay_active
+from legacy_harness.record.rerecord import StoredInputs
 from legacy_harness.record.targets import (
     KIND_CLASSMETHOD,
     KIND_METHOD,
@@ -48,8 +50,7 @@ from legacy_harness.record.targets import (
     resolve,
     source_hash,
 )
-from legacy_harness.store import codec
-from legacy_harness.store.case import FORMAT_VERSION, GoldenCase
+from legacy_harness.store.case import FORMAT_VERSION, GoldenCase, case_id
 from legacy_harness.store.disk import CREATED, KEPT, UNCHANGED, UPDATED, GoldenStore
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -83,6 +84,8 @@ class TargetStats:
     problems: list[str] = field(default_factory=list)
     #: outside access no declared boundary covered -> the boundary that would
     undeclared: dict[str, str] = field(default_factory=dict)
+    #: stale cases ``--mode all`` removed: their inputs were not produced this time
+    removed: int = 0
     #: files killed recordings had left in the target's folder, deleted before writing
     cleaned: int = 0
 
@@ -101,7 +104,8 @@ class _TargetRecorder:
         )
         self.seen: set[str] = set()
         #: ids of the target's cases already in the store (read at its first call), and
-        #: how many ids this run adds: --max-cases caps the folder, across runs and processes
+        #: how many ids this run adds: --max-cases caps the folder, across runs and
+        #: processes (--mode all replaces the folder: the cap counts that run's cases)
         self.stored: set[str] | None = None
         self.added = 0
         self.full = False
@@ -151,12 +155,14 @@ class _TargetRecorder:
         its folder (temporary files, unnamed blobs), and read which cases it holds."""
         store = self.sink.store
         self.stats.cleaned = len(store.remove_leftovers(self.spec))
-        self.stored = store.case_ids(self.spec)
+        self.stored = store.case_ids(self.spec) if not self.sink.overwrite else set()
         return self.stored
 
     def capture(
         self, call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], instance: Any
     ) -> Any:
+        if replay_active():  # the harness replaying a master (its pytest items): not ours
+            return call(*args, **kwargs)
         self.busy = True
         try:
             return self._capture(call, args, kwargs, instance)
@@ -175,18 +181,18 @@ class _TargetRecorder:
         stored_inputs, redacted = redactor.redact_inputs(
             inputs_tree, self.signature.positional, blobs
         )
-        case_id = codec.tree_hash({"target": self.spec, "inputs": stored_inputs})
-        if case_id in self.seen:
+        ident = case_id(self.spec, stored_inputs)
+        if ident in self.seen:
             return call(*args, **kwargs)
         stored = self.stored if self.stored is not None else self.open_folder()
-        if case_id not in stored:
-            if len(stored) + self.added >= self.max_cases:  # others filled the cap first
-                self.full = not self.sink.overwrite  # --mode all still replaces stored ids
+        if ident not in stored:
+            if len(stored) + self.added >= self.max_cases:  # earlier runs filled the cap
+                self.full = True
                 self.stats.calls -= 1
                 self.stats.dropped += 1
                 return call(*args, **kwargs)
             self.added += 1
-        self.seen.add(case_id)
+        self.seen.add(ident)
         rng_before = rng_state()
         boundaries = self.sink.boundaries
         for detail, boundary in handed_connections(inputs, boundaries.declared).items():
@@ -221,13 +227,9 @@ class _TargetRecorder:
             meta["redacted"] = sorted(set(redacted))
             kept = blob_names(stored_inputs, observation.outcome, observation.effects, rng, tape)
             blobs = {name: data for name, data in blobs.items() if name in kept}
-        case = GoldenCase(
-            self.spec, case_id, stored_inputs, observation, rng, meta, blobs, tape=tape
-        )
+        case = GoldenCase(self.spec, ident, stored_inputs, observation, rng, meta, blobs, tape=tape)
         self.sink.accept(self, case, problems)
-        if len(self.seen) >= self.max_cases or (
-            len(stored) + self.added >= self.max_cases and not self.sink.overwrite
-        ):
+        if len(self.seen) >= self.max_cases or len(stored) + self.added >= self.max_cases:
             self.full = True
         if result.raised is not None:
             raise result.raised
@@ -255,10 +257,15 @@ class _Sink:
         self.boundaries = boundaries if boundaries is not None else BoundarySet()
         self.root = root if root is not None else Path.cwd()
         self.lock = threading.Lock()
+        self.stored = StoredInputs(store, self.overwrite, origin)
 
     def accept(self, recorder: _TargetRecorder, case: GoldenCase, problems: list[str]) -> None:
         with self.lock:
-            outcome = self.store.write(case, overwrite=self.overwrite)
+            if self.stored.admit(case):  # one case per input, whatever its file is named
+                outcome = self.store.write(case, overwrite=self.overwrite)
+                self.stored.settle(case)
+            else:
+                outcome = KEPT
         recorder.stats.cases += 1
         recorder.stats.outcomes[outcome] += 1
         for problem in problems:
@@ -292,6 +299,10 @@ class RecordingSummary:
             if stats.dropped:
                 lines.append(
                     f"  cap reached: {stats.dropped} later calls not recorded (raise --max-cases to keep more)"
+                )
+            if stats.removed:
+                lines.append(
+                    f"  {stats.removed} stale cases removed: this run no longer produced their inputs"
                 )
             for problem in stats.problems:
                 lines.append(f"  not replayable: {problem}")
@@ -353,6 +364,10 @@ class Recorder:
         for patch in reversed(self.patches):
             patch.undo()
         self.patches.clear()
+        for recorder in self.recorders:  # --mode all: what the run no longer produced goes
+            if recorder.stats.calls and not recorder.full:
+                removed = self.sink.stored.prune(recorder.spec, recorder.seen)
+                recorder.stats.removed = len(removed)
         if self.profiles is not None:
             self.profiles.save(
                 self.store.root, replace=self.sink.overwrite, redactor=self.sink.redactor

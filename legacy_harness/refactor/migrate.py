@@ -37,7 +37,7 @@ from typing import Any
 
 from legacy_harness.errors import GoldenFileError, RefusalError
 from legacy_harness.store import codec
-from legacy_harness.store.case import GoldenCase
+from legacy_harness.store.case import GoldenCase, case_id
 from legacy_harness.store.disk import GoldenStore, case_blob_names
 from legacy_harness.store.layout import BLOB_FOLDER
 
@@ -184,7 +184,7 @@ def migrate_case(case: GoldenCase, migration: Migration) -> tuple[GoldenCase, in
     new = replace(
         case,
         target=target,
-        id=codec.tree_hash({"target": target, "inputs": inputs}),
+        id=case_id(target, inputs),
         inputs=inputs,
         observation=replace(observation, outcome=outcome, effects=effects),
         meta=dict(case.meta),

@@ -6,6 +6,11 @@ one float matrix (runs x numeric leaves) and one string matrix, stored as blobs.
 Verification replays ``n`` fresh seeds and tests each leaf against its master sample;
 Holm's correction runs over every test of every case in the run, so the family-wise
 false-alarm rate of a whole suite is ``alpha``.
+
+Each run's view is put in canonical form (:func:`canonicalised`: the ``invariant`` of
+its paths, e.g. cluster ids renumbered by first appearance) before its leaves are
+taken, for the master and for today's runs alike; derived statistics (the view's
+``statistics``, see :mod:`legacy_harness.stochastic.statistics`) are leaves too.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from legacy_harness.compare.invariants import InvariantError, InvariantRules
 from legacy_harness.compare.scrub import scrub
-from legacy_harness.errors import HarnessError
+from legacy_harness.errors import ConfigError, HarnessError
 from legacy_harness.stochastic.histogram import render_histograms
 from legacy_harness.stochastic.planning import advise
 from legacy_harness.stochastic.seeds import seeded
@@ -50,6 +56,8 @@ def sample_leaves(view: Mapping[str, Any]) -> Sample:
     else:
         _walk(view.get("outcome"), "outcome", leaves, set())
     _walk(view.get("effects", {}), "effects", leaves, set())
+    if "statistics" in view:
+        _walk(view["statistics"], "statistics", leaves, set())
     return leaves
 
 
@@ -213,6 +221,19 @@ def scrubbed(view: Mapping[str, Any], scrubbers: Sequence[Any]) -> dict[str, Any
         if scrubbers
         else dict(view)
     )
+
+
+def canonicalised(view: Mapping[str, Any], rules: InvariantRules) -> Mapping[str, Any]:
+    """``view`` with the invariants of its paths applied (the same globs as exact
+    comparison), so runs that differ only by a symmetry give the same leaves."""
+    if not rules:
+        return view
+    try:
+        return {key: rules.apply(value, "." + key) for key, value in view.items()}
+    except InvariantError as error:
+        raise ConfigError(
+            f"{error}; fix the invariant's glob in [tool.legacy_harness.tolerances]"
+        ) from None
 
 
 # -- testing a case against its master --------------------------------------------------

@@ -16,11 +16,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from legacy_harness.compare.invariants import InvariantRules
 from legacy_harness.config import Config, load_config
 from legacy_harness.errors import GoldenFileError, HarnessError
-from legacy_harness.parallel import Executor, LocalExecutor, gather
+from legacy_harness.parallel import Executor, LocalExecutor, Progress, gather
 from legacy_harness.record.targets import resolve
-from legacy_harness.replay import observed_view, replay
+from legacy_harness.replay import decode_inputs, observed_view, replay
 from legacy_harness.stochastic.masters import (
     CURRENT_SEED_OFFSET,
     CaseDistributionResult,
@@ -29,6 +30,7 @@ from legacy_harness.stochastic.masters import (
     Sample,
     SequentialCase,
     build_distribution,
+    canonicalised,
     collect,
     compare_distribution,
     default_runs,
@@ -36,6 +38,7 @@ from legacy_harness.stochastic.masters import (
     scrubbed,
 )
 from legacy_harness.stochastic.seeds import seeds_for
+from legacy_harness.stochastic.statistics import compute, load_statistics, statistic_specs
 from legacy_harness.store import codec
 from legacy_harness.store.case import GoldenCase
 from legacy_harness.store.disk import StoredCase, case_blob_names
@@ -55,6 +58,10 @@ class ReplayJob:
     scrubbers: tuple[Any, ...]
     pythonpath: tuple[str, ...]
     root: str
+    #: (path glob, invariant) of the target's policy: applied to every run's view.
+    invariants: tuple[tuple[str, str], ...] = ()
+    #: "pkg.mod:func" of the derived statistics configured for the target (vetted).
+    statistics: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, session: VerifySession, stored: StoredCase) -> ReplayJob:
@@ -63,13 +70,16 @@ class ReplayJob:
         case = stored.case
         session.target_of(stored)  # the project's own code only: refused before any worker runs
         names = case_blob_names(case)
+        policy = session.policy.for_target(case.target)
         return cls(
             case,
             {name: session.store.read_blob(case.target, name) for name in sorted(names)},
             session.class_policy_for(case.target),
-            tuple(session.policy.for_target(case.target).scrubbers),
+            tuple(policy.scrubbers),
             tuple(str(folder) for folder in session.config.pythonpath),
             str(session.config.root),
+            tuple((glob, tol.invariant) for glob, tol in policy.paths if tol.invariant),
+            statistic_specs(session.config, case.target),  # config only, never the case
         )
 
     def replayer(self) -> Replayer:
@@ -79,6 +89,8 @@ class ReplayJob:
                 sys.path.insert(0, folder)
         case, policy, scrubbers = self.case, self.class_policy, self.scrubbers
         target = resolve(case.target)
+        statistics = load_statistics(self.statistics)
+        rules = InvariantRules(self.invariants)
 
         def reader(extra: dict[str, bytes]) -> Any:
             def read(name: str) -> bytes:
@@ -106,8 +118,13 @@ class ReplayJob:
                     f"{case.target} case-{case.id}, seed {seed}: {problem}; the statistical"
                     " replays need the calls the tape holds (re-record the case)"
                 )
-            view = observed_view(replayed.observation, reader(replayed.blobs), policy)
-            return scrubbed(view, scrubbers)
+            view = scrubbed(
+                observed_view(replayed.observation, reader(replayed.blobs), policy), scrubbers
+            )
+            if statistics and "outcome" in view:  # the raw outcome, before any invariant
+                inputs = decode_inputs(case, reader({}), policy)
+                view["statistics"] = compute(statistics, inputs, view["outcome"])
+            return dict(canonicalised(view, rules))
 
         return run
 
@@ -129,15 +146,19 @@ def _split(seeds: Sequence[int], parts: int) -> list[list[int]]:
 
 
 def replay_many(
-    executor: Executor, jobs: Sequence[ReplayJob], seed_lists: Sequence[Sequence[int]]
+    executor: Executor,
+    jobs: Sequence[ReplayJob],
+    seed_lists: Sequence[Sequence[int]],
+    progress: Progress | None = None,
 ) -> list[list[Sample]]:
-    """Samples of every case for its seeds, in seed order; one map over all of them."""
+    """Samples of every case for its seeds, in seed order; one map over all of them
+    (``progress`` hears of each finished chunk of seeds)."""
     items = [
         (index, chunk)
         for index, seeds in enumerate(seed_lists)
         for chunk in _split(seeds, executor.jobs * CHUNKS_PER_JOB)
     ]
-    chunks = gather(executor, replay_seeds, items, tuple(jobs))
+    chunks = gather(executor, replay_seeds, items, tuple(jobs), progress=progress)
     samples: list[list[Sample]] = [[] for _ in jobs]
     for (index, _), chunk_samples in zip(items, chunks, strict=True):
         samples[index].extend(chunk_samples)
@@ -168,6 +189,7 @@ def record_distributions(
     config: Config | None = None,
     session: VerifySession | None = None,
     executor: Executor | None = None,
+    progress: Progress | None = None,
 ) -> list[RecordedDistribution]:
     """Replay each case ``runs`` times with distinct seeds; keep a master where results vary.
 
@@ -178,7 +200,7 @@ def record_distributions(
     cases = [stored for stored in _cases(session, targets) if stored.case.replayable]
     seeds = seeds_for(seed, runs)
     jobs = [ReplayJob.of(session, stored) for stored in cases]
-    samples = replay_many(executor or LocalExecutor(1), jobs, [seeds] * len(jobs))
+    samples = replay_many(executor or LocalExecutor(1), jobs, [seeds] * len(jobs), progress)
     recorded = []
     for stored, case_samples in zip(cases, samples, strict=True):
         distribution = build_distribution(case_samples, seeds)
@@ -206,15 +228,19 @@ def verify_distributions(
     alpha: float = 0.01,
     sequential: bool = False,
     executor: Executor | None = None,
+    cases: Sequence[StoredCase] | None = None,
+    progress: Progress | None = None,
 ) -> list[CaseDistributionResult]:
     """Test every case that has a statistical master; Holm across all of them.
 
     ``runs`` fresh runs per case (default: planned for a 1-sd shift at power 0.9); with
     ``sequential`` it caps the runs of the sequential test (default: its design's).
+    ``cases`` (already loaded) replaces reading ``targets`` from the store: the gate
+    passes the cases its run covers, so Holm's family is exactly that run.
     """
     executor = executor or LocalExecutor(1)
     masters = []
-    for stored in _cases(session, targets):
+    for stored in cases if cases is not None else _cases(session, targets):
         tree = stored.case.distribution
         if tree is not None:
             masters.append(
@@ -232,7 +258,7 @@ def verify_distributions(
             for _, master in masters
         ]
         jobs = [ReplayJob.of(session, stored) for stored, _ in masters]
-        samples = replay_many(executor, jobs, seed_lists)
+        samples = replay_many(executor, jobs, seed_lists, progress)
         for (stored, master), seeds, case_samples in zip(masters, seed_lists, samples, strict=True):
             current = build_distribution(case_samples, seeds)
             results.append(compare_distribution(stored, master, current))

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from legacy_harness.store.codec.jsonlayer import tree_hash
+
 FORMAT_VERSION = 1
 
 #: JSON-compatible tree produced by the codec.
@@ -54,6 +56,16 @@ class GoldenCase:
     @property
     def replayable(self) -> bool:
         return not self.meta.get("unencodable")
+
+
+def case_id(target: str, inputs: Tree) -> str:
+    """The id of a case of ``target`` with these encoded (redacted) inputs.
+
+    One function for every writer (record, characterize, the refactorings that move
+    masters), so one input always lands in one file: the hash leaves out dict insertion
+    order and unencodable reprs (see :func:`~legacy_harness.store.codec.tree_hash`).
+    """
+    return tree_hash({"target": target, "inputs": inputs})
 
 
 def case_to_tree(case: GoldenCase) -> dict[str, Any]:

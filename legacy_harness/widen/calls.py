@@ -19,6 +19,7 @@ from typing import Any
 from legacy_harness.record.observe import encode_inputs, live_inputs
 from legacy_harness.record.targets import KIND_CLASSMETHOD, KIND_METHOD, ResolvedTarget
 from legacy_harness.store import codec
+from legacy_harness.store.case import case_id
 from legacy_harness.widen.probe import CodeRegion, Probe, region_of
 
 SELF = "self"
@@ -70,7 +71,7 @@ class Subject:
         """The id the recorder gives this call's case (same encoding, same hash)."""
         args, kwargs = self.split(call)
         tree = encode_inputs(live_inputs(args, kwargs, call.instance, self.has_self), {}, [])
-        return codec.tree_hash({"target": self.spec, "inputs": tree})
+        return case_id(self.spec, tree)
 
 
 def copy_call(call: Call) -> Call:

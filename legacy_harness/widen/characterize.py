@@ -65,7 +65,7 @@ from legacy_harness.widen.infer import (
 )
 from legacy_harness.widen.mutate import Mutant
 from legacy_harness.widen.probe import Arc, Probe, probe_call
-from legacy_harness.widen.strength import MutationReport
+from legacy_harness.widen.strength import MutantStatus, MutationReport
 from legacy_harness.widen.taped import Tapes, tape_problem
 
 #: Tape misses listed in the report (all are counted).
@@ -139,8 +139,12 @@ class CharacterizeReport:
                 lines.append(
                     f"  equivalent line {mutant.line} ({mutant.description}): {result.why}"
                 )
-            for mutant in self.after.survivors:
-                lines.append(f"  survived line {mutant.line} ({mutant.description})")
+            for result in self.after.results:
+                if result.status == MutantStatus.SURVIVED:
+                    mutant = result.mutant
+                    lines.append(f"  survived line {mutant.line} ({mutant.description})")
+                    if result.why:
+                        lines.append(f"    {result.why}")
         if self.tape_misses:
             lines.append(
                 f"  {len(self.tape_misses)} inputs reached a boundary call no tape holds"
@@ -660,9 +664,10 @@ def hunt_mutants(
     timeout: float,
     seed: int,
     progress: Callable[[str], None] | None = None,
-) -> dict[str, str]:
-    """Step 4: the masters' survivors hunted from every call at hand; returns the
-    survivors no search killed (mutant key -> why)."""
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Step 4: the masters' survivors hunted from every call at hand. Returns, as
+    mutant key -> why, the survivors the search reached where they flip and could not
+    kill (presumed equivalent), and those it never got to (holes, said how far it came)."""
     from legacy_harness.widen.search import MutantSearch
     from legacy_harness.widen.strength import run_mutants
 
@@ -672,12 +677,12 @@ def hunt_mutants(
     except HarnessError as error:
         if "no replayable cases" not in str(error):
             report.mutant_problem = f"not hunted: {error}"
-            return {}
+            return {}, {}
         from legacy_harness.widen.mutate import mutants_of
 
         candidates = mutants_of(subject.spec)  # no masters yet: every mutant is alive
     if not candidates:
-        return {}
+        return {}, {}
     if progress:
         progress(f"hunting {len(candidates)} surviving mutants")
     constants = _constants(subject)
@@ -689,7 +694,7 @@ def hunt_mutants(
         seed=seed,
         numbers=sorted(float(n) for n in constants.numbers),
     )
-    search.run([item.call for item in explorer.pool])
+    search.run([item.call for item in explorer.pool], progress=progress)
     report.mutants_hunted = len(search.hunts)
     report.mutants_killed = len(search.hunts) - len(search.alive)
     report.examples += search.examples
@@ -697,7 +702,7 @@ def hunt_mutants(
         kept = Kept(found.call, found.arcs, _kill_label(found.kills), tuple(found.kills))
         explorer.kept.append(kept)
         report.mutant_calls += 1
-    return search.unkilled()
+    return search.unkilled(), search.unreached()
 
 
 def confirm_kills(
@@ -798,8 +803,9 @@ def _characterize(
         tapes=tapes,
     )
     unkilled: dict[str, str] = {}
+    unreached: dict[str, str] = {}
     if hunting and explorer.problem is None:
-        unkilled = hunt_mutants(
+        unkilled, unreached = hunt_mutants(
             session,
             subject,
             explorer,
@@ -822,17 +828,29 @@ def _characterize(
     if write and hunting and explorer.problem is None and report.mutant_problem is None:
         if progress:
             progress("measuring the net's strength")
-        report.after = _strength_after(session, subject, unkilled, timeout)
+        report.after = _strength_after(session, subject, unkilled, unreached, timeout)
 
 
 def _strength_after(
-    session: VerifySession, subject: Subject, unkilled: dict[str, str], timeout: float
+    session: VerifySession,
+    subject: Subject,
+    unkilled: dict[str, str],
+    unreached: dict[str, str],
+    timeout: float,
 ) -> MutationReport | None:
-    """The net's strength once the new cases are in, saved to mutation.json."""
+    """The net's strength once the new cases are in, saved to mutation.json: survivors
+    the hunt reached where they flip are presumed equivalent (``unkilled``), the others
+    stay survivors with how far the hunt came (``unreached``)."""
     from legacy_harness.widen.strength import run_mutants, write_scores
 
     try:
-        after = run_mutants(session, subject.spec, timeout=max(timeout, 2.0), claims=unkilled)
+        after = run_mutants(
+            session,
+            subject.spec,
+            timeout=max(timeout, 2.0),
+            claims=unkilled,
+            notes=unreached,
+        )
     except HarnessError:
         return None
     write_scores(

@@ -247,6 +247,23 @@ class Hunt:
     tried: int = 0  # candidates that reached its lines
     best: float = math.inf  # closest approach to the flip
     at: str | None = None  # the operand at the flip point, once the search got there
+    #: a few values the operand(s) took where the mutant's comparison is made
+    values: list[str] = field(default_factory=list)
+
+    def _varying(self) -> list[int]:
+        """The goal's operand sides that are not a literal (``value`` in ``value < 1``)."""
+        if self.goal is None:
+            return []
+        site = self.goal.site
+        texts = (site.left_text, site.right_text)
+        return [side for side in self.goal.sides if _number(texts[side]) is None]
+
+    def saw(self, left: Any, right: Any, limit: int = 5) -> None:
+        """Note the operand values of one evaluation at the goal's comparison."""
+        for side in self._varying():
+            text = repr(left if side == 0 else right)
+            if len(self.values) < limit and len(text) <= 40 and text not in self.values:
+                self.values.append(text)
 
     def why(self) -> str:
         """Why it is presumed equivalent, for the strength report."""
@@ -264,9 +281,12 @@ class Hunt:
             )
         if math.isinf(self.best):
             return f"not killed: {self.tried} inputs reached line {line}, none with comparable operands"
+        sides = " and ".join(site.left_text if s == 0 else site.right_text for s in self._varying())
+        took = f"; {sides} took {', '.join(self.values)} there" if self.values else ""
         return (
             f"not killed: {self.tried} inputs reached line {line}; the closest came within"
-            f" {self.best:g} of where `{site.left_text} {site.symbol} {site.right_text}` flips"
+            f" {self.best:g} of where `{site.left_text} {site.symbol} {site.right_text}`"
+            f" flips{took}"
         )
 
 
@@ -395,6 +415,7 @@ class MutantSearch:
                     if index == hunt.goal.site.index and left is not None:
                         hunt.best = min(hunt.best, hunt.goal.distance(left, right))
                         hunt.at = hunt.at or hunt.goal.hit(left, right)
+                        hunt.saw(left, right)
             if self._mutant_kills(hunt.mutant, call, found.signature):
                 hunt.killed_by = call
                 kills.append(hunt.mutant)
@@ -404,20 +425,32 @@ class MutantSearch:
 
     # -- the hunt ------------------------------------------------------------------
 
-    def run(self, bases: Sequence[Call]) -> None:
-        """Hunt every living mutant from ``bases`` (recorded and generated calls)."""
+    def run(self, bases: Sequence[Call], progress: Callable[[str], None] | None = None) -> None:
+        """Hunt every living mutant from ``bases`` (recorded and generated calls);
+        ``progress`` hears how many are dead as each step of the hunt goes on."""
+
+        def tell(step: str, done: int, total: int) -> None:
+            if progress:
+                killed = len(self.hunts) - len(self.alive)
+                progress(f"{step} {done}/{total}, {killed} of {len(self.hunts)} mutants killed")
+
         pool = list(bases)
-        for call in pool:  # the calls at hand may already kill some
+        for done, call in enumerate(pool):  # the calls at hand may already kill some
             if self.out_of_time() or not self.alive:
                 return
             self.offer(call)
+            tell("calls at hand", done + 1, len(pool))
         pool += self._built_up(pool)
-        for hunt in list(self.alive):
+        steered = list(self.alive)
+        for done, hunt in enumerate(steered):
             if self.out_of_time():
                 return
             if hunt.killed_by is None:
                 self._steer(hunt, pool)
-        for hunt in list(self.alive):
+            tell("setting values where they flip", done + 1, len(steered))
+        redrawn = list(self.alive)
+        for done, hunt in enumerate(redrawn):
+            tell("Hypothesis on the distance to the flip", done, len(redrawn))
             if self.out_of_time():
                 return
             if hunt.killed_by is None:
@@ -607,6 +640,12 @@ class MutantSearch:
             for hunt in self.alive
             if hunt.tried and (hunt.goal is None or hunt.best == 0)
         }
+
+    def unreached(self) -> dict[str, str]:
+        """Mutant key -> why, for the living mutants the search never got to where they
+        flip: survivors (holes in the net), reported with how far the search came."""
+        presumed = self.unkilled()
+        return {h.mutant.key: h.why() for h in self.alive if h.mutant.key not in presumed}
 
 
 @contextmanager

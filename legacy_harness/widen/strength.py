@@ -10,7 +10,8 @@ enough to run on every change:
   the changed line runs the mutant exactly as the original);
 - mutants with the same bytecode as the original or as another mutant are named
   equivalent and not run (trivial compiler equivalence);
-- mutants run in worker processes (``jobs``), and ``changed`` restricts them to lines
+- mutants run on an :class:`~legacy_harness.parallel.Executor` (local processes or a
+  Dask cluster, ``--jobs``/``--executor``), in batches, and ``changed`` restricts them to lines
   that changed (``legacy-harness mutate --changed REF``).
 
 The strength report counts killed, equivalent and surviving mutants. Equivalent ones
@@ -21,10 +22,8 @@ net. :func:`write_scores` keeps the result in ``<store>/.legacy-harness/mutation
 
 from __future__ import annotations
 
-import concurrent.futures
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import subprocess
@@ -39,6 +38,7 @@ from typing import Any
 from legacy_harness.config import Config
 from legacy_harness.errors import CallTimeout, GoldenFileError, HarnessError
 from legacy_harness.outcomes import CaseStatus, Vocabulary
+from legacy_harness.parallel import Executor, LocalExecutor
 from legacy_harness.record.targets import resolve, source_hash
 from legacy_harness.store.disk import StoredCase
 from legacy_harness.verify import VerifySession, verify_case
@@ -52,8 +52,10 @@ __all__ = [
     "MutationReport",
     "changed_lines",
     "claims_for",
+    "notes_for",
     "kill_matrix",
-    "process_pool",
+    "MutantJob",
+    "judge_batch",
     "read_scores",
     "run_mutants",
     "run_suite",
@@ -90,6 +92,8 @@ class MutantResult:
     status: MutantStatus
     killer: str | None = None  # the case id (or test name) that noticed
     why: str = ""  # for equivalents and survivors: what is known about it
+    #: a survivor characterize hunted and could not kill (``why`` says how far it came)
+    hunted: bool = False
 
 
 @dataclass
@@ -105,6 +109,8 @@ class MutationReport:
     masters: str = ""
     replays: int = 0  # case replays made against mutants
     jobs: int = 1
+    #: where the mutants ran (the executor's description): "in-process", "2 local processes"
+    runs_on: str = "in-process"
     scope: str | None = None  # "lines changed since REF" for a partial run
 
     def _of(self, *statuses: MutantStatus) -> list[MutantResult]:
@@ -156,7 +162,7 @@ class MutationReport:
             f" by {self.cases} cases in {self.elapsed:.1f} s{scope}",
             f"  mutants {self.mutants}, killed {self.killed}, equivalent"
             f" {len(self.equivalents)}, survived {len(self.survivors)}"
-            f" ({self.replays} replays, {self.jobs} job(s))",
+            f" ({self.replays} replays, {self.runs_on})",
         ]
         operators = self.by_operator()
         if operators:
@@ -170,6 +176,8 @@ class MutationReport:
             mutant = result.mutant
             where = f": {excerpt(filename, mutant.line)}" if filename else ""
             lines.append(f"  survived line {mutant.line} ({mutant.description}){where}")
+            if result.why:
+                lines.append(f"    {'hunted, ' if result.hunted else ''}{result.why}")
         skipped = len(self._of(MutantStatus.SKIPPED))
         if skipped:
             lines.append(f"  {skipped} mutants on unchanged lines not run")
@@ -190,6 +198,8 @@ class MutationReport:
             }
             if result.status in _EQUIVALENT:
                 data["kind"] = str(result.status)
+            if result.hunted:
+                data["hunted"] = True
             if result.why:
                 data["why"] = result.why
             return data
@@ -259,41 +269,48 @@ class Runner:
         return MutantStatus.SURVIVED, None, replays
 
 
-def process_pool(
-    jobs: int, initializer: Callable[..., None], initargs: tuple[Any, ...]
-) -> concurrent.futures.Executor:
-    """The executor mutants run on: local worker processes (forked on POSIX, so each
-    starts with the target imported). The one place to change to run elsewhere."""
-    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    return concurrent.futures.ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=initializer, initargs=initargs
-    )
+#: Worker side: the runner of each map's shared key, built once per process. The parent
+#: puts its own runner here before a map, so a forked worker starts with it.
+_RUNNERS: dict[tuple[Any, ...], Runner] = {}
+_RUNNERS_KEPT = 4
 
 
-_WORKER: Runner | None = None
+@dataclass(frozen=True)
+class MutantJob:
+    """What every worker needs to judge mutants of one target: sent once per map."""
+
+    config: Config
+    spec: str
+    paths: tuple[str, ...]
+    timeout: float
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return (str(self.config.store), self.spec, self.paths, self.timeout)
 
 
-def _start_worker(config: Config, spec: str, paths: Sequence[str], timeout: float) -> None:
-    """Per worker process: open the session, resolve the target, load the cases once (a
-    forked worker has the parent's runner already)."""
-    global _WORKER
-    if _WORKER is not None and _WORKER.source.spec == spec:
-        return
-    session = VerifySession.open(config)
-    function = resolve(spec).function
-    if not isinstance(function, types.FunctionType):  # pragma: no cover - checked by the parent
-        raise HarnessError(f"target {spec} is not a Python function")
-    stored = [session.store.load(Path(path)) for path in paths]
-    _WORKER = Runner(function, spec, _case_checks(session, stored), timeout)
+def _runner_of(job: MutantJob) -> Runner:
+    """The job's runner in this process: the target resolved and the cases loaded once."""
+    runner = _RUNNERS.get(job.key)
+    if runner is None:
+        session = VerifySession.open(job.config)
+        stored = [session.store.load(Path(path)) for path in job.paths]
+        runner = Runner(
+            _function_of(job.spec), job.spec, _case_checks(session, stored), job.timeout
+        )
+        while len(_RUNNERS) >= _RUNNERS_KEPT:
+            _RUNNERS.pop(next(iter(_RUNNERS)))
+        _RUNNERS[job.key] = runner
+    return runner
 
 
-def _run_batch(
-    batch: Sequence[tuple[int, Sequence[int]]],
+def judge_batch(
+    job: MutantJob, batch: Sequence[tuple[int, Sequence[int]]]
 ) -> list[tuple[int, MutantStatus, str | None, int]]:
-    if _WORKER is None:
-        raise RuntimeError("mutation worker used before _start_worker ran")
-    worker = _WORKER
-    return [(index, *worker.run(index, positions)) for index, positions in batch]
+    """Worker side (:class:`~legacy_harness.parallel.Executor`): (index, status, killer,
+    replays) of each mutant of ``batch``, against the cases at its positions."""
+    runner = _runner_of(job)
+    return [(index, *runner.run(index, positions)) for index, positions in batch]
 
 
 def _case_checks(session: VerifySession, cases: Sequence[StoredCase]) -> list[Check]:
@@ -370,50 +387,67 @@ def _plan(
 
 
 def _batches(tasks: list[tuple[int, list[int]]], jobs: int) -> list[list[tuple[int, list[int]]]]:
-    size = max(1, min(32, len(tasks) // (jobs * 2) or 1))
+    size = max(1, min(32, len(tasks) // (jobs * 4) or 1))
     return [tasks[start : start + size] for start in range(0, len(tasks), size)]
 
 
 Progress = Callable[[int, int], None]
+
+#: Mutants run in this process for this long first, and are spread over the executor
+#: only when what is left looks like twice as much again: a shorter run loses more to
+#: starting workers and sending them the cases than it gains.
+MIN_SPREAD_SECONDS = 0.5
 
 
 def _judge_all(
     runner: Runner,
     tasks: list[tuple[int, list[int]]],
     *,
-    jobs: int,
-    start_worker: tuple[Any, ...] | None,
+    executor: Executor | None,
+    job: MutantJob | None,
     progress: Progress | None,
-) -> tuple[dict[int, tuple[MutantStatus, str | None]], int]:
+) -> tuple[dict[int, tuple[MutantStatus, str | None]], int, bool]:
+    """Judge every task: (outcomes, replays, whether the executor took part).
+
+    Tasks run here until :data:`MIN_SPREAD_SECONDS` have passed and what is left looks
+    long enough to share; the rest go to the executor in batches (a forked worker starts
+    with this runner, killers first)."""
     outcomes: dict[int, tuple[MutantStatus, str | None]] = {}
     replays = 0
-    done = 0
     if progress:
         progress(0, len(tasks))
-    if jobs <= 1 or start_worker is None or len(tasks) < 2:
-        for index, positions in tasks:
-            status, killer, count = runner.run(index, positions)
-            outcomes[index] = (status, killer)
-            replays += count
-            done += 1
-            if progress:
-                progress(done, len(tasks))
-        return outcomes, replays
-    global _WORKER
-    _WORKER = runner  # what a forked worker starts with
+    spread = executor is not None and job is not None and executor.jobs > 1
+    started = time.monotonic()
+    pending = list(tasks)
+
+    def worth_spreading() -> bool:
+        elapsed = time.monotonic() - started
+        if not spread or elapsed < MIN_SPREAD_SECONDS:
+            return False
+        left = elapsed / max(1, len(outcomes)) * len(pending)
+        return left >= 2 * MIN_SPREAD_SECONDS
+
+    while pending and not worth_spreading():
+        index, positions = pending.pop(0)
+        status, killer, count = runner.run(index, positions)
+        outcomes[index] = (status, killer)
+        replays += count
+        if progress:
+            progress(len(outcomes), len(tasks))
+    if not pending or executor is None or job is None:
+        return outcomes, replays, False
+    _RUNNERS[job.key] = runner  # what a forked worker starts with
     try:
-        with process_pool(min(jobs, len(tasks)), _start_worker, start_worker) as pool:
-            futures = [pool.submit(_run_batch, batch) for batch in _batches(tasks, jobs)]
-            for future in concurrent.futures.as_completed(futures):
-                for index, status, killer, count in future.result():
-                    outcomes[index] = (status, killer)
-                    replays += count
-                    done += 1
-                if progress:
-                    progress(done, len(tasks))
+        batches = _batches(pending, executor.jobs)
+        for _, results in executor.map_unordered(judge_batch, batches, job):
+            for index, status, killer, count in results:
+                outcomes[index] = (status, killer)
+                replays += count
+            if progress:
+                progress(len(outcomes), len(tasks))
     finally:
-        _WORKER = None
-    return outcomes, replays
+        _RUNNERS.pop(job.key, None)
+    return outcomes, replays, True
 
 
 def _function_of(spec: str) -> types.FunctionType:
@@ -431,8 +465,9 @@ def _measure(
     only: Sequence[int] | None,
     changed: set[int] | None,
     claims: dict[str, str] | None,
-    jobs: int,
-    start_worker: tuple[Any, ...] | None,
+    notes: dict[str, str] | None,
+    executor: Executor | None,
+    job: MutantJob | None,
     progress: Progress | None,
 ) -> MutationReport:
     source = runner.source
@@ -459,19 +494,26 @@ def _measure(
     tasks, unreached = _plan(runner, reached, to_run)
     for result in unreached:
         results[result.mutant.index] = result
-    outcomes, report.replays = _judge_all(
-        runner, tasks, jobs=jobs, start_worker=start_worker, progress=progress
+    outcomes, report.replays, spread = _judge_all(
+        runner, tasks, executor=executor, job=job, progress=progress
     )
     for mutant in to_run:
         if mutant.index in outcomes:
             status, killer = outcomes[mutant.index]
             results[mutant.index] = MutantResult(mutant, status, killer)
     for result in results.values():
-        if result.status == MutantStatus.SURVIVED and claims and result.mutant.key in claims:
+        if result.status != MutantStatus.SURVIVED:
+            continue
+        if claims and result.mutant.key in claims:
             result.status = MutantStatus.UNKILLED
             result.why = claims[result.mutant.key]
+        elif notes and result.mutant.key in notes:
+            result.why, result.hunted = notes[result.mutant.key], True
     report.results = [results[m.index] for m in source.mutants if m.index in results]
-    report.jobs = jobs
+    if spread and executor is not None:
+        report.jobs, report.runs_on = executor.jobs, executor.description
+    elif executor is not None and executor.jobs > 1:
+        report.runs_on = "in-process: too little work to spread"
     return report
 
 
@@ -482,15 +524,20 @@ def run_mutants(
     timeout: float = 2.0,
     only: Sequence[int] | None = None,
     jobs: int = 1,
+    executor: Executor | None = None,
     changed: set[int] | None = None,
     claims: dict[str, str] | None = None,
+    notes: dict[str, str] | None = None,
     progress: Progress | None = None,
 ) -> MutationReport:
     """Apply each mutant of ``spec`` and replay the masters that reach it.
 
     ``changed``: file lines to restrict the mutants to; ``claims``: mutant key -> why,
-    survivors characterize's search could not kill (reported as unkilled, not
-    survivors); ``jobs``: worker processes.
+    survivors characterize's search reached where they flip and could not kill
+    (reported as unkilled, presumed equivalent, not counted); ``notes``: mutant key ->
+    why, survivors the search never got to where they flip (still survivors, reported
+    with how far it came); ``executor``: where mutants run (:mod:`legacy_harness.parallel`, e.g. from
+    ``--jobs/--executor``); without one, ``jobs`` local processes.
     """
     started = time.monotonic()
     target = resolve(spec)
@@ -510,18 +557,26 @@ def run_mutants(
     report = MutationReport(
         spec, len(cases), source_hash=source_hash(function), masters=masters_hash(cases)
     )
-    paths = [str(stored.path) for stored in cases]
-    _measure(
-        runner,
-        report,
-        reached,
-        only=only,
-        changed=changed,
-        claims=claims,
-        jobs=jobs,
-        start_worker=(session.config, spec, paths, timeout),
-        progress=progress,
-    )
+    job = MutantJob(session.config, spec, tuple(str(stored.path) for stored in cases), timeout)
+    own = executor is None and jobs > 1
+    if own:
+        executor = LocalExecutor(jobs)
+    try:
+        _measure(
+            runner,
+            report,
+            reached,
+            only=only,
+            changed=changed,
+            claims=claims,
+            notes=notes,
+            executor=executor,
+            job=job,
+            progress=progress,
+        )
+    finally:
+        if own and executor is not None:
+            executor.close()
     report.elapsed = time.monotonic() - started
     return report
 
@@ -581,8 +636,9 @@ def run_suite(
         only=None,
         changed=None,
         claims=None,
-        jobs=1,
-        start_worker=None,
+        notes=None,
+        executor=None,
+        job=None,
         progress=None,
     )
     report.elapsed = time.monotonic() - started
@@ -655,21 +711,38 @@ def read_scores(store: Path) -> tuple[dict[str, Any], str | None]:
     return targets, None
 
 
-def claims_for(entry: dict[str, Any] | None, current_hash: str) -> dict[str, str]:
-    """Mutant key -> why, for the mutants characterize searched and could not kill,
-    when the saved entry is for today's source."""
+def _saved_verdicts(
+    entry: dict[str, Any] | None, current_hash: str, field: str, wanted: Callable[[Any], bool]
+) -> dict[str, str]:
     if not entry or entry.get("source_hash") != current_hash:
         return {}
-    claims: dict[str, str] = {}
-    for item in entry.get("equivalents", []):
-        if not isinstance(item, dict) or item.get("kind") != MutantStatus.UNKILLED:
+    items = entry.get(field, [])
+    found: dict[str, str] = {}
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or not wanted(item):
             continue
         try:
             key = f"{int(item['line'])}:{int(item['column'])}:{item['operator']}:{item['description']}"
         except (KeyError, TypeError, ValueError):
             continue
-        claims[key] = str(item.get("why", "no search killed it"))[:500]
-    return claims
+        found[key] = str(item.get("why", "no search killed it"))[:500]
+    return found
+
+
+def claims_for(entry: dict[str, Any] | None, current_hash: str) -> dict[str, str]:
+    """Mutant key -> why, for the mutants characterize reached where they flip and
+    could not kill, when the saved entry is for today's source."""
+    return _saved_verdicts(
+        entry, current_hash, "equivalents", lambda item: item.get("kind") == MutantStatus.UNKILLED
+    )
+
+
+def notes_for(entry: dict[str, Any] | None, current_hash: str) -> dict[str, str]:
+    """Mutant key -> why, for the survivors characterize hunted without getting to where
+    they flip, when the saved entry is for today's source: they stay survivors."""
+    return _saved_verdicts(
+        entry, current_hash, "survivors", lambda item: item.get("hunted") is True
+    )
 
 
 def write_scores(store: Path, reports: Sequence[MutationReport], filenames: dict[str, str]) -> Path:

@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from check_project import make_project, run, write_case
 from paths import DATA
-from test_check import make_project, run, write_case
 
 from legacy_harness.check import CheckOptions, run_check
 from legacy_harness.check.formats.junit import POLICY_SUITE, render_junit
@@ -76,12 +76,13 @@ def test_report_validates_and_maps_every_verdict(
     assert failure is not None and failure.get("type") == "changed"
     assert "hello ada" in (failure.text or "")  # the rendered diff, control character made safe
     policy = {c.get("name"): c for c in suites[POLICY_SUITE].iter("testcase")}
-    assert set(policy) == {"reviewed", "secrets", "coverage"}
+    assert set(policy) == {"reviewed", "secrets", "coverage", "mutation"}
     assert (
         "1 case(s) of calc:add recorded but not reviewed" in policy["reviewed"].find("failure").text
     )
     assert "credential in key 'password'" in policy["secrets"].find("failure").text
     assert policy["coverage"].find("skipped") is not None  # not asked for in this run
+    assert policy["mutation"].find("skipped") is not None
     assert root.get("tests") == str(sum(int(s.get("tests")) for s in suites.values()))
 
 

@@ -18,6 +18,7 @@ NAMES = (
     "pytest_replay",
     "check_speed",
     "stochastic_calibration",
+    "false_alarms",
 )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +33,14 @@ def test_walkthrough_runs_end_to_end(tmp_path: Path) -> None:
     assert done.returncode == 0, output[-4000:]
     assert "coverage 97.2% -> 100.0%" in output or "100.0%" in output
     assert "verified: " in output and "behave the same; applied" in output
+    # the strength report: per target the mutants, killed, equivalent and survivors
+    for target in ("billing:compute_invoice", "shop:Cart.checkout"):
+        assert re.search(rf"{target}: \d+ of \d+ mutants killed \(\d+\.\d%\)", output), target
+    assert re.search(r"mutants \d+, killed \d+, equivalent \d+, survived \d+", output)
+    assert "saved to tests/golden/.legacy-harness/mutation.json" in output
+    saved = work / "legacy_pricing" / "tests" / "golden" / ".legacy-harness" / "mutation.json"
+    strength = json.loads(saved.read_text())["targets"]["billing:compute_invoice"]
+    assert strength["killed"] > 0 and strength["mutants"] >= strength["killed"]
     assert "def volume_discount(" in (work / "legacy_pricing" / "billing.py").read_text()
     assert "rng=np.random" in (work / "legacy_ml" / "model.py").read_text()
     assert (work / "legacy_pricing" / "reports" / "legacy-harness.xml").is_file()

@@ -214,3 +214,17 @@ def test_fixture_with_markers_and_parametrize(pytester: pytest.Pytester) -> None
     result.assert_outcomes(passed=2, failed=2)
     result.stdout.fnmatch_lines(["*FAILED*test_param[[]1[]]*", "*FAILED*test_param[[]2[]]*"])
     result.stdout.fnmatch_lines(["*4 checked, 2 passed, 2 changed*"])
+
+
+class Sku:
+    """Hashed by address, like most legacy classes."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+
+def test_a_dict_keyed_by_objects_matches_its_master_by_content(tmp_path: Path) -> None:
+    golden(tmp_path, "new").check({Sku("b"): 2, Sku("a"): 1})
+    golden(tmp_path).check({Sku("a"): 1, Sku("b"): 2})  # new objects, another order
+    with pytest.raises(GoldenMismatch, match=r"\[Sku\(code='b'\)\]: value differs"):
+        golden(tmp_path).check({Sku("a"): 1, Sku("b"): 3})

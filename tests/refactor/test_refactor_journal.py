@@ -124,7 +124,7 @@ def test_the_journal_holds_the_original_bytes_and_the_masters_paths(project: Pat
 
 KILLED_AFTER_DAMAGE = """
 import os, signal, sys
-sys.path[:0] = [{tests!r}, {repo!r}]
+sys.path[:0] = [{tests!r}, {helpers!r}, {repo!r}]
 from pathlib import Path
 from test_refactor_journal import begin, damage
 root = Path({root!r})
@@ -137,7 +137,10 @@ os.kill(os.getpid(), signal.SIGKILL)
 def test_recover_rolls_back_a_killed_run_once_and_says_so_in_one_line(project: Path) -> None:
     before = tree(project)
     script = KILLED_AFTER_DAMAGE.format(
-        tests=str(REPO / "tests"), repo=str(REPO), root=str(project)
+        tests=str(Path(__file__).parent),
+        helpers=str(REPO / "tests"),
+        repo=str(REPO),
+        root=str(project),
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
     assert done.returncode == -signal.SIGKILL, done.stderr

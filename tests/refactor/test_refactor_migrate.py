@@ -286,6 +286,12 @@ def test_a_class_rename_moves_the_masters_and_renames_the_recorded_objects(parro
     text = "".join(p.read_text() for p in store.iter_paths())
     assert '"parrot:Parrot"' not in text and '"$object": "parrot:Bird"' in text
     assert run_cli(parrot, "verify").returncode == 0
+    # the moved masters carry the ids a recording gives: recording again adds no file
+    before = sorted(store.iter_paths())
+    again = run_cli(parrot, "record", "-t", "parrot:Bird.fly", "-t", "parrot:Bird.speed",
+                    "--", "flock.py")  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert sorted(store.iter_paths()) == before and "0 new" in again.stderr
 
 
 MACAW = """

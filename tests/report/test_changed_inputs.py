@@ -1,4 +1,4 @@
-"""A changed case is shown with the call that produced it: verify, check, pytest."""
+"""A changed case is shown with the call that produced it: verify, check, review, pytest."""
 
 from __future__ import annotations
 
@@ -56,3 +56,16 @@ def test_the_pytest_failure_shows_the_inputs(tmp_path: Path) -> None:
     )
     assert done.returncode == 1, done.stdout
     assert "inputs: price({name: 'Ann', tier: 'gold'}, 3, code='X1')" in done.stdout
+
+
+def test_review_shows_the_inputs_of_a_changed_case(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    listing = run_cli(root, "review")
+    assert listing.returncode == 1
+    lines = listing.stdout.splitlines()
+    (changed,) = [i for i, line in enumerate(lines) if line.startswith("changed")]
+    assert "pricing/price/case-" in lines[changed]  # the file
+    assert lines[changed + 1].strip() == "inputs: price({name: 'Ann', tier: 'gold'}, 3, code='X1')"
+    document = json.loads(run_cli(root, "review", "--format", "json").stdout)
+    (pending,) = [item for item in document["pending"] if item["kind"] == "changed"]
+    assert pending["inputs"].startswith("price({name: 'Ann'")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from test_check import make_project, run, write_case
+from check_project import make_project, run, write_case
 
 from legacy_harness.config import load_config
 from legacy_harness.outcomes import CaseStatus, ExitCode

@@ -187,20 +187,21 @@ def test_max_cases_caps_the_target_across_processes(tmp_path: Path) -> None:
     assert len(cases) == 4
 
 
-def test_mode_all_still_replaces_stored_cases_when_the_cap_is_full(
+def test_mode_all_counts_only_its_own_cases(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """--mode all re-records the folder afresh (stale cases are pruned), so its cap
+    counts the cases of that run, not those it is replacing."""
     project = _project(tmp_path)
     monkeypatch.chdir(project)
     monkeypatch.syspath_prepend(str(project))
     import calc  # type: ignore[import-not-found]
 
     store = GoldenStore(project / "golden")
-    for mode, values in (("new", [1, 2]), ("all", [1, 7, 2, 8])):
+    for mode, values in (("new", [1, 2]), ("all", [1, 7, 8])):
         with recording(["calc:double"], store=store.root, max_cases=2, mode=mode) as recorder:
             for value in values:
                 calc.double(value)
     stats = recorder.summary().targets[0]
-    assert stats.outcomes[UNCHANGED] == 2 and stats.outcomes[CREATED] == 0
-    assert stats.dropped == 2  # the new inputs 7 and 8: the folder is full
-    assert len(store.case_ids("calc:double")) == 2
+    assert stats.outcomes[UNCHANGED] == 1 and stats.outcomes[CREATED] == 1
+    assert stats.dropped == 1  # 8: this run's cap is reached

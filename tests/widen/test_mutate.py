@@ -4,6 +4,7 @@ the legacy_rules example (record a typical day, characterize, then every mutant 
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -265,7 +266,12 @@ def test_only_the_cases_that_run_a_mutants_lines_are_replayed(
     assert report.replays <= 4 * (len(judged) - len(unreached))
 
 
-def test_jobs_give_the_same_verdicts_as_one_process(module: ModuleType, tmp_path: Path) -> None:
+def test_jobs_give_the_same_verdicts_as_one_process(
+    module: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from legacy_harness.parallel import LocalExecutor
+    from legacy_harness.widen import strength
+
     session = session_with(
         module,
         tmp_path,
@@ -273,13 +279,29 @@ def test_jobs_give_the_same_verdicts_as_one_process(module: ModuleType, tmp_path
     )
     spec = f"{module.__name__}:check"
     alone = run_mutants(session, spec)
+    # so little work stays in this process even when more jobs are asked for
+    small = run_mutants(session, spec, jobs=2)
+    assert small.jobs == 1 and small.runs_on == "in-process: too little work to spread"
+    monkeypatch.setattr(strength, "MIN_SPREAD_SECONDS", 0.0)
     seen: list[tuple[int, int]] = []
     parallel = run_mutants(session, spec, jobs=2, progress=lambda d, t: seen.append((d, t)))
     assert [(r.mutant.index, r.status) for r in parallel.results] == [
         (r.mutant.index, r.status) for r in alone.results
     ]
-    assert parallel.jobs == 2 and seen[-1][0] == seen[-1][1]
+    assert parallel.jobs == 2 and parallel.runs_on == "2 local processes"
+    assert seen[-1][0] == seen[-1][1]
     assert module.check(10, True) == "high"  # the parent's code was never swapped
+    with LocalExecutor(2) as executor:  # any executor of legacy_harness.parallel
+        again = run_mutants(session, spec, executor=executor)
+    assert [r.status for r in again.results] == [r.status for r in alone.results]
+    # a worker that did not fork from here (spawned, or on a Dask cluster) gets the job
+    # pickled and loads the target and cases itself
+    paths = tuple(str(s.path) for s in session.store.iter_cases([spec]))  # type: ignore[union-attr]
+    job = pickle.loads(pickle.dumps(strength.MutantJob(session.config, spec, paths, 2.0)))
+    batch = [(r.mutant.index, list(range(len(paths)))) for r in alone.results[:4]]
+    assert job.key not in strength._RUNNERS
+    judged = strength.judge_batch(job, batch)
+    assert [status for _, status, _, _ in judged] == [r.status for r in alone.results[:4]]
 
 
 def git(folder: Path, *args: str) -> None:
@@ -332,6 +354,7 @@ def test_the_saved_scores_file_is_stable_and_carries_search_verdicts(
     from legacy_harness.widen.strength import (
         MUTATION_FILE,
         claims_for,
+        notes_for,
         read_scores,
         write_scores,
     )
@@ -363,6 +386,17 @@ def test_the_saved_scores_file_is_stable_and_carries_search_verdicts(
     assert [r.why for r in unkilled] == ["no input told it apart"]
     assert len(again.survivors) == len(report.survivors) - 1
     assert claims_for(entry, "another source") == {}  # the code moved: claims lapse
+
+    # a survivor the hunt never got to where it flips stays a survivor, with its why
+    hole = {**entry["survivors"][-1], "hunted": True, "why": "not killed: came within 2"}
+    notes = notes_for({**entry, "survivors": [hole]}, source_hash(module.f))
+    assert list(notes.values()) == ["not killed: came within 2"]
+    noted = run_mutants(session, spec, notes=notes)
+    assert len(noted.survivors) == len(report.survivors)  # still counted against the net
+    (hunted,) = [r for r in noted.results if r.hunted]
+    assert hunted.status == MutantStatus.SURVIVED and hunted.why == "not killed: came within 2"
+    assert "    hunted, not killed: came within 2" in noted.render()
+    assert noted.to_data()["survivors"][-1]["hunted"] is True
 
     # the file is data from the repository: a bad one is named and not trusted
     path.write_text("{not json")

@@ -64,7 +64,18 @@ def test_recorded_masters_and_characterize_kill_as_many_mutants_as_a_careful_sui
     lines = {item["line"] for item in recorded["survivors"]}
     assert {25, 27, 29} <= lines  # points > 500, months >= 12, the cap
 
-    done = run_cli(project, "characterize", "-t", TARGET, "--budget", "60", "--seed", "3")
+    done = run_cli(
+        project,
+        "characterize",
+        "-t",
+        TARGET,
+        "--max-examples",
+        "40",
+        "--budget",
+        "60",
+        "--seed",
+        "3",
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "hunted" in done.stdout, done.stdout
 

@@ -116,7 +116,12 @@ def test_survivors_in_nested_state_are_killed_and_equivalents_explained(
     module = make_module(RULES)
     search = search_for(module, "Basket.price", numbers=[10, 250])
     typical = Call({"unit": 3}, module.Basket([module.Item("a", 2), module.Item("b", 14)]))
-    search.run([typical])
+    steps: list[str] = []
+    search.run([typical], progress=steps.append)
+    # the progress line follows the hunt step by step, with the dead counted
+    assert steps[0].startswith("calls at hand 1/1, ")
+    assert any(s.startswith("setting values where they flip") for s in steps)
+    assert steps[-1].endswith(f"{len(search.hunts) - 2} of {len(search.hunts)} mutants killed")
     alive = {(h.mutant.line, h.mutant.description) for h in search.alive}
     # qty == 10 is set on the object held in self; total == 250 and 251 are solved for
     # through `qty * unit` (secant steps): every boundary mutant dies ...
@@ -139,3 +144,67 @@ def test_state_built_up_by_the_method_itself_is_searched(
     search.run([one_item])
     alive = {(h.mutant.line, h.mutant.description) for h in search.alive}
     assert (26, "> -> >=") not in alive and (26, "3 -> 4") not in alive, alive
+
+
+COUPONS = """
+class Cart:
+    COUPONS = {"TENTH": 0.1, "FIVE": 5}
+
+    def __init__(self, subtotal):
+        self.subtotal = subtotal
+
+    def discount(self, coupon):
+        value = self.COUPONS[coupon]
+        if value < 1:
+            return self.subtotal * value
+        return value
+"""
+
+
+def test_survivors_never_reached_where_they_flip_stay_survivors_with_how_far_it_came(
+    make_module: Callable[..., ModuleType],
+) -> None:
+    module = make_module(COUPONS)
+    search = search_for(module, "Cart.discount", numbers=[1])
+    search.deadline = time.monotonic() + 3  # no input can move `value`: a short hunt
+    bases = [Call({"coupon": c}, module.Cart(40)) for c in ("TENTH", "FIVE")]
+    search.run(bases)
+    alive = {h.mutant.description: h for h in search.alive if h.mutant.line == 10}
+    assert {"< -> <=", "1 -> 2"} <= set(alive)  # no coupon is worth exactly 1 (or 2)
+    # not presumed equivalent: the hunt never had `value` on the flip ...
+    assert not {h.mutant.key for h in alive.values()} & set(search.unkilled())
+    # ... so each is a survivor, reported with how close it came and what `value` was
+    why = search.unreached()[alive["< -> <="].mutant.key]
+    assert why.startswith("not killed: ") and "of where `value < 1` flips" in why
+    assert "value took 0.1, 5 there" in why
+
+
+BY_NAME = """
+class Member:
+    def __init__(self, points):
+        self.points = points
+
+
+def bonuses(members):
+    paid = {}
+    for name, member in members.items():
+        paid[name] = 50 if member.points > 500 else 0
+    return paid
+"""
+
+
+def test_thresholds_on_objects_in_a_dict_argument_are_reached_through_their_leaves(
+    make_module: Callable[..., ModuleType],
+) -> None:
+    module = make_module(BY_NAME)
+    typical = Call({"members": {"ann": module.Member(120), "bob": module.Member(900)}})
+    assert {leaf_name(p) for p, _ in leaves(typical)} >= {
+        "members['ann'].points",
+        "members['bob'].points",
+    }
+    search = search_for(module, "bonuses", numbers=[500])
+    search.run([typical])
+    alive = {(h.mutant.line, h.mutant.description) for h in search.alive}
+    # points == 500 and 501 are set on a member held in the dict: the boundary dies
+    assert (10, "> -> >=") not in alive and (10, "500 -> 501") not in alive, alive
+    assert (10, "500 -> 499") not in alive, alive

@@ -27,6 +27,7 @@ def case_data(case: CaseCheck) -> dict[str, Any]:
             {"path": f.path, "kind": f.kind, "excerpt": f.excerpt, "line": line}
             for f, line in zip(case.secrets, case.secret_lines, strict=True)
         ],
+        **({"statistics": case.statistics} if case.statistics is not None else {}),
     }
 
 
@@ -38,6 +39,7 @@ def to_document(report: CheckReport) -> dict[str, Any]:
         "store": report.store,
         "seconds": round(report.seconds, 6),
         "coverage": report.coverage,
+        "mutation": report.mutation,
         "cases": [case_data(case) for case in report.cases],
         "policy": [failure.to_data() for failure in report.policy],
         "leftovers": list(report.leftovers),

@@ -4,9 +4,10 @@ One ``testsuite`` per target, one ``testcase`` per case (``classname`` the targe
 ``name`` ``case-<id>``, ``file`` the golden file): ``failure`` with the rendered diff
 when behaviour changed, ``error`` (its ``type`` the :class:`ErrorKind`) when the master
 cannot be used, including a case that cannot be replayed. A last suite,
-``legacy-harness policy``, holds one testcase per policy (reviewed, secrets, coverage) so
-policy failures show up next to test failures; a policy this run did not check is
-``skipped``. The document stays valid against the schema in ``tests/data/junit.xsd``.
+``legacy-harness policy``, holds one testcase per policy (reviewed, secrets, coverage,
+mutation) so policy failures show up next to test failures; a policy this run did not
+check is ``skipped``. The mutation testcase's output holds each target's strength
+(mutants, killed, equivalent, survived), and its failure the survivors with their lines. The document stays valid against the schema in ``tests/data/junit.xsd``.
 """
 
 from __future__ import annotations
@@ -75,7 +76,11 @@ def _case_element(case: CaseCheck, path: str) -> ET.Element:
 
 
 def _policy_element(
-    name: str, failures: list[PolicyFailure], checked: bool, shown: Callable[[str], str]
+    name: str,
+    failures: list[PolicyFailure],
+    checked: bool,
+    shown: Callable[[str], str],
+    output: str = "",
 ) -> ET.Element:
     element = ET.Element("testcase", {"classname": POLICY_SUITE, "name": name, "time": "0"})
     if failures:
@@ -96,7 +101,24 @@ def _policy_element(
         failure.text = _clean("\n".join(lines))
     elif not checked:
         ET.SubElement(element, "skipped", {"message": f"{name} not checked in this run"})
+    if output:
+        ET.SubElement(element, "system-out").text = _clean(output)
     return element
+
+
+def _strength_lines(report: CheckReport) -> str:
+    """One line per target: what the mutation policy measured."""
+    lines = []
+    for entry in report.mutation or []:
+        if "problem" in entry:
+            lines.append(f"{entry['target']}: no mutation score ({entry['problem']})")
+            continue
+        lines.append(
+            f"{entry['target']}: {entry['killed']} of {entry['killed'] + entry['survived']}"
+            f" mutants killed ({entry['score']:.1f}%); mutants {entry['mutants']},"
+            f" equivalent {entry['equivalent']}, survived {entry['survived']}"
+        )
+    return "\n".join(lines)
 
 
 def _suite(name: str, cases: list[ET.Element], timestamp: str | None = None) -> ET.Element:
@@ -140,6 +162,15 @@ def render_junit(report: CheckReport, *, relative_to: Path | None = None) -> str
         (PolicyKind.COVERAGE, "coverage", report.options.min_coverage is not None),
     ):
         policy.append(_policy_element(name, report.policy_of(kind), checked, shown))
+    policy.append(
+        _policy_element(
+            "mutation",
+            report.policy_of(PolicyKind.MUTATION),
+            report.options.min_mutation_score is not None,
+            shown,
+            _strength_lines(report),
+        )
+    )
     if report.options.docs is not None:  # a test case only in runs that check the pages
         policy.append(_policy_element("docs", report.policy_of(PolicyKind.DOCS), True, shown))
     root.append(_suite(POLICY_SUITE, policy, timestamp))

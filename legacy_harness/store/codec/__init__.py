@@ -24,9 +24,17 @@ from legacy_harness.store.codec import builtin_tags as builtin_tags
 from legacy_harness.store.codec import class_tags as class_tags
 from legacy_harness.store.codec import numpy_tags as numpy_tags
 from legacy_harness.store.codec import pandas_tags as pandas_tags
-from legacy_harness.store.codec.decoder import BlobSource, decode
+from legacy_harness.store.codec.decoder import BlobSource, ContentKey, decode
 from legacy_harness.store.codec.encoder import Unencodable, encode
-from legacy_harness.store.codec.jsonlayer import canonical, check_nesting, dumps, loads, tree_hash
+from legacy_harness.store.codec.jsonlayer import (
+    canonical,
+    check_nesting,
+    dumps,
+    identity_text,
+    loads,
+    order_free,
+    tree_hash,
+)
 from legacy_harness.store.codec.limits import DEFAULT_LIMITS, Limits
 from legacy_harness.store.codec.numpy_tags import check_sizes
 from legacy_harness.store.codec.policy import ClassPolicy
@@ -57,6 +65,7 @@ __all__ = [
     "MARKER_KEYS",
     "BlobSource",
     "ClassPolicy",
+    "ContentKey",
     "Limits",
     "Tag",
     "TagFamily",
@@ -73,7 +82,9 @@ __all__ = [
     "dumps",
     "encode",
     "format_path",
+    "identity_text",
     "loads",
+    "order_free",
     "register_codec",
     "register_family",
     "tag_of",

@@ -108,14 +108,33 @@ def _items(d: Decoder, v: Any, p: JsonPath) -> list[Any]:
     return v
 
 
-def pairs_into(d: Decoder, target: dict[Any, Any], v: Any, p: JsonPath) -> None:
-    """Decode ``[[key, value], ...]`` into ``target`` (``$dict`` and dict-based objects)."""
-    for i, pair in enumerate(_items(d, v, p)):
+def pairs_into(d: Decoder, target: dict[Any, Any], v: Any, p: JsonPath, order: Any = None) -> None:
+    """Decode ``[[key, value], ...]`` into ``target`` (``$dict`` and dict-based objects).
+
+    ``order`` (from the node's ``"order"``) lists the pairs' positions in the order the
+    program inserted them; without it the pairs are inserted as stored (files written
+    before pairs were sorted by key kept insertion order that way).
+    """
+    items = _items(d, v, p)
+    decoded: list[tuple[Any, Any]] = []
+    for i, pair in enumerate(items):
         if type(pair) is not list or len(pair) != 2:
             raise d.fail((*p, i), "expected a [key, value] pair")
-        key = d.dec(pair[0], (*p, i, 0))
+        decoded.append((d.dec(pair[0], (*p, i, 0)), d.dec(pair[1], (*p, i, 1))))
+    if order is not None:
+        op = (*p[:-1], "order")
+        if (
+            type(order) is not list
+            or any(type(i) is not int for i in order)
+            or sorted(order) != list(range(len(decoded)))
+        ):
+            raise d.fail(op, f"must list each of the {len(decoded)} pairs' positions once")
+        decoded = [decoded[i] for i in order]
+    for i, (key, value) in enumerate(decoded):
+        if d.content_keys:
+            key = d.content_key(key)
         try:
-            target[key] = d.dec(pair[1], (*p, i, 1))
+            target[key] = value
         except TypeError as exc:
             raise d.fail((*p, i, 0), f"unhashable key: {exc}") from exc
 
@@ -167,14 +186,18 @@ def _dict_node(enc: Encoder, obj: dict[Any, Any]) -> Tree:
     e = enc.enc
     for key in obj:
         if type(key) is not str or key[:1] == "$" or has_surrogates(key):
-            return {"$dict": [[e(k), e(v)] for k, v in obj.items()]}
+            pairs, order = enc.sorted_pairs(obj.items())
+            node: dict[str, Any] = {"$dict": pairs}
+            if order is not None:  # replayed code may iterate the dict
+                node["order"] = order
+            return node
     keys = list(obj)
     ordered = sorted(keys)
-    node = {k: e(obj[k]) for k in ordered}
+    plain = {k: e(obj[k]) for k in ordered}
     if keys != ordered:
         # replayed code may iterate the dict: keep the order the program built
-        node["$keys"] = keys
-    return node
+        plain["$keys"] = keys
+    return plain
 
 
 def _enc_set(enc: Encoder, obj: set[Any]) -> Tree:
@@ -302,7 +325,7 @@ def _dec_list(d: Decoder, v: Any, node: dict[str, Any], p: JsonPath, n: int | No
 def _dec_dict(d: Decoder, v: Any, node: dict[str, Any], p: JsonPath, n: int | None) -> Any:
     out: dict[Any, Any] = {}
     d.remember(n, out)
-    pairs_into(d, out, v, p)
+    pairs_into(d, out, v, p, node.get("order"))
     return out
 
 
@@ -453,7 +476,7 @@ FAMILY = TagFamily(
         "$bytearray": _tag(_dec_bytearray),
         "$tuple": _tag(_dec_tuple),
         "$list": _tag(_dec_list),
-        "$dict": _tag(_dec_dict),
+        "$dict": _tag(_dec_dict, "order"),
         "$set": _tag(_dec_set),
         "$frozenset": _tag(_dec_frozenset),
         "$datetime": _tag(_dec_datetime, "tz", "fold"),

@@ -233,7 +233,7 @@ def _enc_object(enc: Encoder, obj: Any) -> Tree:
             return entry[1]
         entry[1] = node
         if info.base is not None:
-            node["base"] = _base_value(enc, obj, info.base)
+            node["base"] = _base_value(enc, obj, info.base, node)
         entry[3] = False
         node["getstate"] = enc.enc(custom)
         return node
@@ -258,14 +258,15 @@ def _enc_object(enc: Encoder, obj: Any) -> Tree:
         return entry[1]
     entry[1] = node
     if info.base is not None:
-        node["base"] = _base_value(enc, obj, info.base)
+        node["base"] = _base_value(enc, obj, info.base, node)
     entry[3] = False  # from here on the object exists when decoded, so $ref is fine
     e = enc.enc
     node["state"] = {k: e(state[k]) for k in sorted(state)}
     return node
 
 
-def _base_value(enc: Encoder, obj: Any, base: type) -> Tree:
+def _base_value(enc: Encoder, obj: Any, base: type, node: dict[str, Any]) -> Tree:
+    """The builtin part of ``obj``; a dict's insertion order goes beside it in ``node``."""
     e = enc.enc
     if base is BaseException:
         return e(obj.args)
@@ -273,10 +274,13 @@ def _base_value(enc: Encoder, obj: Any, base: type) -> Tree:
         return [e(x) for x in list.__iter__(obj)]
     if base is collections.deque:
         return [e(x) for x in collections.deque.__iter__(obj)]
-    if base is dict:  # pairs, so insertion order survives (OrderedDict, Counter)
+    if base is dict:  # pairs sorted by key, and the insertion order (OrderedDict, Counter)
         ordered = isinstance(obj, collections.OrderedDict)
         items = collections.OrderedDict.items(obj) if ordered else dict.items(obj)
-        return [[e(k), e(v)] for k, v in items]
+        pairs, order = enc.sorted_pairs(items)
+        if order is not None:
+            node["order"] = order
+        return pairs
     if base in (set, frozenset):
         return enc.sorted_elements(list(base.__iter__(obj)))
     if base is tuple:
@@ -345,6 +349,8 @@ def _dec_object(d: Decoder, v: Any, node: dict[str, Any], p: JsonPath, n: int | 
     if (base is None) == has_base:
         raise d.fail(p, f"'base' must be given exactly when {v} derives from a builtin type")
     bp = (*p[:-1], "base")
+    if "order" in node and base is not dict:
+        raise d.fail((*p[:-1], "order"), f"'order' is only for a dict-based class, not {v}")
     obj: Any
     raw: Any
     if base is not None and issubclass(base, _IMMUTABLE_BASES):
@@ -365,7 +371,7 @@ def _dec_object(d: Decoder, v: Any, node: dict[str, Any], p: JsonPath, n: int | 
         d.remember(n, obj)
         if base is dict:
             contents: Any = {}
-            pairs_into(d, contents, node["base"], bp)
+            pairs_into(d, contents, node["base"], bp, node.get("order"))
         elif base is not None:
             contents = d.dec(node["base"], bp)
             expected = tuple if base is BaseException else list
@@ -437,7 +443,7 @@ CLASSES = TagFamily(
 #: Last in order: every value no other family took is an object (or unencodable).
 OBJECTS = TagFamily(
     "objects",
-    tags={"$object": Tag(_dec_object, frozenset({"state", "base", "getstate"}))},
+    tags={"$object": Tag(_dec_object, frozenset({"state", "base", "getstate", "order"}))},
     fallback=_enc_object,
     order=90,
 )

@@ -9,12 +9,16 @@ module resolves ``$ref`` (also forward ones), classes and blobs for all of them.
 
 from __future__ import annotations
 
+import enum
 import inspect
 import sys
+import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from legacy_harness.errors import CodecError
+from legacy_harness.store.codec.encoder import encode
+from legacy_harness.store.codec.jsonlayer import identity_text
 from legacy_harness.store.codec.policy import DENY_ALL, ClassPolicy
 from legacy_harness.store.codec.registry import JsonPath, Tree, decoder_for
 from legacy_harness.store.codec.walk import (
@@ -26,7 +30,7 @@ from legacy_harness.store.codec.walk import (
     walk,
 )
 
-__all__ = ["BlobSource", "Decoder", "decode"]
+__all__ = ["BlobSource", "ContentKey", "Decoder", "decode"]
 
 _SCALAR_TYPES = (str, int, float, bool, type(None))
 #: Python frames one level of JSON nesting may take while decoding (tag handlers,
@@ -38,8 +42,64 @@ _STACK_MARGIN = 50
 BlobSource = Mapping[str, bytes] | Callable[[str], bytes]
 
 
+_NAMED = (type, types.FunctionType, types.BuiltinFunctionType, types.ModuleType)
+
+
+def _identity_hashed(value: Any) -> bool:
+    """True if ``value`` hashes by address (a plain object, or a tuple holding one)."""
+    if isinstance(value, (tuple, frozenset)):
+        return any(_identity_hashed(x) for x in value)
+    return type(value).__hash__ is object.__hash__ and not isinstance(value, _NAMED)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, enum.Enum):
+        return f"{type(value).__name__}.{value.name}"
+    if value is None or isinstance(value, (str, int, float, bool)):
+        text = repr(value)
+        return text if len(text) <= 24 else text[:21] + "..."
+    return f"{type(value).__name__}(...)"
+
+
+class ContentKey:
+    """A decoded dict key that is equal to another by content, not by address.
+
+    A dict keyed by plain objects (``{Product: quantity}``) hashes them by address, so
+    the dict decoded from a master and the one decoded from today's replay share no
+    key: every entry would read as missing. Decoding for comparison wraps such keys in
+    this, hashed and compared by their encoded content.
+    """
+
+    __slots__ = ("text", "value")
+
+    def __init__(self, value: Any, text: str) -> None:
+        self.value = value
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ContentKey) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __repr__(self) -> str:
+        value = self.value
+        if isinstance(value, tuple):
+            return "(" + ", ".join(_short(x) for x in value) + ")"
+        try:
+            state = dict(vars(value))
+        except TypeError:
+            state = {}
+        inner = ", ".join(f"{k}={_short(state[k])}" for k in sorted(state) if k[:1] != "_")
+        text = f"{type(value).__qualname__}({inner})"
+        return text if len(text) <= 80 else text[:77] + "..."
+
+
 class Decoder:
     """One decoding run: resolves $ref (also forward ones) and checks every node."""
+
+    #: Wrap dict keys that hash by address in :class:`ContentKey` (for comparing).
+    content_keys = False
 
     def __init__(self, blobs: BlobSource | None, policy: ClassPolicy, root: str) -> None:
         self.blobs = blobs
@@ -133,6 +193,12 @@ class Decoder:
             self.refs[n] = value
             self.busy.discard(n)
         return value
+
+    def content_key(self, key: Any) -> Any:
+        """``key``, or a :class:`ContentKey` for it when it hashes by address."""
+        if not _identity_hashed(key):
+            return key
+        return ContentKey(key, identity_text(encode(key, blobs={})))
 
     def remember(self, n: int | None, obj: Any) -> None:
         """Register a mutable value before its contents so inner $refs can reach it."""
@@ -232,15 +298,19 @@ def decode(
     blobs: BlobSource | None = None,
     policy: ClassPolicy | None = None,
     root: str = "",
+    content_keys: bool = False,
 ) -> Any:
     """Rebuild the value an :func:`encode` tree stands for.
 
     Objects are created without calling ``__init__`` and only from modules ``policy``
     allows (no policy: none), within ``policy.limits``. Any malformed tree raises
     :class:`CodecError` naming the JSON path of the fault, prefixed by ``root`` (for
-    example ``"inputs.args[0]"``).
+    example ``"inputs.args[0]"``). ``content_keys`` wraps dict keys that hash by
+    address in :class:`ContentKey`: for a value that is compared, never one that is
+    handed to code.
     """
     decoder = Decoder(blobs, policy or DENY_ALL, root)
+    decoder.content_keys = content_keys
     decoder.tree = tree
     needed = _stack_depth() + _FRAMES_PER_LEVEL * decoder.max_depth + _STACK_MARGIN
     found = sys.getrecursionlimit()

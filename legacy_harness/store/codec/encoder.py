@@ -13,11 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from legacy_harness.store.codec.jsonlayer import canonical
+from legacy_harness.store.codec.jsonlayer import canonical, identity_text
 from legacy_harness.store.codec.registry import Tree, exact_encoders, fallbacks
 from legacy_harness.store.codec.walk import MARKER_KEYS
 
 __all__ = ["Encoder", "Unencodable", "encode", "type_ref"]
+
+#: Values whose encoding is their content alone (no $ref, no state of other objects).
+_PLAIN: frozenset[type] = frozenset({str, int, float, bool, type(None), bytes, complex})
 
 
 @dataclass(frozen=True)
@@ -137,11 +140,51 @@ class Encoder:
             )
         return {"$unencodable": ref, "repr": text[:200]}
 
+    def content_order(self, values: list[Any]) -> list[int]:
+        """Positions of ``values`` sorted by what each holds, never by hash or address.
+
+        Each value is encoded on its own (a fresh run, throwaway blobs), so its text is
+        its content however the rest of the tree shares it. Encoding set members and
+        dict keys in this order makes the whole tree, its $id/$ref numbers included,
+        the same under any hash seed and any insertion order.
+        """
+        side = Encoder({}, None, self.inline_limit)
+        texts = []
+        for value in values:
+            side.seen, side.shared = {}, []
+            texts.append(identity_text(side.run(value)))
+        return sorted(range(len(values)), key=texts.__getitem__)
+
     def sorted_elements(self, items: Any) -> list[Tree]:
         """Encoded elements of a set, in an order that does not depend on hashing."""
-        nodes = [self.enc(x) for x in items]
-        nodes.sort(key=canonical)
-        return nodes
+        values = list(items)
+        if all(type(x) in _PLAIN for x in values):
+            nodes = [self.enc(x) for x in values]
+            nodes.sort(key=canonical)
+            return nodes
+        return [self.enc(values[i]) for i in self.content_order(values)]
+
+    def sorted_pairs(self, items: Any) -> tuple[list[Tree], list[int] | None]:
+        """``[[key, value], ...]`` sorted by key content, and the insertion order.
+
+        The order (positions in the sorted pairs, in insertion order) is None when it is
+        the sorted order; replayed code may iterate the dict, so it is kept otherwise.
+        """
+        pairs = list(items)
+        keys = [k for k, _ in pairs]
+        e = self.enc
+        if all(type(k) in _PLAIN for k in keys):
+            key_nodes = [e(k) for k in keys]
+            texts = [canonical(node) for node in key_nodes]
+            order = sorted(range(len(keys)), key=texts.__getitem__)
+            nodes = [[key_nodes[i], e(pairs[i][1])] for i in order]
+        else:
+            order = self.content_order(keys)
+            nodes = [[e(pairs[i][0]), e(pairs[i][1])] for i in order]
+        if order == list(range(len(order))):
+            return nodes, None
+        where = {i: n for n, i in enumerate(order)}
+        return nodes, [where[i] for i in range(len(order))]
 
     def enc_custom(self, obj: Any, name: str, encode: Callable[[Any], Any]) -> Tree:
         """``{"$custom": name, "value": ...}`` through a user codec's ``encode``."""

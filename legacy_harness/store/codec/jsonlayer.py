@@ -19,7 +19,16 @@ from legacy_harness.store.codec.limits import DEFAULT_LIMITS
 from legacy_harness.store.codec.registry import JsonPath, Tree
 from legacy_harness.store.codec.walk import short_path
 
-__all__ = ["canonical", "check_nesting", "dumps", "loads", "nesting_depth", "tree_hash"]
+__all__ = [
+    "canonical",
+    "check_nesting",
+    "dumps",
+    "identity_text",
+    "loads",
+    "nesting_depth",
+    "order_free",
+    "tree_hash",
+]
 
 #: A JSON string literal (escapes included), found without backtracking.
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
@@ -159,13 +168,57 @@ def canonical(tree: Tree) -> str:
         raise CodecError(f"tree is not JSON-serialisable: {exc}") from exc
 
 
+def identity_text(tree: Tree) -> str:
+    """Canonical text of a tree without the repr of unencodable values.
+
+    Such a repr often holds a memory address, so text meant to identify a value (a case
+    id, the order of a set's members) leaves it out.
+    """
+    text = canonical(tree)
+    if '"$unencodable"' in text:
+        text = _UNENCODABLE_REPR.sub(r"\1", text)
+    return text
+
+
+#: A ``$keys`` list in canonical text (its items are JSON strings), with its comma.
+_KEYS_LIST = r'"\$keys":\[(?:"[^"\\]*(?:\\.[^"\\]*)*",?)*\]'
+_KEYS = re.compile(rf",{_KEYS_LIST}(?=}})|{_KEYS_LIST},")
+
+
+def order_free(tree: Tree) -> Tree:
+    """The tree with what only records insertion order taken out, for identity.
+
+    ``$keys`` lists and the ``order`` beside ``$dict`` and ``$object`` go, and the pairs
+    of a ``$dict`` are sorted by their key's text (files written before pairs were
+    sorted kept them in insertion order), so a dict built in another order, under
+    another hash seed, has the same identity.
+    """
+    if type(tree) is list:
+        return [order_free(x) for x in tree]
+    if type(tree) is not dict:
+        return tree
+    out = {k: order_free(v) for k, v in tree.items() if k != "$keys"}
+    if "$dict" in out or "$object" in out:
+        out.pop("order", None)
+    pairs = out.get("$dict")
+    if type(pairs) is list and all(type(p) is list and len(p) == 2 for p in pairs):
+        out["$dict"] = sorted(pairs, key=lambda pair: identity_text(pair[0]))
+    return out
+
+
 def tree_hash(tree: Tree, length: int = 16) -> str:
     """Short sha256 of the canonical form, used to name cases by their inputs.
 
-    The ``repr`` of an unencodable value is left out: it often holds a memory address,
-    and a case id must be the same in every run, or each run would add a new file.
+    The hash is of what the tree holds, not of how it came to be: the repr of an
+    unencodable value (often a memory address) and the insertion order of dicts are
+    left out (:func:`order_free`), since a case id must be the same in every run and
+    under every hash seed, or each run would add a new file.
     """
     text = canonical(tree)
+    if '"$dict"' in text or ('"order"' in text and '"$object"' in text):
+        text = canonical(order_free(tree))
+    elif '"$keys"' in text:  # the common case, done on the text: a walk costs as much again
+        text = _KEYS.sub("", text)
     if '"$unencodable"' in text:
         text = _UNENCODABLE_REPR.sub(r"\1", text)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:length]

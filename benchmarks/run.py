@@ -36,6 +36,8 @@ BENCHMARKS = (
     "cli_startup",
     "mutation_speed",
     "ml_invariants",
+    "boundaries_overhead",
+    "secret_scan_speed",
 )
 
 

@@ -113,6 +113,9 @@ def decode_inputs(case: GoldenCase, blobs: BlobReader, policy: codec.ClassPolicy
     if not isinstance(inputs, dict) or not isinstance(inputs.get("args"), list):
         raise CodecError("inputs: expected an object with 'args' and 'kwargs'")
     inputs.setdefault("kwargs", {})
+    kwargs = inputs["kwargs"]
+    if not isinstance(kwargs, dict) or not all(isinstance(key, str) for key in kwargs):
+        raise CodecError("field 'inputs.kwargs' must be an object of keyword arguments")
     return inputs
 
 

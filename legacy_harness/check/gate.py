@@ -295,6 +295,10 @@ def run_check(
         site = collect_site(config)
         stale = stale_pages(site, options.docs, page_format(options.docs))
         failures += docs_policy(str(options.docs), stale)
-    return CheckReport(
+    report = CheckReport(
         str(config.store), cases, failures, options, coverage, time.perf_counter() - started
     )
+    from legacy_harness.store.disk import GoldenStore
+
+    report.leftovers = [str(path) for path in GoldenStore(config.store).leftovers()]
+    return report

@@ -156,6 +156,9 @@ class CheckReport:
     #: The strength of each target's masters (``min_mutation_score``), as plain data:
     #: one ``MutationReport.to_data()`` entry per target, or ``{target, problem}``.
     mutation: list[dict[str, Any]] | None = None
+    #: files killed recordings left in the store (``.tmp-*``, blobs no case names):
+    #: shown, never failing the run; ``legacy-harness record`` of the target deletes them
+    leftovers: list[str] = field(default_factory=list)
 
     @property
     def summary(self) -> RunSummary:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from legacy_harness.errors import ForbiddenIO
+from legacy_harness.errors import CodecError, ForbiddenIO
 from legacy_harness.store import codec
 from legacy_harness.store.case import Observation, Tree
 
@@ -182,19 +182,30 @@ def rng_tree(state: tuple[Any, Any], blobs: dict[str, bytes]) -> dict[str, Tree]
 
 
 def restore_rng(tree: Mapping[str, Tree], blobs: Any) -> None:
-    """Put the generators back in the state they had when the case was recorded."""
-    if "random" in tree:
-        state = codec.decode(tree["random"], blobs=blobs)
-        random.setstate(
-            (state["version"], tuple(int(k) for k in state["key"].tolist()), state["gauss_next"])
-        )
-    if "numpy" in tree:
-        import numpy as np
+    """Put the generators back in the state they had when the case was recorded.
 
-        state = codec.decode(tree["numpy"], blobs=blobs)
-        np.random.set_state(
-            ("MT19937", state["key"], state["pos"], state["has_gauss"], state["cached_gaussian"])
-        )
+    The tree comes from a golden file: a state of the wrong shape is a CodecError
+    naming the field, never a traceback."""
+    for name in ("random", "numpy"):
+        if name not in tree:
+            continue
+        state = codec.decode(tree[name], blobs=blobs)
+        try:
+            if name == "random":
+                key = tuple(int(k) for k in state["key"].tolist())
+                random.setstate((state["version"], key, state["gauss_next"]))
+            else:
+                import numpy as np
+
+                np.random.set_state(
+                    ("MT19937", state["key"], state["pos"], state["has_gauss"],
+                     state["cached_gaussian"])
+                )  # fmt: skip
+        except (TypeError, KeyError, ValueError, AttributeError, IndexError) as error:
+            raise CodecError(
+                f"field 'rng.{name}' is not a generator state as record writes it"
+                f" ({type(error).__name__}: {error}); re-record the case"
+            ) from None
 
 
 # -- one call, observed ---------------------------------------------------------------

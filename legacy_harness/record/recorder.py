@@ -95,6 +95,8 @@ class TargetStats:
     undeclared: dict[str, str] = field(default_factory=dict)
     #: stale cases ``--mode all`` removed: their inputs were not produced this time
     removed: int = 0
+    #: files killed recordings had left in the target's folder, deleted before writing
+    cleaned: int = 0
 
 
 class _TargetRecorder:
@@ -110,6 +112,11 @@ class _TargetRecorder:
             target.function, skip_first=target.kind in (KIND_METHOD, KIND_CLASSMETHOD)
         )
         self.seen: set[str] = set()
+        #: ids of the target's cases already in the store (read at its first call), and
+        #: how many ids this run adds: --max-cases caps the folder, across runs and
+        #: processes (--mode all replaces the folder: the cap counts that run's cases)
+        self.stored: set[str] | None = None
+        self.added = 0
         self.full = False
         self.busy = False
         self.stats = TargetStats(self.spec)
@@ -152,6 +159,14 @@ class _TargetRecorder:
 
         return wrapper
 
+    def open_folder(self) -> set[str]:
+        """At the target's first recorded call: delete what killed recordings left in
+        its folder (temporary files, unnamed blobs), and read which cases it holds."""
+        store = self.sink.store
+        self.stats.cleaned = len(store.remove_leftovers(self.spec))
+        self.stored = store.case_ids(self.spec) if not self.sink.overwrite else set()
+        return self.stored
+
     def capture(
         self, call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], instance: Any
     ) -> Any:
@@ -178,6 +193,14 @@ class _TargetRecorder:
         ident = case_id(self.spec, stored_inputs)
         if ident in self.seen:
             return call(*args, **kwargs)
+        stored = self.stored if self.stored is not None else self.open_folder()
+        if ident not in stored:
+            if len(stored) + self.added >= self.max_cases:  # earlier runs filled the cap
+                self.full = True
+                self.stats.calls -= 1
+                self.stats.dropped += 1
+                return call(*args, **kwargs)
+            self.added += 1
         self.seen.add(ident)
         rng_before = rng_state()
         boundaries = self.sink.boundaries
@@ -215,7 +238,7 @@ class _TargetRecorder:
             blobs = {name: data for name, data in blobs.items() if name in kept}
         case = GoldenCase(self.spec, ident, stored_inputs, observation, rng, meta, blobs, tape=tape)
         self.sink.accept(self, case, problems)
-        if len(self.seen) >= self.max_cases:
+        if len(self.seen) >= self.max_cases or len(stored) + self.added >= self.max_cases:
             self.full = True
         if result.raised is not None:
             raise result.raised
@@ -331,6 +354,10 @@ class RecordingSummary:
         lines = [
             f"{indent}{name}: {stats.calls + stats.dropped} calls, {stats.cases} cases ({written})"
         ]
+        if stats.cleaned:
+            lines.append(
+                f"{more}cleaned {stats.cleaned} leftover files of killed recordings (.tmp-*, unnamed blobs)"
+            )
         if stats.dropped:
             lines.append(
                 f"{more}cap reached: {stats.dropped} later calls not recorded (raise --max-cases to keep more)"

@@ -18,7 +18,7 @@ from typing import Any
 
 from legacy_harness.compare.invariants import InvariantRules
 from legacy_harness.config import Config, load_config
-from legacy_harness.errors import GoldenFileError
+from legacy_harness.errors import GoldenFileError, HarnessError
 from legacy_harness.parallel import Executor, LocalExecutor, Progress, gather
 from legacy_harness.record.targets import resolve
 from legacy_harness.replay import decode_inputs, observed_view, replay
@@ -112,6 +112,12 @@ class ReplayJob:
                 restore_random=False,
                 root=Path(self.root),
             )
+            if replayed.blocked or replayed.mismatches:  # a run the tape cannot answer
+                problem = (replayed.blocked or [m.render() for m in replayed.mismatches])[0]
+                raise HarnessError(
+                    f"{case.target} case-{case.id}, seed {seed}: {problem}; the statistical"
+                    " replays need the calls the tape holds (re-record the case)"
+                )
             view = scrubbed(
                 observed_view(replayed.observation, reader(replayed.blobs), policy), scrubbers
             )

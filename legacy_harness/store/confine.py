@@ -22,6 +22,7 @@ from legacy_harness.display import shown
 from legacy_harness.errors import GoldenFileError
 
 __all__ = [
+    "TEMPORARY_PREFIX",
     "atomic_write",
     "check_no_links",
     "confined",
@@ -31,6 +32,9 @@ __all__ = [
     "refuse_link",
     "remove_inside",
 ]
+
+#: How the temporary files of :func:`atomic_write` start (a killed writer leaves them).
+TEMPORARY_PREFIX = ".tmp-"
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
@@ -118,7 +122,7 @@ def _temporary(folder: Path, suffix: str) -> tuple[int, Path]:
     """A new file in ``folder``, mode 0o666 less the umask, never a followed link."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY
     while True:
-        candidate = folder / f".tmp-{secrets.token_hex(8)}{suffix}"
+        candidate = folder / f"{TEMPORARY_PREFIX}{secrets.token_hex(8)}{suffix}"
         try:
             return os.open(candidate, flags, 0o666), candidate
         except FileExistsError:

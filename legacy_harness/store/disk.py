@@ -13,9 +13,11 @@ against the :class:`~legacy_harness.store.codec.Limits` before it is decoded.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,12 +28,14 @@ from legacy_harness.outcomes import WriteStatus
 from legacy_harness.store import codec
 from legacy_harness.store.case import GoldenCase, case_from_tree, case_to_tree
 from legacy_harness.store.confine import (
+    TEMPORARY_PREFIX,
     atomic_write,
     check_no_links,
     ensure_folder,
     inside,
     read_regular,
     refuse_link,
+    remove_inside,
 )
 from legacy_harness.store.layout import (
     BLOB_FOLDER,
@@ -47,6 +51,7 @@ __all__ = [
     "CASE_SUFFIX",
     "CREATED",
     "KEPT",
+    "LEFTOVER_AGE",
     "UNCHANGED",
     "UPDATED",
     "GoldenStore",
@@ -57,6 +62,14 @@ __all__ = [
 
 CREATED, UPDATED = WriteStatus.CREATED, WriteStatus.UPDATED
 UNCHANGED, KEPT = WriteStatus.UNCHANGED, WriteStatus.KEPT
+
+#: How old (seconds since last written) a temporary file or an unnamed blob must be for
+#: record to delete it: a write in flight renames its file within milliseconds of its
+#: last byte, so an older one belongs to a killed process.
+LEFTOVER_AGE = 60.0
+
+#: A blob name in quotes, as a case file mentions it.
+_QUOTED_BLOB = re.compile(rb'"([0-9a-f]{16,64}\.npy)"')
 
 #: Room for a .npy header beside the array bytes a blob may hold.
 _HEADER_ROOM = 1 << 20
@@ -131,6 +144,8 @@ class GoldenStore:
             blob_path = self.blob_path(case.target, name)
             if not os.path.lexists(blob_path):
                 atomic_write(blob_path, case.blobs[name], root=self.root)
+            else:  # named again: no longer a leftover for another recorder to clean
+                _touch(blob_path)
         if existing is None:
             if atomic_write(path, data, exclusive=not overwrite, root=self.root):
                 return CREATED
@@ -195,6 +210,90 @@ class GoldenStore:
             refuse_link(old_dir)
             shutil.rmtree(old_dir)
         return moved
+
+    # -- leftovers of killed writers ------------------------------------------------
+
+    def case_ids(self, target: str) -> set[str]:
+        """The ids of ``target``'s case files, from their names (no file opened)."""
+        folder = self.target_dir(target)
+        try:
+            names = os.listdir(folder) if not folder.is_symlink() else []
+        except OSError:  # no folder yet (or none readable): nothing stored to count
+            return set()
+        ids = (n[len(CASE_PREFIX) : -len(CASE_SUFFIX)] for n in names if n.endswith(CASE_SUFFIX))
+        return {
+            i for i in ids if CASE_ID.fullmatch(i) and f"{CASE_PREFIX}{i}{CASE_SUFFIX}" in names
+        }
+
+    def leftovers(self, target: str | None = None, *, older_than: float = 0.0) -> list[Path]:
+        """Files a killed writer left: temporary ``.tmp-*`` files, and blobs no case file
+        names (a recording killed between a blob and its case). Of ``target``'s folder,
+        or of the whole store; only files last written ``older_than`` seconds ago or more,
+        so another process's write in flight is not taken for a leftover.
+
+        Nothing is followed through a link, and a case file that cannot be read keeps
+        every blob of its folder (what it names is unknown).
+        """
+        if target is not None:
+            folders = [self.target_dir(target), self.target_dir(target) / BLOB_FOLDER]
+        elif self.root.is_dir() and not self.root.is_symlink():
+            folders = [Path(folder) for folder, _, _ in os.walk(self.root)]  # links not entered
+        else:
+            folders = []
+        cutoff = time.time() - older_than
+        found: list[Path] = []
+        for folder in folders:
+            if folder.is_symlink() or not folder.is_dir():
+                continue
+            found += _stale(folder, cutoff, lambda name: name.startswith(TEMPORARY_PREFIX))
+            if folder.name != BLOB_FOLDER:
+                continue
+            candidates = _stale(folder, cutoff, lambda name: bool(codec.BLOB_NAME.fullmatch(name)))
+            named = self._named_blobs(folder.parent) if candidates else None
+            if named is not None:
+                found += [path for path in candidates if path.name not in named]
+        return sorted(found)
+
+    def remove_leftovers(self, target: str, *, older_than: float = LEFTOVER_AGE) -> list[Path]:
+        """Delete ``target``'s :meth:`leftovers` (record does, before it writes there)."""
+        folder = self.target_dir(target)
+        try:
+            check_no_links(self.root, folder / BLOB_FOLDER)
+        except GoldenFileError:
+            return []  # a linked folder is refused when written, never cleaned through
+        try:
+            found = self.leftovers(target, older_than=older_than)
+        except OSError:  # an unreadable folder: cleaning is a courtesy, never a failure
+            return []
+        removed = []
+        for path in found:
+            try:
+                remove_inside(self.root, path)
+            except (GoldenFileError, OSError):
+                continue
+            removed.append(path)
+        return removed
+
+    def _named_blobs(self, folder: Path) -> set[str] | None:
+        """Every blob name the files of ``folder`` mention (case files, the fixture's
+        masters: a text search, so a name in any string keeps its blob), or None when
+        one of them cannot be read."""
+        texts: list[bytes] = []
+        try:
+            with os.scandir(folder) as entries:
+                files = sorted(e.name for e in entries if e.is_file(follow_symlinks=False))
+        except OSError:
+            return None
+        for name in files:
+            try:
+                texts.append(
+                    read_regular(
+                        folder / name, self.limits.max_case_bytes, "case file", "max_case_bytes"
+                    )
+                )
+            except (OSError, GoldenFileError):
+                return None
+        return {m.group(1).decode() for text in texts for m in _QUOTED_BLOB.finditer(text)}
 
     # -- reading ---------------------------------------------------------------------
 
@@ -306,6 +405,28 @@ class GoldenStore:
             if len(relative) == 2:
                 found.add(f"{relative[0]}:{relative[1]}")
         return sorted(found)
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.utime(path, follow_symlinks=False)
+    except OSError:
+        pass
+
+
+def _stale(folder: Path, cutoff: float, wanted: Callable[[str], bool]) -> list[Path]:
+    """Regular files (never links) of ``folder`` whose name is ``wanted``, last written
+    at ``cutoff`` or before."""
+    found = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if wanted(entry.name) and entry.is_file(follow_symlinks=False):
+                    if entry.stat(follow_symlinks=False).st_mtime <= cutoff:
+                        found.append(Path(entry.path))
+    except OSError:  # gone, or not readable: nothing to report there
+        return []
+    return found
 
 
 def _read_bytes(path: Path) -> bytes | None:

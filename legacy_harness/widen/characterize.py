@@ -22,6 +22,12 @@ The loop, per target:
 
 Every call first runs in a probe: traced, time-limited, with files, sockets and
 processes refused. A target that hangs or does I/O is reported and left alone.
+
+A target with boundaries (declared in the configuration, or taped with its cases) never
+touches the real resources here: every call runs against the pooled tapes of its
+recorded cases, as on replay. A generated input that makes a boundary call no tape holds
+(another customer's row, another URL) is reported with that call and not kept, and the
+kept calls are stored with the tape they were answered from, without running for real.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import inspect
 import io
 import time
 from collections.abc import Callable, Sequence
-from contextlib import redirect_stderr, redirect_stdout
+from contextlib import nullcontext, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +46,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from legacy_harness.errors import GoldenFileError, HarnessError
+from legacy_harness.record.boundaries.database import StandInConnection
 from legacy_harness.record.recorder import Recorder
 from legacy_harness.record.targets import resolve
 from legacy_harness.replay import decode_inputs
@@ -59,6 +66,10 @@ from legacy_harness.widen.infer import (
 from legacy_harness.widen.mutate import Mutant
 from legacy_harness.widen.probe import Arc, Probe, probe_call
 from legacy_harness.widen.strength import MutantStatus, MutationReport
+from legacy_harness.widen.taped import Tapes, tape_problem
+
+#: Tape misses listed in the report (all are counted).
+MISSES_SHOWN = 5
 
 
 @dataclass
@@ -81,6 +92,8 @@ class CharacterizeReport:
     new_arc_calls: int = 0
     boundary_calls: int = 0
     written: dict[str, int] = field(default_factory=dict)  # store write outcome -> count
+    #: inputs whose call reached a boundary call no tape holds: "input: the call"
+    tape_misses: list[str] = field(default_factory=list)
     problem: str | None = None
     elapsed: float = 0.0
     #: the masters' strength before the mutant search, and the net's after it
@@ -132,6 +145,14 @@ class CharacterizeReport:
                     lines.append(f"  survived line {mutant.line} ({mutant.description})")
                     if result.why:
                         lines.append(f"    {result.why}")
+        if self.tape_misses:
+            lines.append(
+                f"  {len(self.tape_misses)} inputs reached a boundary call no tape holds"
+                " (not run for real, not kept; record such calls to widen the tapes):"
+            )
+            lines += [f"    {miss}" for miss in self.tape_misses[:MISSES_SHOWN]]
+            if len(self.tape_misses) > MISSES_SHOWN:
+                lines.append(f"    ... and {len(self.tape_misses) - MISSES_SHOWN} more")
         if self.mutant_problem:
             lines.append(f"  mutants: {self.mutant_problem}")
         if self.problem:
@@ -146,8 +167,18 @@ class _Stop(Exception):
 class Explorer:
     """State of one characterize run: the covered arcs and the calls kept so far."""
 
-    def __init__(self, subject: Subject, *, timeout: float, deadline: float) -> None:
+    def __init__(
+        self,
+        subject: Subject,
+        *,
+        timeout: float,
+        deadline: float,
+        tapes: Tapes | None = None,
+        report: CharacterizeReport | None = None,
+    ) -> None:
         self.subject = subject
+        self.tapes = tapes
+        self.report = report
         self.timeout = timeout
         self.deadline = deadline
         self.seen: set[Arc] = set()
@@ -163,6 +194,8 @@ class Explorer:
     def probe(self, call: Call) -> tuple[Probe, Call]:
         live = copy_call(call)
         self.tried += 1
+        if self.tapes is not None:
+            return self._probe_taped(call, live), live
         result = probe_call(
             lambda: self.subject.invoke(self.subject.resolved.function, live),
             self.subject.region,
@@ -178,6 +211,27 @@ class Explorer:
                 )
             raise _Stop(self.problem)
         return result, live
+
+    def _probe_taped(self, call: Call, live: Call) -> Probe:
+        """Run ``live`` against the pooled tapes; a boundary call they do not hold (or
+        access no boundary covers) is noted and the call counts as reaching nothing."""
+        assert self.tapes is not None
+        channel = self.tapes.channel()
+        result = probe_call(
+            lambda: channel.run(lambda: self.subject.invoke(self.subject.resolved.function, live)),
+            self.subject.region,
+            timeout=self.timeout,
+            guard_io=False,  # the channel's guard blocks what no boundary covers
+        )
+        problem = tape_problem(channel.blocked, channel.mismatches)
+        if problem is not None:
+            if self.report is not None:
+                self.report.tape_misses.append(f"{_short(call)}: {problem}")
+            return Probe(frozenset(), problem=f"tape: {problem}")
+        if result.problem is not None and result.problem.startswith("timeout"):
+            self.problem = f"a call ran past the {self.timeout:g} s limit ({_short(call)}); the target is too slow or hangs"
+            raise _Stop(self.problem)
+        return result
 
     def offer(self, call: Call, why: str) -> int:
         """Probe ``call``; keep it when it reaches new arcs. Returns the number of new arcs."""
@@ -222,6 +276,11 @@ def call_strategy(
         if parameter.kind == parameter.VAR_POSITIONAL:
             observed = [item for values in observed for item in values]
         elif parameter.kind == parameter.VAR_KEYWORD:
+            continue
+        if observed and all(isinstance(value, StandInConnection) for value in observed):
+            # a connection answered by the tapes: passed as recorded, never redrawn
+            strategies[name] = st.sampled_from(observed)
+            report.strategies[name] = "recorded connections"
             continue
         known = annotations.get(name, inspect.Parameter.empty)
         if (
@@ -307,10 +366,14 @@ def explore(
     seed: int,
     guided: bool,
     report: CharacterizeReport,
+    tapes: Tapes | None = None,
 ) -> Explorer:
-    """Steps 1-3 of the module docstring: no store writes, just the calls worth keeping."""
+    """Steps 1-3 of the module docstring: no store writes, just the calls worth keeping.
+    With ``tapes``, every call is answered by them (see :class:`Tapes`)."""
     started = time.monotonic()
-    explorer = Explorer(subject, timeout=timeout, deadline=started + budget)
+    explorer = Explorer(
+        subject, timeout=timeout, deadline=started + budget, tapes=tapes, report=report
+    )
     try:
         for call in recorded:
             result, _ = explorer.probe(call)
@@ -678,7 +741,50 @@ def characterize(
     subject = Subject(resolve(spec))
     report = CharacterizeReport(subject.spec)
     recorded = _recorded_calls(session, subject)
-    hunting = mutants and guided
+    tapes = Tapes.of(session, subject)
+    hunting = mutants and guided and tapes is None
+    if mutants and guided and tapes is not None:
+        report.mutant_problem = (
+            "not hunted: the target reaches boundaries, and the mutant search runs calls"
+            " without their tapes (mutate measures the masters' strength)"
+        )
+    with tapes.boundaries.installed() if tapes is not None else nullcontext():
+        _characterize(
+            session,
+            subject,
+            report,
+            recorded,
+            tapes,
+            hunting,
+            write,
+            progress,
+            max_examples=max_examples,
+            budget=budget,
+            timeout=timeout,
+            seed=seed,
+            guided=guided,
+        )
+    report.elapsed = time.monotonic() - started
+    return report
+
+
+def _characterize(
+    session: VerifySession,
+    subject: Subject,
+    report: CharacterizeReport,
+    recorded: Sequence[Call],
+    tapes: Tapes | None,
+    hunting: bool,
+    write: bool,
+    progress: Callable[[str], None] | None,
+    *,
+    max_examples: int,
+    budget: float,
+    timeout: float,
+    seed: int,
+    guided: bool,
+) -> None:
+    """Steps 1-5, in one block so a target's boundaries stay installed through all."""
     if progress:
         progress("generating inputs for coverage")
     explorer = explore(
@@ -690,6 +796,7 @@ def characterize(
         seed=seed,
         guided=guided,
         report=report,
+        tapes=tapes,
     )
     unkilled: dict[str, str] = {}
     unreached: dict[str, str] = {}
@@ -707,15 +814,17 @@ def characterize(
     if write and explorer.kept:
         if progress:
             progress(f"recording {len(explorer.kept)} cases")
-        report.written = record_calls(session, subject, explorer.kept)
+        if tapes is None:
+            report.written = record_calls(session, subject, explorer.kept)
+        else:
+            report.written, missed = tapes.record([item.call for item in explorer.kept])
+            report.tape_misses += [f"{_short(call)}: {problem}" for call, problem in missed]
         kills = confirm_kills(session, subject, explorer.kept, timeout) if hunting else {}
         _annotate(session, subject, explorer.kept, kills)
     if write and hunting and explorer.problem is None and report.mutant_problem is None:
         if progress:
             progress("measuring the net's strength")
         report.after = _strength_after(session, subject, unkilled, unreached, timeout)
-    report.elapsed = time.monotonic() - started
-    return report
 
 
 def _strength_after(

@@ -108,6 +108,10 @@ def profile(session: VerifySession, stored: StoredCase, timeout: float | None) -
         raise HarnessError(f"case-{case.id} could not be replayed: {result.problem}")
     if result.raised is not None:
         raise HarnessError(f"case-{case.id} could not be replayed: {result.raised}")
+    replayed = result.returned
+    if replayed.blocked or replayed.mismatches:  # what it covers today is not what it would
+        problem = (replayed.blocked or [m.render() for m in replayed.mismatches])[0]
+        raise HarnessError(f"case-{case.id} of {case.target} does not replay: {problem}")
     return Profile(stored, result.arcs, outcome_kind(case))
 
 

@@ -228,6 +228,8 @@ COMMANDS = {
     "approve-case": ["approve", EVIL_ID],
     "coverage": ["coverage"],
     "minimize": ["minimize", "--dry-run"],
+    "characterize": ["characterize", "-t", "calc:double", "--max-examples", "5",
+                     "--budget", "5", "--no-mutants", "--dry-run"],
     "annotate": ["refactor", "annotate", "calc.py"],
 }  # fmt: skip
 

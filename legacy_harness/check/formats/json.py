@@ -42,6 +42,7 @@ def to_document(report: CheckReport) -> dict[str, Any]:
         "mutation": report.mutation,
         "cases": [case_data(case) for case in report.cases],
         "policy": [failure.to_data() for failure in report.policy],
+        "leftovers": list(report.leftovers),
     }
 
 

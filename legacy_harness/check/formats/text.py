@@ -11,7 +11,7 @@ from legacy_harness.outcomes import CaseStatus
 from legacy_harness.report.cases import DEFAULT_MAX_CASES, CaseEntry, render_run
 from legacy_harness.report.render import paint, paint_report
 
-__all__ = ["TextReporter", "case_entry", "error_label", "render_text"]
+__all__ = ["TextReporter", "case_entry", "error_label", "leftover_lines", "render_text"]
 
 #: Details listed under one policy failure before "... and N more".
 DETAILS_SHOWN = 10
@@ -93,6 +93,23 @@ def _notes(report: CheckReport, verbosity: int) -> list[str]:
     return lines
 
 
+def leftover_lines(leftovers: list[str], verbosity: int = 0) -> list[str]:
+    """Files killed recordings left: named, not failing the run (nothing reads them)."""
+    if not leftovers:
+        return []
+    lines = [
+        "",
+        f"LEFTOVER {len(leftovers)} files killed recordings left in the store (.tmp-* files,"
+        " blobs no case names); not an error: `legacy-harness record` of their target"
+        " deletes them, or delete them by hand",
+    ]
+    limit = None if verbosity > 0 else DETAILS_SHOWN
+    lines += [f"  {shown(path)}" for path in leftovers[:limit]]
+    if limit is not None and len(leftovers) > limit:
+        lines.append(f"  ... and {len(leftovers) - limit} more")
+    return lines
+
+
 def render_text(
     report: CheckReport,
     *,
@@ -106,6 +123,7 @@ def render_text(
     sections = _policy_lines(report, verbosity, color) + _notes(report, verbosity)
     if report.coverage is not None:
         sections += ["", f"coverage: {report.coverage['percent']:.1f}%"]
+    sections += leftover_lines(report.leftovers, verbosity)
     rate = summary.total / report.seconds if report.seconds else 0.0
     detail = f" ({report.seconds:.2f}s, {rate:.0f} cases/s, {report.options.jobs} job(s))"
     text = render_run(

@@ -413,6 +413,10 @@ def _start_method() -> str:
     return "spawn"
 
 
+#: How long a local worker may take to exit once told to stop.
+WORKER_EXIT_SECONDS = 10.0
+
+
 class LocalExecutor:
     """``jobs`` processes on this machine; ``jobs=1`` runs in-process, without a pool."""
 
@@ -520,8 +524,19 @@ class LocalExecutor:
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+            pool, self._pool = self._pool, None
+            # shutdown(wait=True) can wait forever (seen on CPython 3.11 with a forked
+            # pool torn down right after its last result): ask the workers to stop, give
+            # them a moment, end the ones still there; the pool's manager thread sees
+            # them gone and exits, so nothing hangs at interpreter exit either
+            workers = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for worker in workers:
+                worker.join(timeout=WORKER_EXIT_SECONDS)
+            for worker in workers:
+                if worker.is_alive():
+                    worker.terminate()
+                    worker.join(timeout=WORKER_EXIT_SECONDS)
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None

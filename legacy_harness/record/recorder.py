@@ -11,7 +11,6 @@ import functools
 import logging
 import platform
 import sys
-import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from typing import Any, TypeVar, overload
 
 from legacy_harness.config import Config, load_config
 from legacy_harness.errors import ConfigError, TargetError, UnencodableValueWarning
+from legacy_harness.outcomes import WriteStatus
 from legacy_harness.record.boundaries import (
     BoundarySet,
     handed_connections,
@@ -48,6 +48,7 @@ from legacy_harness.record.targets import (
     resolve,
     source_hash,
 )
+from legacy_harness.record.writer import CaseWriter
 from legacy_harness.store import codec
 from legacy_harness.store.case import FORMAT_VERSION, GoldenCase
 from legacy_harness.store.disk import CREATED, KEPT, UNCHANGED, UPDATED, GoldenStore
@@ -83,6 +84,10 @@ class TargetStats:
     problems: list[str] = field(default_factory=list)
     #: outside access no declared boundary covered -> the boundary that would
     undeclared: dict[str, str] = field(default_factory=dict)
+
+    def written(self, case: GoldenCase, status: WriteStatus) -> None:
+        """Count what the writer did with one case (called on the writer's thread)."""
+        self.outcomes[status] += 1
 
 
 class _TargetRecorder:
@@ -165,6 +170,8 @@ class _TargetRecorder:
         if case_id in self.seen:
             return call(*args, **kwargs)
         self.seen.add(case_id)
+        if self.sink.watch_clock:
+            self.sink.start_clock_watch()
         rng_before = rng_state()
         boundaries = self.sink.boundaries
         for detail, boundary in handed_connections(inputs, boundaries.declared).items():
@@ -211,7 +218,8 @@ class _TargetRecorder:
 
 
 class _Sink:
-    """Where cases go: the store, with the per-target bookkeeping and warnings."""
+    """Where cases go: the store (through a background writer), with the per-target
+    bookkeeping and warnings."""
 
     def __init__(
         self,
@@ -221,6 +229,8 @@ class _Sink:
         redactor: Redactor | None = None,
         boundaries: BoundarySet | None = None,
         root: Path | None = None,
+        *,
+        background: bool = True,
     ) -> None:
         if mode not in MODES:
             raise ConfigError(f"record mode {mode!r} is not one of {', '.join(MODES)}")
@@ -230,13 +240,26 @@ class _Sink:
         self.redactor = redactor if redactor is not None else Redactor()
         self.boundaries = boundaries if boundaries is not None else BoundarySet()
         self.root = root if root is not None else Path.cwd()
-        self.lock = threading.Lock()
+        #: set by Recorder.start: note clock readings from the first captured call on
+        self.watch_clock = False
+        self.writer = CaseWriter(store, overwrite=self.overwrite, background=background)
+
+    def start_clock_watch(self) -> None:
+        """Note which targets read the clock (to suggest declaring it), from the first
+        captured call rather than at start-up: time-machine is the costliest import of
+        a recording, and a run that never reaches a target should not pay for it."""
+        self.watch_clock = False
+        if "clock" in self.boundaries.names:
+            return
+        from legacy_harness.record.boundaries.clock import clock_reader
+
+        undo = clock_reader()
+        if undo is not None:
+            self.boundaries.watchers.append(undo)
 
     def accept(self, recorder: _TargetRecorder, case: GoldenCase, problems: list[str]) -> None:
-        with self.lock:
-            outcome = self.store.write(case, overwrite=self.overwrite)
         recorder.stats.cases += 1
-        recorder.stats.outcomes[outcome] += 1
+        self.writer.submit(case, recorder.stats.written)
         for problem in problems:
             if problem not in recorder.stats.problems:
                 recorder.stats.problems.append(problem)
@@ -309,8 +332,9 @@ class Recorder:
 
     def start(self) -> None:
         # boundaries first: a library they need that is missing stops the run before it starts
-        self.boundaries.install(watch_clock=True)
+        self.boundaries.install()
         self.installed = True
+        self.sink.watch_clock = True
         for recorder in self.recorders:
             original = function_copy(recorder.target.function)  # type: ignore[arg-type]
             wrapper = recorder.wrap(original)
@@ -322,16 +346,21 @@ class Recorder:
             self.patches.append(patch)
 
     def stop(self) -> RecordingSummary:
+        """Unpatch, wait for the writer to put every case on disk (raising the first
+        write that failed), then keep the profiles and release the boundaries."""
         for patch in reversed(self.patches):
             patch.undo()
         self.patches.clear()
-        if self.profiles is not None:
-            self.profiles.save(
-                self.store.root, replace=self.sink.overwrite, redactor=self.sink.redactor
-            )
-        if self.installed:
-            self.installed = False
-            self.boundaries.uninstall()
+        try:
+            self.sink.writer.close()
+        finally:
+            if self.profiles is not None:
+                self.profiles.save(
+                    self.store.root, replace=self.sink.overwrite, redactor=self.sink.redactor
+                )
+            if self.installed:
+                self.installed = False
+                self.boundaries.uninstall()
         return self.summary()
 
     def summary(self) -> RecordingSummary:
@@ -407,11 +436,12 @@ def record(
                 target = ResolvedTarget(
                     spec, sys.modules[func.__module__], func.__name__, func, func, "function"
                 )
-                sink = _Sink(
+                sink = _Sink(  # no stop to wait at: each case is on disk when the call returns
                     GoldenStore(Path(store) if store else config.store),
                     mode,
                     "recorded",
                     Redactor.from_config(config.table),
+                    background=False,
                 )
                 state["recorder"] = _TargetRecorder(target, sink, max_cases or config.max_cases)
                 state["wrapped"] = state["recorder"].wrap(func)

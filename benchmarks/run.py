@@ -32,6 +32,7 @@ BENCHMARKS = (
     "check_speed",
     "stochastic_calibration",
     "parallel_reruns",
+    "store_size",
     "cli_startup",
     "mutation_speed",
 )

@@ -8,7 +8,8 @@ case naming them, so a process killed at any instant (even by SIGKILL) leaves wh
 files or none, never a torn one. A case the writer has not reached yet is lost with
 the process, as a case not yet recorded would be.
 
-The writer is drained once at the end (:meth:`CaseWriter.flush`, called by
+The writer writes in batches, when the program pauses recording or a backlog builds up,
+and is drained once at the end (:meth:`CaseWriter.flush`, called by
 ``Recorder.stop``), at interpreter exit, and on SIGTERM and SIGINT before the signal's
 previous handler runs, so a batch job stopped politely keeps every case it recorded.
 """
@@ -35,6 +36,10 @@ __all__ = ["CaseWriter", "Written", "flush_all"]
 Written = Callable[[GoldenCase, WriteStatus], None]
 
 _STOP = object()
+#: The writer starts on what waits once no case has come for this long (seconds)...
+QUIET = 0.02
+#: ...or once this many cases wait, whichever is first.
+BACKLOG = 1000
 
 #: Every writer with work it may not have finished: drained at exit and on signals.
 _LIVE: weakref.WeakSet[CaseWriter] = weakref.WeakSet()
@@ -86,14 +91,28 @@ class CaseWriter:
             _LIVE.add(self)
 
     def _run(self) -> None:
+        """Write in batches, each once the program has recorded nothing new for a moment
+        (:data:`QUIET` seconds) or :data:`BACKLOG` cases wait: while a batch job calls
+        its targets back to back, the writer leaves the interpreter to it."""
+        batch: list[Any] = []
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=QUIET) if batch else self._queue.get()
+            except queue.Empty:
+                item = None
+            if item is not None and not isinstance(item, threading.Event) and item is not _STOP:
+                batch.append(item)
+                if len(batch) < BACKLOG:
+                    continue
+            self._write(batch)
+            batch = []
             if item is _STOP:
                 return
             if isinstance(item, threading.Event):  # a flush waits for what came before
                 item.set()
-                continue
-            case, written = item
+
+    def _write(self, batch: list[Any]) -> None:
+        for case, written in batch:
             try:
                 written(case, self.store.write(case, overwrite=self.overwrite))
             except BaseException as error:  # noqa: BLE001 - reported by flush()

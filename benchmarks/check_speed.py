@@ -24,6 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _env import bench_env  # noqa: E402
 from _table import Row  # noqa: E402
 
 from legacy_harness.store import codec  # noqa: E402
@@ -52,7 +53,7 @@ def build(root: Path, count: int) -> None:
 
 
 def timed_check(root: Path, jobs: int) -> float:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+    env = bench_env()
     flags = ["--allow-unreviewed", "--allow-empty"]  # the start-up row checks an empty store
     command = [sys.executable, "-m", "legacy_harness", "check", *flags]
     started = time.perf_counter()
@@ -68,7 +69,7 @@ def timed_check(root: Path, jobs: int) -> float:
 
 def timed_verify(root: Path, jobs: int) -> float:
     """Wall time of ``legacy-harness verify --jobs N`` over the same store."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+    env = bench_env()
     command = [sys.executable, "-m", "legacy_harness", "verify", "--jobs", str(jobs)]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)

@@ -19,7 +19,6 @@ import argparse
 import contextlib
 import io
 import logging
-import os
 import runpy
 import shutil
 import statistics
@@ -38,6 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _env import bench_env  # noqa: E402
 from _table import Row  # noqa: E402
 
 from legacy_harness.record.recorder import Recorder  # noqa: E402
@@ -302,7 +302,7 @@ def _example_whole_process(workdir: Path, repeat: int) -> list[Row]:
     project = workdir / "legacy_pricing"
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("tests", "__pycache__"))
     (project / "empty_script.py").write_text("")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = bench_env()
 
     def timed(command: list[str]) -> float:
         start = time.perf_counter()

@@ -24,6 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _env import bench_env  # noqa: E402
 from _table import Row  # noqa: E402
 
 from legacy_harness.store import codec  # noqa: E402
@@ -52,7 +53,7 @@ def build(root: Path, count: int) -> None:
 
 
 def timed_check(root: Path, jobs: int) -> float:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+    env = bench_env()
     flags = ["--allow-unreviewed", "--allow-empty"]  # the start-up row checks an empty store
     command = [sys.executable, "-m", "legacy_harness", "check", *flags]
     started = time.perf_counter()
@@ -63,6 +64,19 @@ def timed_check(root: Path, jobs: int) -> float:
     if done.returncode != 0:
         print(done.stdout[-2000:], done.stderr[-2000:], sep="\n")
         raise SystemExit(f"check failed with exit code {done.returncode}")
+    return elapsed
+
+
+def timed_verify(root: Path, jobs: int) -> float:
+    """Wall time of ``legacy-harness verify --jobs N`` over the same store."""
+    env = bench_env()
+    command = [sys.executable, "-m", "legacy_harness", "verify", "--jobs", str(jobs)]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        print(done.stdout[-2000:], done.stderr[-2000:], sep="\n")
+        raise SystemExit(f"verify failed with exit code {done.returncode}")
     return elapsed
 
 
@@ -99,14 +113,30 @@ def rows(quick: bool = False) -> list[Row]:
         build(root, cases)
         base = startup(root)
         out.append(Row(BENCHMARK, "start-up: check over an empty store", base, "s"))
+        walls = {}
         for jobs in job_counts:
-            elapsed = timed_check(root, jobs)
+            elapsed = walls[jobs] = timed_check(root, jobs)
             rate = cases / elapsed / jobs
             net = cases / max(elapsed - base, 1e-9) / jobs
             figure = f"check --jobs {jobs}, {cases:,} cases, per process"
             aim = ">= 2,000 cases/s"
             out.append(Row(BENCHMARK, figure, rate, "cases/s", aim=aim))
             out.append(Row(BENCHMARK, f"{figure}, excl. start-up", net, "cases/s", aim=aim))
+        if len(job_counts) > 1:
+            most = job_counts[-1]
+            out.append(
+                Row(
+                    BENCHMARK, f"check --jobs {most}, {cases:,} cases, wall", walls[most], "s",
+                    walls[1], "check --jobs 1",
+                )
+            )  # fmt: skip
+            one, many = timed_verify(root, 1), timed_verify(root, most)
+            out.append(
+                Row(
+                    BENCHMARK, f"verify --jobs {most}, {cases:,} cases, wall", many, "s",
+                    one, "verify --jobs 1",
+                )
+            )  # fmt: skip
     return out
 
 

@@ -11,7 +11,6 @@ and is shown for contrast. It only prints figures: it never fails.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _env import bench_env  # noqa: E402
 from _table import Row  # noqa: E402
 
 BENCHMARK = "cli_startup"
@@ -45,7 +45,7 @@ def _timed(words: list[str], cwd: Path, env: dict[str, str]) -> float:
 def measure(repeat: int) -> dict[str, float]:
     """Best wall time (seconds) of each command and of a bare interpreter, run in turn so
     load from other processes falls on all of them alike."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+    env = bench_env()
     runs: dict[str, list[float]] = {BARE: [], **{name: [] for name in COMMANDS}}
     with tempfile.TemporaryDirectory() as folder:
         cwd = Path(folder)

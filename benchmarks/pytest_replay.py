@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
 import resource
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _env import bench_env  # noqa: E402
 from _table import Row  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -38,7 +38,7 @@ def price(x):
 
 def _run(cwd: Path, *args: str) -> tuple[float, float, subprocess.CompletedProcess[str]]:
     """Wall and CPU seconds (user + system) of one pytest process."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+    env = bench_env()
     env.pop("CI", None)
     # cached bytecode (and pytest's rewritten test modules) as on a developer's machine
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -75,7 +75,7 @@ with recording(["pricing:price"], store={str(project / "tests" / "golden")!r}, m
         [sys.executable, "-c", script],
         check=True,
         cwd=project,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env=bench_env(),
     )
     return project
 

@@ -33,6 +33,7 @@ BENCHMARKS = (
     "stochastic_calibration",
     "false_alarms",
     "parallel_reruns",
+    "store_size",
     "cli_startup",
     "mutation_speed",
     "ml_invariants",

@@ -1,8 +1,10 @@
 """Executors: one function over many items, on every core or on a Dask cluster.
 
-Stochastic reruns (``record --runs``, ``verify --stochastic``) are the first users; the
-other commands that replay independent cases (check, mutate, characterize, minimize,
-exact verify) are meant to adopt the same protocol, so it is kept small:
+Stochastic reruns (``record --runs``, ``verify --stochastic``), exact ``verify`` and
+``check`` use it; the other commands that replay independent cases (mutate,
+characterize, minimize) are meant to adopt the same protocol, so it is kept small.
+The command line imports this module for its options, so what only a pool or a cluster
+needs (pickle, tempfile, hashlib) is imported when first used:
 
 * ``map_unordered(fn, items, shared)`` calls ``fn(shared, item)`` for every item and
   yields ``(index, result)`` pairs as they complete. ``shared`` is whatever every call
@@ -33,16 +35,10 @@ workers with ``--nthreads 1``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib
-import importlib.util
 import os
-import pickle
-import shutil
 import sys
-import tempfile
 import threading
-from collections import deque
 from collections.abc import Callable, Generator, Iterable, Mapping, Sized
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -184,6 +180,8 @@ class _Raised:
     """
 
     def __init__(self, error: BaseException) -> None:
+        import pickle
+
         self.text = f"{type(error).__name__}: {error}"
         self.error: BaseException | None = None
         self.parts: tuple[str, tuple[Any, ...], dict[str, Any]] | None = None
@@ -233,6 +231,8 @@ def _shared_from(token: str, path: str | None) -> Any:
     if path is None:
         return None
     if token not in _SHARED:
+        import pickle
+
         with open(path, "rb") as stream:
             value = pickle.load(stream)
         while len(_SHARED) >= _SHARED_KEPT:
@@ -260,6 +260,8 @@ def _init_worker(parent_path: list[str]) -> None:
 
 
 def _digest(path: str) -> str:
+    import hashlib
+
     try:
         with open(path, "rb") as stream:
             return hashlib.sha256(stream.read()).hexdigest()
@@ -319,9 +321,11 @@ def _refresh_code(roots: tuple[str, ...], fingerprint: Mapping[str, str]) -> Non
             sys.modules.pop(name, None)
         _IMPORTED.clear()
         importlib.invalidate_caches()
+    from importlib.util import find_spec
+
     for name, expected in fingerprint.items():
         try:
-            spec = importlib.util.find_spec(name)
+            spec = find_spec(name)
         except (ImportError, ValueError):
             spec = None
         origin = getattr(spec, "origin", None)
@@ -490,6 +494,9 @@ class LocalExecutor:
 
     def _publish(self, shared: Any) -> tuple[str, str | None]:
         """Pickle ``shared`` once to a private file; each worker reads it once."""
+        import pickle
+        import tempfile
+
         self._maps += 1
         token = f"{os.getpid()}-{id(self)}-{self._maps}"
         if shared is None:
@@ -538,6 +545,8 @@ class LocalExecutor:
                     worker.terminate()
                     worker.join(timeout=WORKER_EXIT_SECONDS)
         if self._folder is not None:
+            import shutil
+
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
 
@@ -634,6 +643,8 @@ class DaskExecutor:
             client.scatter([shared], broadcast=True, hash=False)[0] if shared is not None else None
         )
         fingerprint = code_fingerprint(self._roots)
+        from collections import deque
+
         idle = deque(workers)
         owner: dict[Any, str] = {}
         finished = distributed.as_completed(loop=client.loop)  # not the default client

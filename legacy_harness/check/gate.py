@@ -5,7 +5,10 @@ is the net still sound (see :func:`legacy_harness.report.summary.decide` for the
 code). Workers each open their own :class:`~legacy_harness.verify.VerifySession` and
 verify a chunk of case files, so a case passes or fails for the same reason as under
 ``legacy-harness verify``; what they send back is plain data (rendered diffs, not live
-values), so any recorded value survives the trip between processes.
+values), so any recorded value survives the trip between processes. The chunks go over a
+:mod:`legacy_harness.parallel` executor: local processes, or a Dask cluster for a large
+store; ``--shard K/N`` keeps the cases whose id falls in part K of N, so a CI matrix
+splits a store with no coordination (``merge-reports`` joins the parts' reports).
 
 One rule is the gate's own: a case that cannot be replayed is an error, never a pass.
 ``verify`` reports such a case as skipped; a CI gate that passes with none of its cases
@@ -14,22 +17,37 @@ replayed guards nothing.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
+import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from legacy_harness.check.model import CaseCheck, CheckOptions, CheckReport, ErrorKind
 from legacy_harness.check.policies import apply_policies, docs_policy, find_secrets, measure
 from legacy_harness.config import Config
-from legacy_harness.errors import GoldenFileError, TargetError
+from legacy_harness.errors import GoldenFileError, TargetError, UsageError
 from legacy_harness.outcomes import CaseStatus
-from legacy_harness.parallel import Executor
 from legacy_harness.store.disk import StoredCase
 from legacy_harness.verify import CaseResult, VerifySession, verify_case
 
-__all__ = ["DIFF_LIMIT", "Progress", "check_path", "judge_statistical", "run_check", "verify_all"]
+if TYPE_CHECKING:  # pragma: no cover
+    from legacy_harness.parallel import Executor
+
+__all__ = [
+    "DIFF_LIMIT",
+    "Progress",
+    "case_paths",
+    "check_chunk",
+    "check_path",
+    "judge_statistical",
+    "parse_shard",
+    "run_check",
+    "shard_of",
+    "verify_all",
+]
 
 #: Differences rendered per changed case (the JSON form carries them all).
 DIFF_LIMIT = 20
@@ -108,6 +126,7 @@ def judge_statistical(
     cases: list[CaseCheck],
     jobs: int = 1,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> None:
     """Judge the cases with a statistical master that replayed (as ``verify`` does)
     against fresh seeds, with Holm across all of them at the project's alpha: a case
@@ -115,7 +134,7 @@ def judge_statistical(
     ``statistics``. A case whose reruns fail is an error; the others are still judged.
 
     It runs in this process after the exact pass (Holm needs every test of the run),
-    spreading the reruns over ``jobs`` processes through the stochastic executor.
+    spreading the reruns over ``executor`` (default: ``jobs`` local processes).
     """
     from legacy_harness.parallel import LocalExecutor
     from legacy_harness.stochastic.gate import (
@@ -136,7 +155,7 @@ def judge_statistical(
         if progress is not None:
             progress(done, total or done)
 
-    with LocalExecutor(jobs) as executor:
+    with nullcontext(executor) if executor is not None else LocalExecutor(jobs) as executor:
         try:
             verdicts = judge_statistically(
                 session,
@@ -217,21 +236,18 @@ def _target_from_path(root: Path, path: Path) -> str:
 
 # -- the workers ----------------------------------------------------------------------
 
-_SESSION: VerifySession | None = None
-_OPTIONS: CheckOptions | None = None
+#: (what the run shares, its session): one session per process and run, opened once.
+_SESSION: tuple[object, VerifySession] | None = None
 
 
-def _init_worker(config: Config, options: CheckOptions) -> None:
-    """Open one session per process: config, policies and class rules are read once."""
-    global _SESSION, _OPTIONS
-    _SESSION = VerifySession.open(config)
-    _OPTIONS = options
-
-
-def _check_chunk(paths: Sequence[Path]) -> list[CaseCheck]:
-    if _SESSION is None or _OPTIONS is None:
-        raise RuntimeError("check worker used before _init_worker ran")
-    return [check_path(_SESSION, _OPTIONS, path) for path in paths]
+def check_chunk(shared: tuple[Config, CheckOptions], paths: Sequence[Path]) -> list[CaseCheck]:
+    """Check a chunk of case files (what an executor's worker runs, by name)."""
+    global _SESSION
+    config, options = shared
+    if _SESSION is None or _SESSION[0] is not shared:
+        _SESSION = (shared, VerifySession.open(config))
+    session = _SESSION[1]
+    return [check_path(session, options, Path(path)) for path in paths]
 
 
 def _chunks(items: list[Path], jobs: int) -> Iterator[list[Path]]:
@@ -240,37 +256,71 @@ def _chunks(items: list[Path], jobs: int) -> Iterator[list[Path]]:
         yield items[start : start + size]
 
 
+def shard_of(path: Path, count: int) -> int:
+    """The shard (0-based, of ``count``) a case file falls in: its id as a number modulo
+    ``count``, so every machine splits a store the same way, whatever it lists first."""
+    case_id = path.name.removeprefix("case-").removesuffix(".json")
+    try:
+        number = int(case_id, 16)
+    except ValueError:  # not a record-made id: still somewhere, and always the same shard
+        number = int.from_bytes(hashlib.sha256(path.name.encode("utf-8")).digest()[:8], "big")
+    return number % count
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"K/N"`` -> (K, N), with 1 <= K <= N; UsageError naming the form otherwise."""
+    part, _, count = text.partition("/")
+    try:
+        k, n = int(part), int(count)
+    except ValueError:
+        k = n = 0
+    if not 1 <= k <= n:
+        raise UsageError(
+            f"--shard {text!r}: give K/N with 1 <= K <= N, e.g. --shard 2/4 (the second of four)"
+        )
+    return k, n
+
+
 # -- the run --------------------------------------------------------------------------
 
 
-def verify_all(
-    config: Config, options: CheckOptions, progress: Progress | None = None
-) -> list[CaseCheck]:
-    """Verify every case file of the store in ``options.jobs`` processes, sorted by path."""
+def case_paths(config: Config, options: CheckOptions) -> tuple[list[Path], int]:
+    """The case files this run checks (its shard's), and how many the store holds."""
     from legacy_harness.store.disk import GoldenStore
 
     paths = list(GoldenStore(config.store).iter_paths())
+    if options.shard is None:
+        return paths, len(paths)
+    k, n = options.shard
+    return [path for path in paths if shard_of(path, n) == k - 1], len(paths)
+
+
+def verify_all(
+    config: Config,
+    options: CheckOptions,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+) -> list[CaseCheck]:
+    """Verify the store's case files (this shard's) over ``executor`` (by default
+    ``options.jobs`` local processes), sorted by path whatever order they finish in."""
+    from legacy_harness.parallel import LocalExecutor
+
+    paths, _ = case_paths(config, options)
     total = len(paths)
-    done = 0
-    results: list[CaseCheck] = []
     if progress:
         progress(0, total)
-    jobs = max(1, min(options.jobs, (total + 19) // 20 or 1))
-    if jobs == 1:
-        session = VerifySession.open(config)
-        for chunk in _chunks(paths, 1):
-            results.extend(check_path(session, options, path) for path in chunk)
-            done += len(chunk)
-            if progress:
-                progress(done, total)
-    else:
-        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-        with context.Pool(jobs, initializer=_init_worker, initargs=(config, options)) as pool:
-            for part in pool.imap_unordered(_check_chunk, _chunks(paths, jobs)):
-                results.extend(part)
-                done += len(part)
-                if progress:
-                    progress(done, total)
+    if executor is None:  # a small store is checked in-process: a pool costs more
+        jobs = max(1, min(options.jobs, (total + 19) // 20 or 1))
+        with LocalExecutor(jobs) as local:
+            return verify_all(config, options, progress, local)
+    done = 0
+    results: list[CaseCheck] = []
+    chunks = list(_chunks(paths, executor.jobs))
+    for _, part in executor.map_unordered(check_chunk, chunks, (config, options)):
+        results.extend(part)
+        done += len(part)
+        if progress:
+            progress(done, total)
     results.sort(key=lambda c: c.path)
     return results
 
@@ -280,13 +330,18 @@ def run_check(
     options: CheckOptions,
     progress: Progress | None = None,
     reruns: Progress | None = None,
+    executor: Executor | None = None,
 ) -> CheckReport:
-    """Verify every master, judge the statistical ones, measure coverage when asked, and
-    apply the policies. ``progress`` hears of cases verified, ``reruns`` of the chunks of
-    fresh runs of statistical masters (default: ``progress``)."""
+    """Verify every master (of this shard), judge the statistical ones, measure coverage
+    when asked, and apply the policies. ``progress`` hears of cases verified, ``reruns``
+    of the chunks of fresh runs of statistical masters (default: ``progress``). A shard
+    with no case passes when the store has some: another shard has them."""
     started = time.perf_counter()
-    cases = verify_all(config, options, progress)
-    judge_statistical(config, cases, options.jobs, reruns or progress)
+    if options.shard is not None and not options.allow_empty:
+        _, in_store = case_paths(config, options)
+        options = replace(options, allow_empty=in_store > 0)
+    cases = verify_all(config, options, progress, executor)
+    judge_statistical(config, cases, options.jobs, reruns or progress, executor)
     coverage = measure(config) if options.min_coverage is not None else None
     failures = apply_policies(cases, options, coverage)
     if options.docs is not None:

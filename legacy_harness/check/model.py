@@ -48,6 +48,8 @@ class CheckOptions:
     scanner: SecretScanner = field(default_factory=SecretScanner)
     #: Committed behaviour pages (``check --docs DIR``): fail when they are stale.
     docs: Path | None = None
+    #: ``check --shard K/N``: check only the cases in part K (1-based) of N.
+    shard: tuple[int, int] | None = None
 
 
 def options_from_config(table: Mapping[str, Any]) -> CheckOptions:

@@ -68,6 +68,10 @@ COMMANDS: dict[str, Entry] = {
         "legacy_harness.cli.check",
         "the CI gate: verify every master in parallel and enforce policies",
     ),
+    "merge-reports": Entry(
+        "legacy_harness.cli.merge_reports",
+        "join the JSON and JUnit reports of check --shard runs into one",
+    ),
     "review": Entry(
         "legacy_harness.cli.review",
         "walk changed and unreviewed cases: diff, then accept, reject, skip",

@@ -10,9 +10,10 @@ that package.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from legacy_harness.check.formats import FORMATS, get_reporter, write_report
 from legacy_harness.cli.command import Command
@@ -26,6 +27,10 @@ from legacy_harness.cli.support import (
 )
 from legacy_harness.config import Config
 from legacy_harness.outcomes import ExitCode
+from legacy_harness.parallel import DASK_EXTRA, EXECUTORS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from legacy_harness.parallel import Executor
 
 __all__ = ["COMMAND", "DESCRIPTION", "CheckCommand"]
 
@@ -46,6 +51,41 @@ EPILOG = (
     " 2, 1, 5, 3 that applies is the exit code. Defaults come from"
     " [tool.legacy_harness.check] in pyproject.toml."
 )
+
+
+def _shard(text: str) -> tuple[int, int]:
+    from legacy_harness.check.gate import parse_shard
+    from legacy_harness.errors import UsageError
+
+    try:
+        return parse_shard(text)
+    except UsageError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix(f"--shard {text!r}: ")) from None
+
+
+def _default_jobs(given: int | None, config: Config) -> int:
+    """--jobs, else [tool.legacy_harness.check] jobs, else [tool.legacy_harness] jobs,
+    else one process per CPU."""
+    if given is not None:
+        return given
+    check = config.table.get("check")
+    for table in (check if isinstance(check, dict) else {}, config.table):
+        value = table.get("jobs")
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return value
+    return os.cpu_count() or 1
+
+
+def _executor(args: argparse.Namespace, config: Config, jobs: int) -> Executor | None:
+    """A Dask executor when --executor/--scheduler (or the configuration) name one; None
+    leaves the gate its local processes, sized to the store."""
+    from legacy_harness.parallel import executor_from
+
+    kind = args.executor or config.table.get("executor")
+    if kind != "dask" and not (args.scheduler or (kind is None and config.table.get("scheduler"))):
+        return None
+    args.jobs = args.jobs or config.table.get("jobs")
+    return executor_from(config, args)
 
 
 class CheckCommand:
@@ -70,7 +110,22 @@ class CheckCommand:
         )  # fmt: skip
         parser.add_argument(
             "--jobs", "-j", type=jobs_count, metavar="N",
-            help="verify in N processes (default: [tool.legacy_harness.check] jobs, or 1; 0 = one per CPU)",
+            help="verify in N processes (default: [tool.legacy_harness.check] jobs, else"
+            " [tool.legacy_harness] jobs, else one per CPU; 0 = one per CPU); with --executor"
+            " dask, at most N cases at once",
+        )  # fmt: skip
+        parser.add_argument(
+            "--executor", choices=EXECUTORS,
+            help=f"where the cases are verified: local processes (default) or a Dask cluster ({DASK_EXTRA})",
+        )  # fmt: skip
+        parser.add_argument(
+            "--scheduler", metavar="ADDRESS",
+            help="Dask scheduler address, e.g. tcp://HOST:8786 (implies --executor dask)",
+        )  # fmt: skip
+        parser.add_argument(
+            "--shard", type=_shard, metavar="K/N",
+            help="check only part K of N of the store (by case id: the same split on every"
+            " machine), for a CI matrix; join the parts' reports with legacy-harness merge-reports",
         )  # fmt: skip
         parser.add_argument(
             "--junit-xml", metavar="PATH", help="also write a JUnit XML report to PATH"
@@ -97,8 +152,8 @@ class CheckCommand:
 
         output = args.output
         options = options_from_config(config.table)
-        if args.jobs is not None:
-            options.jobs = args.jobs
+        options.jobs = _default_jobs(args.jobs, config)
+        options.shard = args.shard
         if args.min_coverage is not None:
             options.min_coverage = args.min_coverage
         if args.min_mutation_score is not None:
@@ -118,11 +173,16 @@ class CheckCommand:
                 "color": output.color(sys.stdout),
             }
         reporter = get_reporter(output.format, **shown)
-        with (
-            output.progress("verifying golden masters") as progress,
-            output.progress("replaying statistical masters") as reruns,
-        ):
-            report = run_check(config, options, progress.update, reruns.update)
+        executor = _executor(args, config, options.jobs)
+        try:
+            with (
+                output.progress("verifying golden masters") as progress,
+                output.progress("replaying statistical masters") as reruns,
+            ):
+                report = run_check(config, options, progress.update, reruns.update, executor)
+        finally:
+            if executor is not None:
+                executor.close()
         if options.min_mutation_score is not None:
             from legacy_harness.check.policies import measure_mutation, mutation_policy
 

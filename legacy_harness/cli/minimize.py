@@ -16,6 +16,7 @@ from legacy_harness.cli.support import (
 )
 from legacy_harness.config import Config
 from legacy_harness.outcomes import ExitCode
+from legacy_harness.parallel import add_executor_arguments, executor_from
 
 if TYPE_CHECKING:
     from legacy_harness.widen.measure import TargetCoverage
@@ -67,6 +68,7 @@ class MinimizeCommand:
             "--keep-boundary", action="store_true",
             help="also keep the boundary cases characterize recorded (they catch off-by-one changes)",
         )  # fmt: skip
+        add_executor_arguments(parser, "the case replays that measure what each case covers")
         output_options(parser)
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
@@ -81,9 +83,14 @@ class MinimizeCommand:
             measured = measure_coverage(session, targets, progress=progress.update)
         before = {e.target: e for e in measured.targets}
         plans = []
-        with output.progress("minimizing targets", len(targets)) as progress:
+        with (
+            executor_from(config, args) as executor,
+            output.progress("minimizing targets", len(targets)) as progress,
+        ):
             for target in targets:
-                plans.append(plan(session, target, keep_boundary=args.keep_boundary))
+                plans.append(
+                    plan(session, target, keep_boundary=args.keep_boundary, executor=executor)
+                )
                 progress.advance()
         if not args.dry_run:
             for minimize_plan in plans:

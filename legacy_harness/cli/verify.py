@@ -99,7 +99,7 @@ class VerifyCommand:
             help="with --stochastic: a sequential test that stops as soon as the answer is clear"
             " (--runs caps its runs)",
         )
-        add_executor_arguments(parser, "the reruns of statistical masters")
+        add_executor_arguments(parser, "the replays (cases, and fresh runs of statistical masters)")
         parser.add_argument(
             "--hashseed",
             type=int,
@@ -131,7 +131,6 @@ class VerifyCommand:
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
         from legacy_harness.report.render import to_data
         from legacy_harness.report.summary import summarize
-        from legacy_harness.verify import iter_results
 
         if (args.hashseed is not None or args.threads) and not os.environ.get(PINNED):
             return verify_pinned(args)
@@ -143,7 +142,7 @@ class VerifyCommand:
                 "legacy-harness verify: --exact cannot go with --stochastic or --sequential"
             )
         exact_runs = 1 if args.stochastic else args.runs
-        results = list(iter_results(session, args.targets or None, runs=exact_runs))
+        results = verify_exact(args, session, exact_runs)
         verdicts: dict[str, StatisticalVerdict] = {}
         if not args.exact:
             verdicts = judge_stochastic(args, session, results)
@@ -245,6 +244,105 @@ def verify_pinned(args: argparse.Namespace) -> ExitCode:
     print(f"replaying in a subprocess with {pinned}", file=sys.stderr)
     command = [sys.executable, "-m", "legacy_harness", "verify", *args.argv]
     return exit_code_of(subprocess.run(command, env=env).returncode)
+
+
+#: Fewer cases than this are replayed in-process: starting workers would cost more.
+PARALLEL_FROM = 40
+#: Cases per task sent to a worker.
+CHUNK = 20
+
+
+def verify_exact(args: argparse.Namespace, session: VerifySession, runs: int) -> list[CaseResult]:
+    """Every exact case, replayed over the executor of --jobs/--executor, in store order."""
+    from legacy_harness.verify import iter_results
+
+    targets = args.targets or None
+    paths = _selected_paths(session, targets)
+    given = args.jobs or args.executor or args.scheduler or session.config.table.get("executor")
+    if len(paths) < PARALLEL_FROM and not given:
+        return list(iter_results(session, targets, runs=runs))
+    with executor_from(session.config, args) as executor:
+        if executor.jobs == 1:
+            return list(iter_results(session, targets, runs=runs))
+        chunks = [paths[start : start + CHUNK] for start in range(0, len(paths), CHUNK)]
+        shared = (session.config, tuple(targets or ()), runs)
+        found: dict[int, list[tuple[str, CaseResult | None]]] = {}
+        for index, part in executor.map_unordered(verify_chunk, chunks, shared):
+            found[index] = part
+    results = []
+    for index in range(len(chunks)):
+        for path, result in found[index]:
+            if result is None:  # a verdict that cannot travel between processes: judge it here
+                results.extend(_verify_paths(session, targets, runs, [path]))
+            else:
+                results.append(result)
+    return results
+
+
+def _selected_paths(session: VerifySession, targets: list[str] | None) -> list[str]:
+    """The case files iter_results would visit, in its order."""
+    from legacy_harness.store.layout import TargetSpec
+
+    wanted = {session.store.target_dir(TargetSpec.parse(t)) for t in targets} if targets else None
+    return [
+        str(path) for path in session.store.iter_paths() if wanted is None or path.parent in wanted
+    ]
+
+
+def _verify_paths(
+    session: VerifySession, targets: list[str] | None, runs: int, paths: list[str]
+) -> list[CaseResult]:
+    """What iter_results yields for these files (bad files as errors, other targets out)."""
+    from pathlib import Path
+
+    from legacy_harness.errors import GoldenFileError
+    from legacy_harness.record.boundaries import held
+    from legacy_harness.store.layout import TargetSpec
+    from legacy_harness.verify import CaseResult, verify_case
+
+    wanted = {str(TargetSpec.parse(t)) for t in targets} if targets else None
+    results = []
+    with held():
+        for name in paths:
+            path = Path(name)
+            try:
+                stored = session.store.load(path)
+            except GoldenFileError as error:
+                stem = path.stem.removeprefix("case-")
+                results.append(CaseResult("?", stem, path, CaseStatus.ERROR, error=str(error)))
+                continue
+            if wanted is None or stored.case.target in wanted:
+                results.append(verify_case(session, stored, runs=runs))
+    return results
+
+
+#: (what the run shares, its session): one session per worker process and run.
+_SESSION: tuple[object, VerifySession] | None = None
+
+
+def verify_chunk(
+    shared: tuple[Config, tuple[str, ...], int], paths: list[str]
+) -> list[tuple[str, CaseResult | None]]:
+    """A worker's part of ``verify --jobs``: the verdicts on ``paths``, each paired with
+    its file; None in place of a verdict holding values that do not pickle."""
+    import pickle
+
+    from legacy_harness.verify import VerifySession
+
+    global _SESSION
+    config, targets, runs = shared
+    if _SESSION is None or _SESSION[0] is not shared:
+        _SESSION = (shared, VerifySession.open(config))
+    out: list[tuple[str, CaseResult | None]] = []
+    for path in paths:
+        for result in _verify_paths(_SESSION[1], list(targets) or None, runs, [path]):
+            try:
+                pickle.dumps(result)
+            except Exception:  # noqa: BLE001 - any value may refuse to pickle
+                out.append((path, None))
+                continue
+            out.append((path, result))
+    return out
 
 
 def judge_stochastic(

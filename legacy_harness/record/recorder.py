@@ -26,6 +26,7 @@ from legacy_harness.errors import (
     TargetError,
     UnencodableValueWarning,
 )
+from legacy_harness.outcomes import WriteStatus
 from legacy_harness.record.boundaries import (
     BoundarySet,
     handed_connections,
@@ -59,6 +60,7 @@ from legacy_harness.record.targets import (
     resolve,
     source_hash,
 )
+from legacy_harness.record.writer import CaseWriter
 from legacy_harness.store.case import FORMAT_VERSION, GoldenCase, case_id
 from legacy_harness.store.disk import CREATED, KEPT, UNCHANGED, UPDATED, GoldenStore
 
@@ -97,6 +99,10 @@ class TargetStats:
     removed: int = 0
     #: files killed recordings had left in the target's folder, deleted before writing
     cleaned: int = 0
+
+    def written(self, case: GoldenCase, status: WriteStatus) -> None:
+        """Count what the writer did with one case (called on the writer's thread)."""
+        self.outcomes[status] += 1
 
 
 class _TargetRecorder:
@@ -202,6 +208,8 @@ class _TargetRecorder:
                 return call(*args, **kwargs)
             self.added += 1
         self.seen.add(ident)
+        if self.sink.watch_clock:
+            self.sink.start_clock_watch()
         rng_before = rng_state()
         boundaries = self.sink.boundaries
         for detail, boundary in handed_connections(inputs, boundaries.declared).items():
@@ -246,7 +254,8 @@ class _TargetRecorder:
 
 
 class _Sink:
-    """Where cases go: the store, with the per-target bookkeeping and warnings."""
+    """Where cases go: the store (through a background writer), with the per-target
+    bookkeeping and warnings."""
 
     def __init__(
         self,
@@ -257,6 +266,8 @@ class _Sink:
         boundaries: BoundarySet | None = None,
         root: Path | None = None,
         foreign: ForeignClasses | None = None,
+        *,
+        background: bool = True,
     ) -> None:
         if mode not in MODES:
             raise ConfigError(f"record mode {mode!r} is not one of {', '.join(MODES)}")
@@ -269,16 +280,37 @@ class _Sink:
         self.foreign = foreign
         self.lock = threading.Lock()
         self.stored = StoredInputs(store, self.overwrite, origin)
+        #: set by Recorder.start: note clock readings from the first captured call on
+        self.watch_clock = False
+        self.writer = CaseWriter(store, overwrite=self.overwrite, background=background)
+
+    def start_clock_watch(self) -> None:
+        """Note which targets read the clock (to suggest declaring it), from the first
+        captured call rather than at start-up: time-machine is the costliest import of
+        a recording, and a run that never reaches a target should not pay for it."""
+        self.watch_clock = False
+        if "clock" in self.boundaries.names:
+            return
+        from legacy_harness.record.boundaries.clock import clock_reader
+
+        undo = clock_reader()
+        if undo is not None:
+            self.boundaries.watchers.append(undo)
+
+    def _written(self, recorder: _TargetRecorder, case: GoldenCase, status: WriteStatus) -> None:
+        """On the writer's thread, once ``case`` is on disk: other files of its input go."""
+        with self.lock, passthrough():  # the store's own I/O is no outside access of a target
+            self.stored.settle(case)
+        recorder.stats.written(case, status)
 
     def accept(self, recorder: _TargetRecorder, case: GoldenCase, problems: list[str]) -> None:
-        with self.lock, passthrough():  # a nested target's case is no I/O of its caller
-            if self.stored.admit(case):  # one case per input, whatever its file is named
-                outcome = self.store.write(case, overwrite=self.overwrite)
-                self.stored.settle(case)
-            else:
-                outcome = KEPT
+        with self.lock, passthrough():
+            admitted = self.stored.admit(case)  # one case per input, whatever its file is named
         recorder.stats.cases += 1
-        recorder.stats.outcomes[outcome] += 1
+        if admitted:
+            self.writer.submit(case, functools.partial(self._written, recorder))
+        else:
+            recorder.stats.outcomes[KEPT] += 1
         for problem in problems:
             if problem not in recorder.stats.problems:
                 recorder.stats.problems.append(problem)
@@ -417,8 +449,9 @@ class Recorder:
 
     def start(self) -> None:
         # boundaries first: a library they need that is missing stops the run before it starts
-        self.boundaries.install(watch_clock=True)
+        self.boundaries.install()
         self.installed = True
+        self.sink.watch_clock = True
         for recorder in self.recorders:
             original = function_copy(recorder.target.function)  # type: ignore[arg-type]
             wrapper = recorder.wrap(original)
@@ -430,20 +463,25 @@ class Recorder:
             self.patches.append(patch)
 
     def stop(self) -> RecordingSummary:
+        """Unpatch, wait for the writer to put every case on disk (raising the first
+        write that failed), then keep the profiles and release the boundaries."""
         for patch in reversed(self.patches):
             patch.undo()
         self.patches.clear()
-        for recorder in self.recorders:  # --mode all: what the run no longer produced goes
-            if recorder.stats.calls and not recorder.full:
-                removed = self.sink.stored.prune(recorder.spec, recorder.seen)
-                recorder.stats.removed = len(removed)
-        if self.profiles is not None:
-            self.profiles.save(
-                self.store.root, replace=self.sink.overwrite, redactor=self.sink.redactor
-            )
-        if self.installed:
-            self.installed = False
-            self.boundaries.uninstall()
+        try:
+            self.sink.writer.close()
+        finally:
+            for recorder in self.recorders:  # --mode all: what the run no longer produced goes
+                if recorder.stats.calls and not recorder.full:
+                    removed = self.sink.stored.prune(recorder.spec, recorder.seen)
+                    recorder.stats.removed = len(removed)
+            if self.profiles is not None:
+                self.profiles.save(
+                    self.store.root, replace=self.sink.overwrite, redactor=self.sink.redactor
+                )
+            if self.installed:
+                self.installed = False
+                self.boundaries.uninstall()
         return self.summary()
 
     def summary(self) -> RecordingSummary:
@@ -523,11 +561,12 @@ def record(
                 target = ResolvedTarget(
                     spec, sys.modules[func.__module__], func.__name__, func, func, "function"
                 )
-                sink = _Sink(
+                sink = _Sink(  # no stop to wait at: each case is on disk when the call returns
                     GoldenStore(Path(store) if store else config.store),
                     mode,
                     "recorded",
                     Redactor.from_config(config.table),
+                    background=False,
                 )
                 state["recorder"] = _TargetRecorder(target, sink, max_cases or config.max_cases)
                 state["wrapped"] = state["recorder"].wrap(func)

@@ -44,6 +44,7 @@ from legacy_harness.store.layout import (
     CASE_SUFFIX,
     TargetSpec,
 )
+from legacy_harness.store.shared import SHARED_NAME, check_name, expand, extract, shared_refs
 
 __all__ = [
     "BLOB_FOLDER",
@@ -127,12 +128,21 @@ class GoldenStore:
             )
         return self.target_dir(target) / BLOB_FOLDER / name
 
+    def shared_path(self, target: str, name: str) -> Path:
+        """Where the shared value ``name`` of ``target`` lives (:mod:`.shared`)."""
+        try:
+            check_name(name)
+        except CodecError as error:
+            raise GoldenFileError(shown(self.target_dir(target)), str(error)) from None
+        return self.target_dir(target) / BLOB_FOLDER / name
+
     # -- writing ---------------------------------------------------------------------
 
     def write(self, case: GoldenCase, *, overwrite: bool = False) -> WriteStatus:
         """Store ``case``; returns created, updated, unchanged, or kept (exists, not replaced)."""
         path = self.case_path(case)
-        data = codec.dumps(case_to_tree(case)).encode("utf-8")
+        tree, values = extract(case_to_tree(case))
+        data = codec.dumps(tree).encode("utf-8")
         ensure_folder(self.root, path.parent)
         refuse_link(path)
         existing = _read_bytes(path)
@@ -146,6 +156,11 @@ class GoldenStore:
                 atomic_write(blob_path, case.blobs[name], root=self.root)
             else:  # named again: no longer a leftover for another recorder to clean
                 _touch(blob_path)
+        for name in sorted(values):  # like blobs: on disk before the case that names them
+            shared_path = self.shared_path(case.target, name)
+            if not os.path.lexists(shared_path):
+                text = codec.dumps(values[name]).encode("utf-8")
+                atomic_write(shared_path, text, root=self.root)
         if existing is None:
             if atomic_write(path, data, exclusive=not overwrite, root=self.root):
                 return CREATED
@@ -185,7 +200,7 @@ class GoldenStore:
             for entry in sorted(entries, key=lambda e: e.name):
                 if (
                     entry.name not in named
-                    and codec.BLOB_NAME.fullmatch(entry.name)
+                    and (codec.BLOB_NAME.fullmatch(entry.name) or SHARED_NAME.fullmatch(entry.name))
                     and entry.is_file(follow_symlinks=False)
                 ):
                     os.unlink(entry.path)
@@ -329,9 +344,54 @@ class GoldenStore:
                 shown(path), f"is not valid JSON ({error}); restore it from version control"
             ) from None
 
+    def _parse_shared(self, path: Path) -> Callable[[str], codec.Tree]:
+        def parse(text: str) -> codec.Tree:
+            codec.check_nesting(text, self.limits.max_depth)
+            try:
+                return codec.loads(text, max_depth=None)
+            except Exception as error:  # noqa: BLE001 - any parse failure names the file
+                raise CodecError(f"a shared value is not valid JSON ({error})") from None
+
+        return parse
+
+    def _read_shared(self, path: Path) -> Callable[[str], str]:
+        """Reads the shared values the case at ``path`` names, from its target's folder."""
+        folder = Path(path).parent / BLOB_FOLDER
+
+        def read(name: str) -> str:
+            where = folder / name
+            try:
+                limit = self.limits.max_case_bytes
+                return read_regular(where, limit, "shared value", "max_case_bytes").decode()
+            except FileNotFoundError:
+                raise CodecError(
+                    f"shared value {shown(where)} is missing; restore it from version control"
+                    " or re-record the case"
+                ) from None
+            except (OSError, UnicodeDecodeError) as error:
+                raise CodecError(f"shared value {shown(where)} cannot be read ({error})") from None
+
+        return read
+
+    def _expanded(self, path: Path, tree: codec.Tree, text: str) -> codec.Tree:
+        """The case tree with its shared values put back (a case that names none as is)."""
+        if '"$shared"' not in text:
+            return tree
+        check_no_links(self.root, Path(path).parent / BLOB_FOLDER / "x")
+        budget = self.limits.max_case_bytes - len(text)
+        try:
+            return expand(tree, self._read_shared(path), self._parse_shared(path), budget)
+        except CodecError as error:
+            raise GoldenFileError(shown(path), str(error)) from None
+
     def _names_in(self, path: Path) -> set[str]:
-        tree, _ = self._tree(path)
+        """Blobs and shared values the case at ``path`` names, directly or through its
+        shared values."""
+        tree, text = self._tree(path)
         names: set[str] = set()
+        if '"$shared"' in text:
+            names.update(self._shared_names(path, tree))
+            tree = self._expanded(path, tree, text)
         for where, name in codec.blob_refs(tree):
             if type(name) is not str or not codec.BLOB_NAME.fullmatch(name):
                 raise GoldenFileError(
@@ -342,9 +402,25 @@ class GoldenStore:
             names.add(name)
         return names
 
+    def _shared_names(self, path: Path, tree: codec.Tree) -> set[str]:
+        """Names of the shared files a case needs, through shared values that name others."""
+        read, parse = self._read_shared(path), self._parse_shared(path)
+        found: set[str] = set()
+        pending = list(shared_refs(tree))
+        try:
+            while pending:
+                name = check_name(pending.pop())
+                if name not in found:
+                    found.add(name)
+                    pending.extend(shared_refs(parse(read(name))))
+        except CodecError as error:
+            raise GoldenFileError(shown(path), str(error)) from None
+        return found
+
     def load(self, path: Path) -> StoredCase:
         """Read one case file; a bad file raises GoldenFileError naming it and the field."""
         tree, text = self._tree(path)
+        tree = self._expanded(path, tree, text)
         try:
             case = case_from_tree(tree)
             TargetSpec.parse(case.target)
@@ -360,7 +436,7 @@ class GoldenStore:
                 " a case lives in case-<id>.json: restore it from version control",
             )
         try:
-            if '"$ndarray"' in text or '"$npscalar"' in text:  # one C search spares the walk
+            if '"$ndarray"' in text or '"$npscalar"' in text or '"$shared"' in text:
                 codec.check_sizes(tree, self.limits, spent=len(text))
         except CodecError as error:
             raise GoldenFileError(shown(path), str(error)) from None

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from legacy_harness.errors import GoldenFileError, HarnessError
 from legacy_harness.replay import replay
@@ -26,6 +26,10 @@ from legacy_harness.store.case import GoldenCase
 from legacy_harness.store.disk import StoredCase
 from legacy_harness.verify import VerifySession
 from legacy_harness.widen.probe import Arc, probe_call, region_of
+
+if TYPE_CHECKING:  # pragma: no cover
+    from legacy_harness.config import Config
+    from legacy_harness.parallel import Executor
 
 Element = tuple[Any, ...]
 
@@ -149,21 +153,26 @@ def plan(
     *,
     keep_boundary: bool = False,
     timeout: float | None = 10.0,
+    executor: Executor | None = None,
 ) -> MinimizePlan:
-    """Decide which cases of ``target`` to keep; changes nothing."""
+    """Decide which cases of ``target`` to keep; changes nothing. The cases are
+    replayed over ``executor`` (processes or a Dask cluster) when given and the target
+    has enough of them to pay for it."""
     result = MinimizePlan(target)
     profiles: list[Profile] = []
+    judged: list[StoredCase] = []
     for item in session.store.iter_cases([target]):
         if isinstance(item, GoldenFileError):
             result.errors.append(str(item))
-            continue
-        if not item.case.replayable:
+        elif not item.case.replayable:
             result.unjudged.append(item)
-            continue
-        try:
-            profiles.append(profile(session, item, timeout))
-        except HarnessError as error:
-            result.errors.append(str(error))
+        else:
+            judged.append(item)
+    for item, found in zip(judged, _profiles(session, judged, timeout, executor), strict=True):
+        if isinstance(found, Profile):
+            profiles.append(found)
+        else:
+            result.errors.append(found)
             result.unjudged.append(item)
     required = [
         p
@@ -177,6 +186,50 @@ def plan(
     result.arcs = len(set().union(*(p.arcs for p in profiles))) if profiles else 0
     result.kinds = sorted({p.kind for p in profiles})
     return result
+
+
+#: Fewer cases than this are profiled in-process: starting workers would cost more.
+PARALLEL_FROM = 40
+#: Cases per task sent to a worker.
+CHUNK = 10
+
+
+def _profiles(
+    session: VerifySession,
+    items: list[StoredCase],
+    timeout: float | None,
+    executor: Executor | None,
+) -> list[Profile | str]:
+    """The profile of each case, or why it could not be replayed, in the order given."""
+    if executor is None or executor.jobs == 1 or len(items) < PARALLEL_FROM:
+        return [_profile_or_error(session, item, timeout) for item in items]
+    chunks = [items[start : start + CHUNK] for start in range(0, len(items), CHUNK)]
+    found = dict(executor.map_unordered(profile_chunk, chunks, (session.config, timeout)))
+    return [entry for index in range(len(chunks)) for entry in found[index]]
+
+
+def _profile_or_error(
+    session: VerifySession, item: StoredCase, timeout: float | None
+) -> Profile | str:
+    try:
+        return profile(session, item, timeout)
+    except HarnessError as error:
+        return str(error)
+
+
+#: (what the run shares, its session): one session per worker process and run.
+_SESSION: tuple[object, VerifySession] | None = None
+
+
+def profile_chunk(
+    shared: tuple[Config, float | None], items: list[StoredCase]
+) -> list[Profile | str]:
+    """A worker's part of ``minimize --jobs``: the profiles of ``items``, in order."""
+    global _SESSION
+    config, timeout = shared
+    if _SESSION is None or _SESSION[0] is not shared:
+        _SESSION = (shared, VerifySession.open(config))
+    return [_profile_or_error(_SESSION[1], item, timeout) for item in items]
 
 
 def apply(session: VerifySession, minimize_plan: MinimizePlan) -> int:

@@ -19,8 +19,8 @@ from legacy_harness.store.disk import GoldenStore
 
 DOC = REPO / "docs" / "ci.md"
 BLOCK = re.compile(r"<!-- output -->\n```(?:console|text)\n\$ (.*?)\n(.*?)```", re.S)
-#: What differs from run to run: the time taken and the rate.
-TIMING = re.compile(r"\(\d+\.\d+s, \d+ cases/s")
+#: What differs from run to run: the time, the rate, and the processes (one per core by default).
+TIMING = re.compile(r"\(\d+\.\d+s, \d+ cases/s(, \d+ job\(s\))?")
 
 BILLING = """
 def invoice(amount, country):

@@ -150,7 +150,7 @@ def test_the_fields_table_lists_exactly_the_fields_a_recording_writes(store: Pat
     assert written - documented == set(), "golden-format.md misses fields a recording writes"
 
 
-def test_the_layout_is_the_folders_a_recording_writes(store: Path) -> None:
+def test_the_layout_is_the_folders_a_recording_writes(store: Path, tmp_path: Path) -> None:
     block = next(body for kind, body in FENCE.findall(GOLDEN_FORMAT.read_text()) if not kind)
     documented: set[str] = set()
     parents: list[str] = []
@@ -167,6 +167,20 @@ def test_the_layout_is_the_folders_a_recording_writes(store: Path) -> None:
     for blob in store.rglob("blobs/*"):
         assert re.fullmatch(r"[0-9a-f]{32}\.npy", blob.name), blob
         written |= {"<module>/<qualname>/blobs/", "<module>/<qualname>/blobs/<sha>.npy"}
+    # the sample holds no large value: a case that does shows where shared values go
+    from legacy_harness.store import codec
+    from legacy_harness.store.case import GoldenCase, Observation
+    from legacy_harness.store.disk import GoldenStore
+
+    inputs = {"args": [[f"row {i}" for i in range(400)]], "kwargs": {}}
+    output = {"stdout": "", "stderr": "", "logs": []}
+    case_id = codec.tree_hash({"target": "m:f", "inputs": inputs})
+    observation = Observation({"returned": None}, {}, output)
+    GoldenStore(tmp_path).write(GoldenCase("m:f", case_id, inputs, observation, None, {}))
+    for shared in tmp_path.rglob("blobs/*"):
+        assert shared.relative_to(tmp_path).parts[:3] == ("m", "f", "blobs"), shared
+        assert re.fullmatch(r"[0-9a-f]{64}\.json", shared.name), shared
+        written |= {"<module>/<qualname>/blobs/", "<module>/<qualname>/blobs/<sha256>.json"}
     assert documented == written
 
 

@@ -156,10 +156,28 @@ def clock_reader() -> Undo | None:
     """While recording without the clock boundary: note which targets read the clock
     (so the summary can say to declare it). None when time-machine is not installed."""
     try:
-        import time_machine
+        time_machine = _light_time_machine()
     except ImportError:
         return None
     try:
         return _push_traveller(time_machine, _Traveller(time_machine.escape_hatch.time.time_ns))
     except HarnessError:  # freezegun active, or an unknown time-machine: only a hint is lost
         return None
+
+
+def _light_time_machine() -> Any:
+    """time-machine, imported without the pytest and dateutil it loads when they are
+    installed, unless the program loaded them already: its pytest plugin and its date
+    parsing cost more start-up than the rest of a recording, and watching needs neither."""
+    if "time_machine" in sys.modules:
+        return sys.modules["time_machine"]
+    hidden = [name for name in ("pytest", "dateutil.parser") if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` fail
+    try:
+        import time_machine
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+    return time_machine

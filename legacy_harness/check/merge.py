@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from legacy_harness.check.formats.junit import set_totals
 from legacy_harness.display import shown
 from legacy_harness.errors import UsageError
 from legacy_harness.outcomes import CaseStatus, ExitCode
@@ -189,27 +190,6 @@ def _policy_case(found: list[ET.Element]) -> ET.Element:
     return first
 
 
-def _count(suite: ET.Element) -> None:
-    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    total = 0.0
-    for case in suite.iter("testcase"):
-        counts["tests"] += 1
-        try:
-            total += float(case.get("time", "0"))
-        except ValueError:
-            pass
-        for child in case:
-            if child.tag == "failure":
-                counts["failures"] += 1
-            elif child.tag == "error":
-                counts["errors"] += 1
-            elif child.tag == "skipped":
-                counts["skipped"] += 1
-    for key, value in counts.items():
-        suite.set(key, str(value))
-    suite.set("time", f"{total:.6f}")
-
-
 def merge_junit(paths: Sequence[Path]) -> MergedJUnit:
     """One JUnit document from the shards' ``check --junit-xml`` files."""
     roots = [_junit(Path(path)) for path in paths]
@@ -231,7 +211,7 @@ def merge_junit(paths: Sequence[Path]) -> MergedJUnit:
         suite = ET.SubElement(merged, "testsuite", attributes[name])
         ordered = sorted(cases[name], key=lambda c: (c.get("file", ""), c.get("name", "")))
         suite.extend(ordered)
-        _count(suite)
+        set_totals(suite)
         tests += int(suite.get("tests", "0"))
         errors += int(suite.get("errors", "0"))
         changed += int(suite.get("failures", "0"))
@@ -242,7 +222,7 @@ def merge_junit(paths: Sequence[Path]) -> MergedJUnit:
             case = _policy_case(found)
             policy_failed = policy_failed or case.find("failure") is not None
             suite.append(case)
-        _count(suite)
+        set_totals(suite)
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     seconds = 0.0
     for suite in merged:

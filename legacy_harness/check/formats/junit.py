@@ -123,24 +123,30 @@ def _strength_lines(report: CheckReport) -> str:
 
 def _suite(name: str, cases: list[ET.Element], timestamp: str | None = None) -> ET.Element:
     suite = ET.Element("testsuite", {"name": name})
-    counts = {"tests": len(cases), "failures": 0, "errors": 0, "skipped": 0}
+    suite.extend(cases)
+    set_totals(suite)
+    if timestamp:
+        suite.set("timestamp", timestamp)
+    return suite
+
+
+def set_totals(suite: ET.Element) -> None:
+    """The suite's tests, failures, errors, skipped and time, counted from its testcases
+    (also after ``merge-reports`` joined the testcases of several shards)."""
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     total = 0.0
-    for case in cases:
-        total += float(case.get("time", "0"))
+    for case in suite.iter("testcase"):
+        counts["tests"] += 1
+        try:
+            total += float(case.get("time", "0"))
+        except ValueError:
+            pass
         for child in case:
-            if child.tag == "failure":
-                counts["failures"] += 1
-            elif child.tag == "error":
-                counts["errors"] += 1
-            elif child.tag == "skipped":
-                counts["skipped"] += 1
+            if child.tag in ("failure", "error", "skipped"):
+                counts[child.tag + ("s" if child.tag != "skipped" else "")] += 1
     for key, value in counts.items():
         suite.set(key, str(value))
     suite.set("time", _seconds(total))
-    if timestamp:
-        suite.set("timestamp", timestamp)
-    suite.extend(cases)
-    return suite
 
 
 def render_junit(report: CheckReport, *, relative_to: Path | None = None) -> str:

@@ -238,6 +238,7 @@ def _check_folder(spec: TargetSpec, case_path: Path, store_root: Path, where: st
 #: Codec tags whose value names a class or function as "module:qualname": what replay
 #: imports, and so what the class policy must allow.
 _REFERENCE_TAGS = ("$object", "$class", "$function", "$enum", "$namedtuple")
+_TAG_SET = frozenset(_REFERENCE_TAGS)
 #: Names the codec rebuilds without consulting ``allow`` (see store.codec.policy).
 _ALWAYS_REBUILT = ("builtins", "collections")
 
@@ -266,12 +267,13 @@ class ForeignClasses:
         own = target.split(":")[0].split(".")[0]
         new: dict[str, str] = {}
         stack = list(trees)
-        while stack:
+        containers = (list, dict)
+        while stack:  # only containers are pushed: a taped case holds many scalars
             node = stack.pop()
             if isinstance(node, list):
-                stack.extend(node)
+                stack.extend([item for item in node if isinstance(item, containers)])
             elif isinstance(node, dict):
-                for tag in _REFERENCE_TAGS:
+                for tag in _REFERENCE_TAGS if not _TAG_SET.isdisjoint(node) else ():
                     ref = node.get(tag)
                     if isinstance(ref, str) and ":" in ref:
                         module = ref.split(":")[0]
@@ -282,7 +284,7 @@ class ForeignClasses:
                             and not self._trusted(module)
                         ):
                             self.seen[package] = new[package] = ref
-                stack.extend(node.values())
+                stack.extend([item for item in node.values() if isinstance(item, containers)])
         return new
 
 

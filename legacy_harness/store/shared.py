@@ -55,6 +55,17 @@ def _scalar(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
 
+def _canonical(node: Any) -> str | None:
+    """``node``'s text as :func:`extract` composes it (keys sorted, no spaces), or None
+    where the walk must decide (keys that are not all strings)."""
+    try:
+        return json.dumps(
+            node, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+    except (TypeError, ValueError):
+        return None
+
+
 def extract(tree: Tree, *, share_from: int | None = None) -> tuple[Tree, dict[str, Tree]]:
     """``tree`` with its sub-values of ``share_from`` bytes or more (default
     :data:`SHARE_FROM`) replaced by references, and name -> value of each value
@@ -64,6 +75,12 @@ def extract(tree: Tree, *, share_from: int | None = None) -> tuple[Tree, dict[st
         share_from = SHARE_FROM
 
     def visit(node: Any, depth: int) -> tuple[Any, str]:
+        if isinstance(node, (dict, list)):
+            # a sub-value's text is part of its container's: below share_from nothing
+            # inside can be shared, so one C-encoded pass replaces the walk
+            whole = _canonical(node)
+            if whole is not None and len(whole) < share_from:
+                return node, whole
         if isinstance(node, dict):
             pairs = [(key, *visit(node[key], depth + 1)) for key in sorted(node)]
             new: Any = {key: value for key, value, _ in pairs}

@@ -13,6 +13,7 @@ record, an HTTP library timing a socket, or the harness itself read the real clo
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
 import time
@@ -142,6 +143,10 @@ class ClockBoundary(Boundary):
     category = NAME
 
     def load(self) -> None:
+        # its pytest plugin is of no use to a program outside pytest (under pytest, pytest
+        # is loaded already and nothing is hidden); date parsing stays for the program
+        with contextlib.suppress(ImportError):  # require() names the extra to install
+            _light_time_machine(hide=("pytest",))
         self.time_machine = require("time_machine", NAME, "clock")
 
     def patch(self) -> list[Undo]:
@@ -165,13 +170,14 @@ def clock_reader() -> Undo | None:
         return None
 
 
-def _light_time_machine() -> Any:
-    """time-machine, imported without the pytest and dateutil it loads when they are
-    installed, unless the program loaded them already: its pytest plugin and its date
-    parsing cost more start-up than the rest of a recording, and watching needs neither."""
+def _light_time_machine(hide: tuple[str, ...] = ("pytest", "dateutil.parser")) -> Any:
+    """time-machine, imported without the modules in ``hide`` (by default the pytest and
+    dateutil it loads when they are installed) unless the program loaded them already:
+    its pytest plugin and its date parsing cost more start-up than the rest of a
+    recording, and watching needs neither."""
     if "time_machine" in sys.modules:
         return sys.modules["time_machine"]
-    hidden = [name for name in ("pytest", "dateutil.parser") if name not in sys.modules]
+    hidden = [name for name in hide if name not in sys.modules]
     for name in hidden:
         sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` fail
     try:

@@ -311,9 +311,12 @@ class _Sink:
             self.boundaries.watchers.append(undo)
 
     def _written(self, recorder: _TargetRecorder, case: GoldenCase, status: WriteStatus) -> None:
-        """On the writer's thread, once ``case`` is on disk: other files of its input go."""
-        with self.lock, passthrough():  # the store's own I/O is no outside access of a target
-            self.stored.settle(case)
+        """On the writer's thread, once ``case`` is on disk: other files of its input go
+        (``--mode all`` only: otherwise the lock is not taken, so a recorded call never
+        waits for the writer's thread to let go of it)."""
+        if self.overwrite:
+            with self.lock, passthrough():  # the store's own I/O is no outside access
+                self.stored.settle(case)
         recorder.stats.written(case, status)
 
     def accept(self, recorder: _TargetRecorder, case: GoldenCase, problems: list[str]) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import platform
 import sys
 import threading
 import warnings
@@ -74,6 +73,8 @@ _BYPASS_CALLS = 4096
 
 def environment() -> dict[str, str]:
     """Where a case was recorded: float results can depend on all of these."""
+    import platform  # here: its import is a start-up cost a run that records nothing skips
+
     env = {
         "python": platform.python_version(),
         "platform": f"{platform.system()}-{platform.machine()}",
@@ -132,14 +133,25 @@ class _TargetRecorder:
         #: bypass the wrappers (counted here in advance; see Patch.grant)
         self.bypass: Callable[[], int] | None = None
         self.stats = TargetStats(self.spec)
-        self.meta_base = {
-            "origin": sink.origin,
-            "source_hash": source_hash(target.function),
-            "format": FORMAT_VERSION,
-            **environment(),
-        }
+        self._meta_base: dict[str, Any] | None = None
+        #: the target's code as it was before patching (see wrap): what source_hash reads
+        self.unpatched: Callable[..., Any] = target.function
+
+    @property
+    def meta_base(self) -> dict[str, Any]:
+        """What every case of the target says in its meta, worked out at its first case:
+        reading the source of hundreds of targets is no start-up cost of a run."""
+        if self._meta_base is None:
+            self._meta_base = {
+                "origin": self.sink.origin,
+                "source_hash": source_hash(self.unpatched),
+                "format": FORMAT_VERSION,
+                **environment(),
+            }
+        return self._meta_base
 
     def wrap(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        self.unpatched = function
         if self.target.kind == KIND_CLASSMETHOD:
             # the wrapper is re-wrapped in classmethod; strip cls before capturing
             @functools.wraps(function)

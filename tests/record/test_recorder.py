@@ -381,3 +381,15 @@ def test_calls_past_the_cap_bypass_the_wrappers_and_are_all_counted(
     if origin == "recorded":  # the profile still reads its sample: the first 10, then 1 in 64
         tree = json.loads(profile.profile_path(tmp_path, f"{mod.__name__}:pure").read_text())
         assert tree["calls"] == 10 + len(range(64, 1003, 64))
+
+
+def test_source_hash_is_of_the_target_code_not_the_trampoline(make_module, tmp_path: Path) -> None:
+    """The hash is taken at the first case, while the target runs patched: it must still
+    fingerprint the target's own source."""
+    from legacy_harness.record.targets import source_hash
+
+    mod = make_module(LEGACY)
+    expected = source_hash(mod.pure)
+    with recording([f"{mod.__name__}:pure"], store=tmp_path):
+        mod.pure(3)
+    assert [c["meta"]["source_hash"] for c in cases(tmp_path)] == [expected]

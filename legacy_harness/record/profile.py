@@ -794,6 +794,8 @@ class ProfileBook:
         self.profiles: dict[str, InputProfile] = {}
         self.baseline = dict(baseline or {})
         self._local = threading.local()
+        #: target -> its wrapper's call counter (one cell), for :meth:`skip_unread`
+        self._counters: dict[str, list[int]] = {}
 
     def profile_for(self, target: ResolvedTarget) -> InputProfile:
         spec = str(target.spec)
@@ -816,7 +818,7 @@ class ProfileBook:
         drop_first = target.kind in (KIND_METHOD, KIND_CLASSMETHOD)
         local = self._local
 
-        seen = [0]
+        seen = self._counters[spec] = [0]
 
         @functools.wraps(call)
         def fed(*args: Any, **kwargs: Any) -> Any:
@@ -838,6 +840,20 @@ class ProfileBook:
                 stack.pop()
 
         return fed
+
+    def skip_unread(self, target: str) -> int:
+        """How many of ``target``'s next calls its profile will not read, counted as
+        made now: calls that may bypass the feeding wrapper (0 inside the first
+        :data:`EVERY_CALL`, where every call is read)."""
+        seen = self._counters.get(target)
+        if seen is None:
+            return 0
+        calls = seen[0]
+        if calls < EVERY_CALL:
+            return 0
+        unread = THEN_ONE_IN - 1 - calls % THEN_ONE_IN
+        seen[0] = calls + unread
+        return unread
 
     def save(
         self, root: Path, *, replace: bool = False, redactor: Redactor | None = None

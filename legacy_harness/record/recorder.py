@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import platform
 import sys
 import threading
 import warnings
@@ -67,10 +66,15 @@ from legacy_harness.store.disk import CREATED, KEPT, UNCHANGED, UPDATED, GoldenS
 F = TypeVar("F", bound=Callable[..., Any])
 
 MODES = ("new", "all")
+#: Calls a target past its cap runs without the wrappers at a time, when no profile
+#: reads its inputs: small enough that a summary taken mid-run is nearly right.
+_BYPASS_CALLS = 4096
 
 
 def environment() -> dict[str, str]:
     """Where a case was recorded: float results can depend on all of these."""
+    import platform  # here: its import is a start-up cost a run that records nothing skips
+
     env = {
         "python": platform.python_version(),
         "platform": f"{platform.system()}-{platform.machine()}",
@@ -125,21 +129,35 @@ class _TargetRecorder:
         self.added = 0
         self.full = False
         self.busy = False
+        #: set by Recorder.start: once the cap is reached, let the target's next calls
+        #: bypass the wrappers (counted here in advance; see Patch.grant)
+        self.bypass: Callable[[], int] | None = None
         self.stats = TargetStats(self.spec)
-        self.meta_base = {
-            "origin": sink.origin,
-            "source_hash": source_hash(target.function),
-            "format": FORMAT_VERSION,
-            **environment(),
-        }
+        self._meta_base: dict[str, Any] | None = None
+        #: the target's code as it was before patching (see wrap): what source_hash reads
+        self.unpatched: Callable[..., Any] = target.function
+
+    @property
+    def meta_base(self) -> dict[str, Any]:
+        """What every case of the target says in its meta, worked out at its first case:
+        reading the source of hundreds of targets is no start-up cost of a run."""
+        if self._meta_base is None:
+            self._meta_base = {
+                "origin": self.sink.origin,
+                "source_hash": source_hash(self.unpatched),
+                "format": FORMAT_VERSION,
+                **environment(),
+            }
+        return self._meta_base
 
     def wrap(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        self.unpatched = function
         if self.target.kind == KIND_CLASSMETHOD:
             # the wrapper is re-wrapped in classmethod; strip cls before capturing
             @functools.wraps(function)
             def class_wrapper(cls: Any, *args: Any, **kwargs: Any) -> Any:
                 if self.full or self.busy:
-                    self.stats.dropped += self.full
+                    self.passed()
                     return function(cls, *args, **kwargs)
                 return self.capture(lambda *a, **k: function(cls, *a, **k), args, kwargs, None)
 
@@ -150,7 +168,7 @@ class _TargetRecorder:
             @functools.wraps(function)
             def method_wrapper(instance: Any, *args: Any, **kwargs: Any) -> Any:
                 if self.full or self.busy:
-                    self.stats.dropped += self.full
+                    self.passed()
                     return function(instance, *args, **kwargs)
                 return self.capture(functools.partial(function, instance), args, kwargs, instance)
 
@@ -159,11 +177,18 @@ class _TargetRecorder:
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if self.full or self.busy:
-                self.stats.dropped += self.full
+                self.passed()
                 return function(*args, **kwargs)
             return self.capture(function, args, kwargs, None)
 
         return wrapper
+
+    def passed(self) -> None:
+        """A call not recorded: the cap is reached (counted), or one is being recorded."""
+        if self.full:
+            self.stats.dropped += 1
+            if self.bypass is not None:
+                self.stats.dropped += self.bypass()
 
     def open_folder(self) -> set[str]:
         """At the target's first recorded call: delete what killed recordings left in
@@ -298,9 +323,12 @@ class _Sink:
             self.boundaries.watchers.append(undo)
 
     def _written(self, recorder: _TargetRecorder, case: GoldenCase, status: WriteStatus) -> None:
-        """On the writer's thread, once ``case`` is on disk: other files of its input go."""
-        with self.lock, passthrough():  # the store's own I/O is no outside access of a target
-            self.stored.settle(case)
+        """On the writer's thread, once ``case`` is on disk: other files of its input go
+        (``--mode all`` only: otherwise the lock is not taken, so a recorded call never
+        waits for the writer's thread to let go of it)."""
+        if self.overwrite:
+            with self.lock, passthrough():  # the store's own I/O is no outside access
+                self.stored.settle(case)
         recorder.stats.written(case, status)
 
     def accept(self, recorder: _TargetRecorder, case: GoldenCase, problems: list[str]) -> None:
@@ -460,11 +488,22 @@ class Recorder:
             patch = Patch(recorder.target, wrapper)
             patch.wrapper.__legacy_harness__ = True  # type: ignore[attr-defined]
             patch.apply()
+            recorder.bypass = functools.partial(self._bypass, recorder, patch)
             self.patches.append(patch)
+
+    def _bypass(self, recorder: _TargetRecorder, patch: Patch) -> int:
+        """For a target past its cap: let its next calls skip the wrappers until the
+        profile reads one again (a few thousand calls at a time without a profile)."""
+        calls = self.profiles.skip_unread(recorder.spec) if self.profiles else _BYPASS_CALLS
+        patch.grant(calls)
+        return calls
 
     def stop(self) -> RecordingSummary:
         """Unpatch, wait for the writer to put every case on disk (raising the first
         write that failed), then keep the profiles and release the boundaries."""
+        for recorder, patch in zip(self.recorders, self.patches, strict=False):
+            recorder.bypass = None
+            recorder.stats.dropped -= patch.take_back()  # counted, never made
         for patch in reversed(self.patches):
             patch.undo()
         self.patches.clear()

@@ -60,9 +60,9 @@ class StoredInputs:
 
     def admit(self, case: GoldenCase) -> bool:
         """Prepare ``case`` for writing; False: its input is stored under another name."""
+        if not self.overwrite:  # a new input needs no look at the disk
+            return case.id not in self.cases_of(case.target) or self.store.case_path(case).exists()
         path = self.store.case_path(case)
-        if not self.overwrite:
-            return path.exists() or case.id not in self.cases_of(case.target)
         found = self.cases_of(case.target).get(case.id, [])
         if found:
             old = next((item for item in found if item.path == path), found[0]).case

@@ -362,9 +362,11 @@ def function_copy(function: types.FunctionType) -> types.FunctionType:
 def _trampoline(free_variables: int, hook: str) -> types.CodeType:
     """Code that hands every call to the global ``hook`` (a :class:`_Hook`).
 
-    The outermost call goes straight to the hook's wrapper, with no call in between: a
-    target past its cap pays for this frame and the wrapper's only. A call made while one
-    is running (a recursive chain) goes to :meth:`_Hook.nested`.
+    The outermost call goes straight to the hook's wrapper, with no call in between; while
+    the hook's ``skip`` budget lasts (calls the wrapper said it would only pass through,
+    see :meth:`Patch.grant`) it runs the original code instead, so a target past its cap
+    pays for this frame alone. A call made while one is running (a recursive chain) goes
+    to :meth:`_Hook.nested`.
 
     A function's code can only be swapped for code with as many free variables as the
     function has closure cells, so the trampoline declares that many (and never reads
@@ -377,6 +379,15 @@ def _trampoline(free_variables: int, hook: str) -> types.CodeType:
         lines.append(f"        if 0:\n            {', '.join(names)}")
     lines += [
         f"        hook = {hook}",
+        "        if hook.skip > 0 and not hook.depth:",
+        "            hook.skip -= 1",
+        "            hook.depth = 1",
+        "            try:",
+        "                return hook.original(*args, **kwargs)",
+        "            finally:",
+        "                hook.depth = 0",
+        "                if hook.limit:",
+        "                    hook.restore()",
         "        if hook.depth:",
         "            return hook.nested(*args, **kwargs)",
         "        hook.depth = 1",
@@ -413,6 +424,20 @@ class Patch:
     saved: types.CodeType | None = field(default=None, repr=False)
     hook: str = ""
     signature_added: bool = False
+    state: _Hook | None = field(default=None, repr=False)
+
+    def grant(self, calls: int) -> None:
+        """Let the next ``calls`` outermost calls run the original code without the
+        wrapper: the wrapper has counted them already and would only pass them through."""
+        if self.state is not None:
+            self.state.skip = calls
+
+    def take_back(self) -> int:
+        """End the budget :meth:`grant` gave; returns the granted calls never made."""
+        if self.state is None:
+            return 0
+        left, self.state.skip = max(self.state.skip, 0), 0
+        return left
 
     def apply(self) -> None:
         function = self.target.function
@@ -423,7 +448,8 @@ class Patch:
             # introspection during recording still sees the real parameters
             function.__signature__ = inspect.signature(function)  # type: ignore[attr-defined]
             self.signature_added = True
-        function.__globals__[self.hook] = _Hook(self.wrapper, function_copy(function))
+        self.state = _Hook(self.wrapper, function_copy(function))
+        function.__globals__[self.hook] = self.state
         self.saved = function.__code__
         function.__code__ = _trampoline(len(self.saved.co_freevars), self.hook)
 
@@ -434,6 +460,7 @@ class Patch:
         function.__code__ = self.saved
         self.saved = None
         function.__globals__.pop(self.hook, None)
+        self.state = None
         if self.signature_added:
             function.__dict__.pop("__signature__", None)
             self.signature_added = False
@@ -443,13 +470,15 @@ class _Hook:
     """What a patched target's trampoline reads: the outermost call of a chain goes to
     ``wrapper``; a call made while one is running (a recursive chain) runs ``original``
     directly through :meth:`nested`, with the recursion limit raised by the frames the
-    trampoline adds, and put back (:meth:`restore`) when the outermost call returns."""
+    trampoline adds, and put back (:meth:`restore`) when the outermost call returns.
+    ``skip`` outermost calls run ``original`` directly too (see :meth:`Patch.grant`)."""
 
-    __slots__ = ("depth", "limit", "original", "wrapper")
+    __slots__ = ("depth", "limit", "original", "skip", "wrapper")
 
     def __init__(self, wrapper: Callable[..., Any], original: Callable[..., Any]) -> None:
         self.depth = 0  # calls running
         self.limit = 0  # the recursion limit before a chain raised it (0: not raised)
+        self.skip = 0  # outermost calls left that bypass the wrapper
         self.wrapper = wrapper
         self.original = original
 

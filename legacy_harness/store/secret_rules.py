@@ -360,10 +360,15 @@ class RuleSet:
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         self.rules = tuple(rules)
-        self.screen = _screen(self.rules)
         self._clean: set[str] = set()
         #: Mapping keys a walk with these rules found needing nothing (see TreeWalk).
         self.plain_keys: set[str] = set()
+
+    @functools.cached_property
+    def screen(self) -> re.Pattern[str] | None:
+        """The joined regex, compiled at the first text screened: a recording that
+        captures no call never pays for it."""
+        return _screen(self.rules)
 
     def __bool__(self) -> bool:
         return bool(self.rules)

@@ -354,3 +354,42 @@ def test_system_exit_and_keyboard_interrupt_are_recorded_not_dropped(make_module
     session = VerifySession.open(config_from_table({"store": "golden"}, root=tmp_path))
     statuses = {r.target: r.status for r in iter_results(session, [f"{mod.__name__}:leave"])}
     assert statuses == {f"{mod.__name__}:leave": "passed"}
+
+
+@pytest.mark.parametrize("origin", ["recorded", "generated"])
+def test_calls_past_the_cap_bypass_the_wrappers_and_are_all_counted(
+    make_module, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, origin: str
+) -> None:
+    """Past the cap the next calls skip the wrappers, counted in advance; stop gives
+    back what was counted but never made, so the summary counts every call exactly."""
+    from legacy_harness.record import profile
+
+    monkeypatch.setattr(profile, "EVERY_CALL", 10)
+    mod = make_module(LEGACY)
+    recorder = Recorder([f"{mod.__name__}:pure"], tmp_path, max_cases=1, origin=origin)
+    recorder.start()
+    try:
+        results = [mod.pure(x) for x in [5] * 1000 + [6, 7]]
+        state = recorder.patches[0].state
+        assert state is not None and state.skip > 0  # calls are bypassing the wrappers now
+    finally:
+        summary = recorder.stop()
+    assert results == [6] * 1000 + [7, 8]
+    stats = summary.targets[0]
+    assert stats.calls + stats.dropped == 1002 and stats.cases == 1
+    assert mod.pure(1) == 2 and recorder.summary().targets[0].dropped == stats.dropped
+    if origin == "recorded":  # the profile still reads its sample: the first 10, then 1 in 64
+        tree = json.loads(profile.profile_path(tmp_path, f"{mod.__name__}:pure").read_text())
+        assert tree["calls"] == 10 + len(range(64, 1003, 64))
+
+
+def test_source_hash_is_of_the_target_code_not_the_trampoline(make_module, tmp_path: Path) -> None:
+    """The hash is taken at the first case, while the target runs patched: it must still
+    fingerprint the target's own source."""
+    from legacy_harness.record.targets import source_hash
+
+    mod = make_module(LEGACY)
+    expected = source_hash(mod.pure)
+    with recording([f"{mod.__name__}:pure"], store=tmp_path):
+        mod.pure(3)
+    assert [c["meta"]["source_hash"] for c in cases(tmp_path)] == [expected]

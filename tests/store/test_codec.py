@@ -1182,3 +1182,30 @@ def test_dict_insertion_order_survives_a_round_trip() -> None:
 def test_keys_marker_must_match_the_object() -> None:
     with pytest.raises(CodecError, match=r"\$keys"):
         decode({"a": 1, "$keys": ["a", "b"]})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        max_leaves=30,
+    )
+)
+def test_golden_files_are_written_byte_for_byte_as_the_standard_encoder_writes(tree: Any) -> None:
+    import json
+
+    expected = json.dumps(tree, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+    assert dumps(tree) == expected + "\n"  # st.text() holds no lone surrogates
+
+
+def test_trees_with_keys_that_are_not_text_still_go_through_the_standard_encoder() -> None:
+    assert dumps({1: "a", 2: [True]}) == '{\n  "1": "a",\n  "2": [\n    true\n  ]\n}\n'
+    with pytest.raises(CodecError, match="not JSON-serialisable"):
+        dumps({"x": float("nan")})
+    with pytest.raises(CodecError, match="not JSON-serialisable"):
+        dumps({"x": object()})

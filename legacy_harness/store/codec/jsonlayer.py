@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import re
+from json.encoder import encode_basestring
 from typing import Any
 
 from legacy_harness.errors import CodecError
@@ -56,10 +57,73 @@ def _escape_surrogates(text: str) -> str:
 def dumps(tree: Tree) -> str:
     """Serialise a tree the way golden files are written: sorted, indented, exact."""
     try:
-        text = json.dumps(tree, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+        try:
+            text = _indented(tree)
+        except _NotPlain:  # what only the standard encoder knows (keys that are not str)
+            text = json.dumps(tree, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise CodecError(f"tree is not JSON-serialisable: {exc}") from exc
     return _escape_surrogates(text) + "\n"
+
+
+class _NotPlain(Exception):
+    """A tree :func:`_indented` leaves to the standard encoder."""
+
+
+def _indented(tree: Tree) -> str:
+    """``json.dumps(tree, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)``,
+    byte for byte, about three times faster: the standard library drops its C encoder
+    whenever ``indent`` is set, and every recorded case is written this way. Strings go
+    through the C-accelerated ``encode_basestring``."""
+    out: list[str] = []
+    append = out.append
+
+    def emit(value: Any, indent: str) -> None:
+        if isinstance(value, str):
+            append(encode_basestring(value))
+        elif value is None:
+            append("null")
+        elif value is True:
+            append("true")
+        elif value is False:
+            append("false")
+        elif isinstance(value, int):
+            append(int.__repr__(value))
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise ValueError("Out of range float values are not JSON compliant")
+            append(float.__repr__(value))
+        elif isinstance(value, dict):
+            if not value:
+                append("{}")
+                return
+            inner = indent + "  "
+            separator = "{\n" + inner
+            for key in sorted(value) if all(type(k) is str for k in value) else _not_plain():
+                append(separator + encode_basestring(key) + ": ")
+                emit(value[key], inner)
+                separator = ",\n" + inner
+            append("\n" + indent + "}")
+        elif isinstance(value, (list, tuple)):
+            if not value:
+                append("[]")
+                return
+            inner = indent + "  "
+            separator = "[\n" + inner
+            for item in value:
+                append(separator)
+                emit(item, inner)
+                separator = ",\n" + inner
+            append("\n" + indent + "]")
+        else:
+            raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    emit(tree, "")
+    return "".join(out)
+
+
+def _not_plain() -> list[str]:
+    raise _NotPlain
 
 
 def _reject_constant(name: str) -> Any:

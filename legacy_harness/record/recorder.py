@@ -79,10 +79,25 @@ def environment() -> dict[str, str]:
         "python": platform.python_version(),
         "platform": f"{platform.system()}-{platform.machine()}",
     }
+    version = _numpy_version()
+    if version is not None:
+        env["numpy"] = version
+    return env
+
+
+@functools.cache
+def _numpy_version() -> str | None:
+    """numpy's version when it is installed, imported or not: whether some module had
+    imported it by a target's first case must not change the bytes of the case."""
     numpy = sys.modules.get("numpy")
     if numpy is not None:
-        env["numpy"] = numpy.__version__
-    return env
+        return str(numpy.__version__)
+    from importlib import metadata
+
+    try:
+        return metadata.version("numpy")
+    except metadata.PackageNotFoundError:
+        return None
 
 
 @dataclass

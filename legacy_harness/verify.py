@@ -52,6 +52,8 @@ class CaseResult:
     note: str | None = None
     #: The recorded call in one line, for cases that did not behave the same.
     inputs: str | None = None
+    #: The case holds a statistical master (``record --runs``), judged against fresh seeds.
+    statistical: bool = False
 
 
 @dataclass
@@ -101,7 +103,9 @@ class VerifySession:
 def verify_case(session: VerifySession, stored: StoredCase, *, runs: int = 1) -> CaseResult:
     """Replay ``stored`` ``runs`` times against today's code and judge it."""
     case = stored.case
-    result = CaseResult(case.target, case.id, stored.path, PASSED)
+    result = CaseResult(
+        case.target, case.id, stored.path, PASSED, statistical=case.distribution is not None
+    )
     if not case.replayable:
         result.status = SKIPPED
         result.error = "not replayable: " + "; ".join(case.meta.get("unencodable", []))

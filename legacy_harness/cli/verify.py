@@ -361,7 +361,7 @@ def judge_stochastic(
         alpha = configured_alpha(session.config, args.alpha)
     except HarnessError as error:
         raise UsageError(f"legacy-harness verify: {error}") from None
-    if not any(_has_distribution(r) for r in results):
+    if not any(result.statistical for result in results):
         return {}
     runs = args.runs if args.stochastic and args.runs > 1 else None
     quiet = args.format == "json" or bool(getattr(args, "quiet", 0))
@@ -380,12 +380,3 @@ def judge_stochastic(
             executor=executor,
             progress=bar.update,
         )
-
-
-def _has_distribution(result: CaseResult) -> bool:
-    """Whether the case file holds a statistical master, read without decoding it."""
-    try:
-        with open(result.path, encoding="utf-8") as file:
-            return '"distribution"' in file.read()
-    except OSError:
-        return False

@@ -112,11 +112,13 @@ class CaseWriter:
                 item.set()
 
     def _write(self, batch: list[Any]) -> None:
-        for case, written in batch:
-            try:
-                written(case, self.store.write(case, overwrite=self.overwrite))
-            except BaseException as error:  # noqa: BLE001 - reported by flush()
-                self._errors.append(error)
+        """One batch: each target's folders are checked, opened and listed once."""
+        with self.store.writes(overwrite=self.overwrite) as writes:
+            for case, written in batch:
+                try:
+                    written(case, writes.write(case))
+                except BaseException as error:  # noqa: BLE001 - reported by flush()
+                    self._errors.append(error)
 
     def flush(self) -> None:
         """Wait until every queued case is on disk; raise the first write that failed."""

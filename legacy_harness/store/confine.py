@@ -13,6 +13,7 @@ with one rename, so a killed process leaves whole files only.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import stat
@@ -28,6 +29,7 @@ __all__ = [
     "confined",
     "ensure_folder",
     "inside",
+    "OpenFolder",
     "read_regular",
     "refuse_link",
     "remove_inside",
@@ -118,15 +120,83 @@ def remove_inside(root: Path, path: Path) -> None:
     confined(root, path).unlink(missing_ok=True)
 
 
-def _temporary(folder: Path, suffix: str) -> tuple[int, Path]:
-    """A new file in ``folder``, mode 0o666 less the umask, never a followed link."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY
-    while True:
-        candidate = folder / f"{TEMPORARY_PREFIX}{secrets.token_hex(8)}{suffix}"
+def _write_all(handle: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(handle, view) :]
+
+
+#: Whether files can be created unnamed and linked in whole (Linux's O_TMPFILE, linked
+#: through /proc): decided at the first write, off again if the file system refuses.
+_UNNAMED: list[bool] = []
+
+
+def _put_unnamed(folder: int, name: str, data: bytes) -> bool | None:
+    """Create ``name`` in the open ``folder`` holding ``data``, or return False if it
+    exists: the file is written unnamed and only then linked in, so it appears whole
+    and a killed process leaves nothing behind, in fewer calls than a temporary name
+    (created, linked, unlinked). None where the system cannot."""
+    if not _UNNAMED:
+        _UNNAMED.append(hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd"))
+    if not _UNNAMED[0]:
+        return None
+    try:  # mode 0o666, less the umask, as for any file the user creates
+        handle = os.open(".", os.O_WRONLY | os.O_TMPFILE | _BINARY, 0o666, dir_fd=folder)
+    except OSError as error:
+        if error.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+            _UNNAMED[0] = False  # a kernel or file system without it
+        return None
+    try:
+        _write_all(handle, data)
         try:
-            return os.open(candidate, flags, 0o666), candidate
+            os.link(f"/proc/self/fd/{handle}", name, dst_dir_fd=folder)
+        except FileExistsError:
+            return False
+    finally:
+        os.close(handle)
+    return True
+
+
+def _put(folder: int | None, base: str, name: str, data: bytes, *, exclusive: bool) -> bool:
+    """Write ``data`` to ``name`` in a folder (an open ``folder`` descriptor, or the
+    path prefix ``base`` where descriptors of folders are not supported) whole or not
+    at all: through a temporary file moved into place. With ``exclusive``, an existing
+    ``name`` is never replaced (a hard link, which fails if the name exists, in place
+    of the rename), and False is returned."""
+    if exclusive and folder is not None:
+        done = _put_unnamed(folder, name, data)
+        if done is not None:
+            return done
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _BINARY
+    suffix = os.path.splitext(name)[1]
+    while True:
+        temporary = f"{base}{TEMPORARY_PREFIX}{secrets.token_hex(8)}{suffix}"
+        try:  # mode 0o666, less the umask, as for any file the user creates
+            handle = os.open(temporary, flags, 0o666, dir_fd=folder)
+            break
         except FileExistsError:
             continue
+    done = False
+    try:
+        try:
+            _write_all(handle, data)
+        finally:
+            os.close(handle)
+        if exclusive:
+            try:
+                os.link(temporary, base + name, src_dir_fd=folder, dst_dir_fd=folder)
+            except FileExistsError:
+                return False
+            return True
+        os.replace(temporary, base + name, src_dir_fd=folder, dst_dir_fd=folder)
+        done = True
+        return True
+    finally:
+        if not done:
+            try:
+                os.unlink(temporary, dir_fd=folder)
+            except FileNotFoundError:
+                pass
 
 
 def atomic_write(
@@ -146,26 +216,93 @@ def atomic_write(
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
     refuse_link(path)
-    handle, temporary = _temporary(path.parent, path.suffix)
-    done = False
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        if exclusive:
+    base = os.path.join(path.parent, "")
+    return _put(None, base, path.name, data, exclusive=exclusive)
+
+
+#: What a folder is opened with: a link put there since it was checked is refused.
+_FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW
+#: Whether files can be named relative to an open folder here (not on Windows; os.replace
+#: takes folder descriptors wherever os.rename does).
+_AT_FOLDER = {os.open, os.link, os.rename, os.unlink, os.utime} <= os.supports_dir_fd and (
+    os.listdir in os.supports_fd
+)
+
+
+class OpenFolder:
+    """A folder of the store, checked and opened once for many writes.
+
+    Recording writes thousands of small files into one target's folder: checking every
+    folder on the way, building paths and listing what exists once per batch rather
+    than once per file leaves each file the few system calls that put it in place.
+    Files are named relative to the open folder, so a folder swapped for a link after
+    the check is never written through. :meth:`names` is the listing taken at the
+    first call, plus the files written through this object since: another process may
+    have added files after it, which every caller must allow for (an exclusive write
+    that finds a file, a file to refresh that is gone).
+    """
+
+    def __init__(self, root: Path, folder: Path) -> None:
+        ensure_folder(Path(root), Path(folder))
+        self.path = Path(folder)
+        self._fd: int | None = None
+        self._base = os.path.join(folder, "")
+        if _AT_FOLDER:
             try:
-                os.link(temporary, path)
-            except FileExistsError:
-                return False
-            return True
-        os.replace(temporary, path)
-        done = True
+                self._fd = os.open(folder, _FOLDER_FLAGS)
+            except OSError as error:  # ELOOP: a link put there since ensure_folder
+                refuse_link(self.path)
+                raise GoldenFileError(shown(self.path), f"cannot be opened ({error})") from None
+            self._base = ""
+        self._names: set[str] | None = None
+
+    def names(self) -> set[str]:
+        """The names in the folder (listed once; see the class's note)."""
+        if self._names is None:
+            self._names = set(os.listdir(self._fd if self._fd is not None else self.path))
+        return self._names
+
+    def write(self, name: str, data: bytes, *, exclusive: bool = False) -> bool:
+        """:func:`atomic_write` of the file ``name`` (a plain name, checked by the caller)."""
+        done = _put(self._fd, self._base, name, data, exclusive=exclusive)
+        if self._names is not None:
+            self._names.add(name)
+        return done
+
+    def holds(self, name: str, data: bytes) -> bool | None:
+        """Whether the regular file ``name`` holds exactly ``data`` (None: there is no
+        such file); a file of another size is not read. A link or a special file there
+        is an error naming it, never followed or read."""
+        flags = os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _BINARY
+        try:
+            handle = os.open(self._base + name, flags, dir_fd=self._fd)
+        except FileNotFoundError:
+            return None
+        except OSError:  # ELOOP: the name is a link
+            refuse_link(self.path / name)
+            raise
+        with os.fdopen(handle, "rb") as stream:
+            info = os.fstat(handle)
+            if not stat.S_ISREG(info.st_mode):
+                raise GoldenFileError(
+                    shown(self.path / name), "is not a regular file; move it out of the store"
+                )
+            return info.st_size == len(data) and stream.read(len(data) + 1) == data
+
+    def touch(self, name: str) -> bool:
+        """Mark ``name`` as just written (never through a link); False if it is gone."""
+        try:
+            os.utime(self._base + name, dir_fd=self._fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        except OSError:
+            pass
         return True
-    finally:
-        if not done:
-            try:
-                os.unlink(temporary)
-            except FileNotFoundError:
-                pass
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def read_regular(path: Path, limit: int, what: str, limit_name: str) -> bytes:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import stat
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,9 +28,9 @@ from legacy_harness.store import codec
 from legacy_harness.store.case import GoldenCase, case_from_tree, case_to_tree
 from legacy_harness.store.confine import (
     TEMPORARY_PREFIX,
+    OpenFolder,
     atomic_write,
     check_no_links,
-    ensure_folder,
     inside,
     read_regular,
     refuse_link,
@@ -44,7 +43,14 @@ from legacy_harness.store.layout import (
     CASE_SUFFIX,
     TargetSpec,
 )
-from legacy_harness.store.shared import SHARED_NAME, check_name, expand, extract, shared_refs
+from legacy_harness.store.shared import (
+    SHARE_FROM,
+    SHARED_NAME,
+    check_name,
+    expand,
+    extract,
+    shared_refs,
+)
 
 __all__ = [
     "BLOB_FOLDER",
@@ -55,10 +61,12 @@ __all__ = [
     "LEFTOVER_AGE",
     "UNCHANGED",
     "UPDATED",
+    "CaseWrites",
     "GoldenStore",
     "StoredCase",
     "atomic_write",
     "case_blob_names",
+    "document",
 ]
 
 CREATED, UPDATED = WriteStatus.CREATED, WriteStatus.UPDATED
@@ -140,33 +148,13 @@ class GoldenStore:
 
     def write(self, case: GoldenCase, *, overwrite: bool = False) -> WriteStatus:
         """Store ``case``; returns created, updated, unchanged, or kept (exists, not replaced)."""
-        path = self.case_path(case)
-        tree, values = extract(case_to_tree(case))
-        data = codec.dumps(tree).encode("utf-8")
-        ensure_folder(self.root, path.parent)
-        refuse_link(path)
-        existing = _read_bytes(path)
-        if existing == data:
-            return UNCHANGED
-        if existing is not None and not overwrite:
-            return KEPT
-        for name in sorted(case.blobs):
-            blob_path = self.blob_path(case.target, name)
-            if not os.path.lexists(blob_path):
-                atomic_write(blob_path, case.blobs[name], root=self.root)
-            else:  # named again: no longer a leftover for another recorder to clean
-                _touch(blob_path)
-        for name in sorted(values):  # like blobs: on disk before the case that names them
-            shared_path = self.shared_path(case.target, name)
-            if not os.path.lexists(shared_path):
-                text = codec.dumps(values[name]).encode("utf-8")
-                atomic_write(shared_path, text, root=self.root)
-        if existing is None:
-            if atomic_write(path, data, exclusive=not overwrite, root=self.root):
-                return CREATED
-            return KEPT if _read_bytes(path) != data else UNCHANGED
-        atomic_write(path, data, root=self.root)
-        return UPDATED
+        with self.writes(overwrite=overwrite) as writes:
+            return writes.write(case)
+
+    def writes(self, *, overwrite: bool = False) -> CaseWrites:
+        """A batch of :meth:`write` calls sharing each target folder's checks and listing
+        (close it, or use it as a context manager)."""
+        return CaseWrites(self, overwrite=overwrite)
 
     def remove(self, path: Path) -> None:
         """Delete one case file of the store (never a file elsewhere, never through a link)."""
@@ -483,11 +471,114 @@ class GoldenStore:
         return sorted(found)
 
 
-def _touch(path: Path) -> None:
-    try:
-        os.utime(path, follow_symlinks=False)
-    except OSError:
-        pass
+class _Folders:
+    """A target's case folder and blob folder, opened for one batch of writes."""
+
+    def __init__(self, store: GoldenStore, target: str) -> None:
+        self.root = store.root
+        self.path = store.target_dir(target)
+        self.cases = OpenFolder(self.root, self.path)
+        self._blobs: OpenFolder | None = None
+
+    @property
+    def blobs(self) -> OpenFolder:
+        if self._blobs is None:
+            self._blobs = OpenFolder(self.root, self.path / BLOB_FOLDER)
+        return self._blobs
+
+    def close(self) -> None:
+        self.cases.close()
+        if self._blobs is not None:
+            self._blobs.close()
+
+
+class CaseWrites:
+    """Cases written one after another, as :meth:`GoldenStore.write` writes one.
+
+    Recording hands the store thousands of small cases at a time: each target's
+    folders are checked for links, opened and listed once per batch, so a new case
+    costs its JSON text and the calls that put one file in place (a temporary file,
+    then a link to its name). The listing only spares looking up names: a case some
+    other process wrote since is found by the link, which never replaces a file.
+    """
+
+    def __init__(self, store: GoldenStore, *, overwrite: bool = False) -> None:
+        self.store = store
+        self.overwrite = overwrite
+        self._folders: dict[str, _Folders] = {}
+
+    def __enter__(self) -> CaseWrites:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        folders, self._folders = self._folders, {}
+        for folder in folders.values():
+            folder.close()
+
+    def _open(self, target: str) -> _Folders:
+        folders = self._folders.get(target)
+        if folders is None:
+            folders = self._folders[target] = _Folders(self.store, target)
+        return folders
+
+    def write(self, case: GoldenCase) -> WriteStatus:
+        """Store ``case``; returns created, updated, unchanged, or kept (exists, not replaced)."""
+        if not isinstance(case.id, str) or not CASE_ID.fullmatch(case.id):
+            self.store.case_path(case)  # raises, naming the folder
+        data, values = document(case)
+        try:
+            return self._write(case, data, values)
+        except FileNotFoundError:  # a folder deleted during the batch (a rename elsewhere)
+            self._folders.pop(case.target).close()
+            return self._write(case, data, values)
+
+    def _write(self, case: GoldenCase, data: bytes, values: dict[str, codec.Tree]) -> WriteStatus:
+        folders = self._open(case.target)
+        cases = folders.cases
+        name = f"{CASE_PREFIX}{case.id}{CASE_SUFFIX}"
+        existing = cases.holds(name, data) if name in cases.names() else None
+        if existing:
+            return UNCHANGED
+        if existing is not None and not self.overwrite:
+            return KEPT
+        for blob in sorted(case.blobs):
+            if not isinstance(blob, str) or not codec.BLOB_NAME.fullmatch(blob):
+                self.store.blob_path(case.target, blob)  # raises, naming the blob
+            # named again: no longer a leftover for another recorder to clean
+            if blob not in folders.blobs.names() or not folders.blobs.touch(blob):
+                folders.blobs.write(blob, case.blobs[blob], exclusive=True)  # named by content
+        for shared in sorted(values):  # like blobs: on disk before the case that names them
+            if not SHARED_NAME.fullmatch(shared):
+                self.store.shared_path(case.target, shared)  # raises, naming the value
+            if shared not in folders.blobs.names():
+                text = codec.dumps(values[shared]).encode("utf-8")
+                folders.blobs.write(shared, text, exclusive=True)
+        if existing is None:
+            if cases.write(name, data, exclusive=not self.overwrite):
+                return CREATED
+            return UNCHANGED if cases.holds(name, data) else KEPT
+        cases.write(name, data)
+        return UPDATED
+
+
+def document(case: GoldenCase) -> tuple[bytes, dict[str, codec.Tree]]:
+    """The bytes of ``case``'s file, and the shared values it names (:mod:`.shared`).
+
+    The indented text is never shorter than the compact text sharing measures, so a
+    case file under :data:`~.shared.SHARE_FROM` characters holds nothing to share and is
+    written without the search; most recorded cases are that small.
+    """
+    tree = case_to_tree(case)
+    text = codec.dumps(tree)
+    if len(text) < SHARE_FROM:
+        return text.encode("utf-8"), {}
+    tree, values = extract(tree)
+    if values:
+        text = codec.dumps(tree)
+    return text.encode("utf-8"), values
 
 
 def _stale(folder: Path, cutoff: float, wanted: Callable[[str], bool]) -> list[Path]:
@@ -503,14 +594,3 @@ def _stale(folder: Path, cutoff: float, wanted: Callable[[str], bool]) -> list[P
     except OSError:  # gone, or not readable: nothing to report there
         return []
     return found
-
-
-def _read_bytes(path: Path) -> bytes | None:
-    """The current bytes of a case file the store is about to replace (not a link)."""
-    try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        return None
-    if not stat.S_ISREG(mode):
-        raise GoldenFileError(shown(path), "is not a regular file; move it out of the store")
-    return Path(path).read_bytes()

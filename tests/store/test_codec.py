@@ -1209,3 +1209,31 @@ def test_trees_with_keys_that_are_not_text_still_go_through_the_standard_encoder
         dumps({"x": float("nan")})
     with pytest.raises(CodecError, match="not JSON-serialisable"):
         dumps({"x": object()})
+
+
+class _Text(str):
+    pass
+
+
+class _Number(int):
+    pass
+
+
+class _Table(dict):  # type: ignore[type-arg]
+    pass
+
+
+class _Row(list):  # type: ignore[type-arg]
+    pass
+
+
+def test_subclasses_of_json_types_are_written_as_the_standard_encoder_writes_them() -> None:
+    import json
+
+    tree = {
+        "a": _Table({"z": _Row([_Text("x"), _Number(3), 1.5, True, None]), _Text("k"): (1, "t")}),
+        "b": [_Table(), _Row(), {"c": _Table({"d": [False]})}],
+        _Text("e"): 2,
+    }
+    expected = json.dumps(tree, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+    assert dumps(tree) == expected + "\n"

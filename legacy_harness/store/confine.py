@@ -233,13 +233,10 @@ class OpenFolder:
     """A folder of the store, checked and opened once for many writes.
 
     Recording writes thousands of small files into one target's folder: checking every
-    folder on the way, building paths and listing what exists once per batch rather
-    than once per file leaves each file the few system calls that put it in place.
+    folder on the way and building paths once per batch rather than once per file
+    leaves each file the few system calls that put it in place (four for a new file).
     Files are named relative to the open folder, so a folder swapped for a link after
-    the check is never written through. :meth:`names` is the listing taken at the
-    first call, plus the files written through this object since: another process may
-    have added files after it, which every caller must allow for (an exclusive write
-    that finds a file, a file to refresh that is gone).
+    the check is never written through.
     """
 
     def __init__(self, root: Path, folder: Path) -> None:
@@ -254,20 +251,10 @@ class OpenFolder:
                 refuse_link(self.path)
                 raise GoldenFileError(shown(self.path), f"cannot be opened ({error})") from None
             self._base = ""
-        self._names: set[str] | None = None
-
-    def names(self) -> set[str]:
-        """The names in the folder (listed once; see the class's note)."""
-        if self._names is None:
-            self._names = set(os.listdir(self._fd if self._fd is not None else self.path))
-        return self._names
 
     def write(self, name: str, data: bytes, *, exclusive: bool = False) -> bool:
         """:func:`atomic_write` of the file ``name`` (a plain name, checked by the caller)."""
-        done = _put(self._fd, self._base, name, data, exclusive=exclusive)
-        if self._names is not None:
-            self._names.add(name)
-        return done
+        return _put(self._fd, self._base, name, data, exclusive=exclusive)
 
     def holds(self, name: str, data: bytes) -> bool | None:
         """Whether the regular file ``name`` holds exactly ``data`` (None: there is no
@@ -288,6 +275,14 @@ class OpenFolder:
                     shown(self.path / name), "is not a regular file; move it out of the store"
                 )
             return info.st_size == len(data) and stream.read(len(data) + 1) == data
+
+    def exists(self, name: str) -> bool:
+        """Whether anything is named ``name`` in the folder (a link counts, unfollowed)."""
+        try:
+            os.stat(self._base + name, dir_fd=self._fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        return True
 
     def touch(self, name: str) -> bool:
         """Mark ``name`` as just written (never through a link); False if it is gone."""

@@ -496,10 +496,8 @@ class CaseWrites:
     """Cases written one after another, as :meth:`GoldenStore.write` writes one.
 
     Recording hands the store thousands of small cases at a time: each target's
-    folders are checked for links, opened and listed once per batch, so a new case
-    costs its JSON text and the calls that put one file in place (a temporary file,
-    then a link to its name). The listing only spares looking up names: a case some
-    other process wrote since is found by the link, which never replaces a file.
+    folders are checked for links and opened once per batch, so a new case costs its
+    JSON text, one look for an existing file and the calls that put one file in place.
     """
 
     def __init__(self, store: GoldenStore, *, overwrite: bool = False) -> None:
@@ -532,14 +530,17 @@ class CaseWrites:
         try:
             return self._write(case, data, values)
         except FileNotFoundError:  # a folder deleted during the batch (a rename elsewhere)
-            self._folders.pop(case.target).close()
+            stale = self._folders.pop(case.target, None)
+            if stale is None:
+                raise
+            stale.close()
             return self._write(case, data, values)
 
     def _write(self, case: GoldenCase, data: bytes, values: dict[str, codec.Tree]) -> WriteStatus:
         folders = self._open(case.target)
         cases = folders.cases
         name = f"{CASE_PREFIX}{case.id}{CASE_SUFFIX}"
-        existing = cases.holds(name, data) if name in cases.names() else None
+        existing = cases.holds(name, data)
         if existing:
             return UNCHANGED
         if existing is not None and not self.overwrite:
@@ -548,12 +549,12 @@ class CaseWrites:
             if not isinstance(blob, str) or not codec.BLOB_NAME.fullmatch(blob):
                 self.store.blob_path(case.target, blob)  # raises, naming the blob
             # named again: no longer a leftover for another recorder to clean
-            if blob not in folders.blobs.names() or not folders.blobs.touch(blob):
+            if not folders.blobs.touch(blob):
                 folders.blobs.write(blob, case.blobs[blob], exclusive=True)  # named by content
         for shared in sorted(values):  # like blobs: on disk before the case that names them
             if not SHARED_NAME.fullmatch(shared):
                 self.store.shared_path(case.target, shared)  # raises, naming the value
-            if shared not in folders.blobs.names():
+            if not folders.blobs.exists(shared):
                 text = codec.dumps(values[shared]).encode("utf-8")
                 folders.blobs.write(shared, text, exclusive=True)
         if existing is None:

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from legacy_harness.errors import CodecError
+from legacy_harness.store.codec.jsonlayer import canonical
 
 __all__ = [
     "SHARED_NAME",
@@ -59,10 +60,8 @@ def _canonical(node: Any) -> str | None:
     """``node``'s text as :func:`extract` composes it (keys sorted, no spaces), or None
     where the walk must decide (keys that are not all strings)."""
     try:
-        return json.dumps(
-            node, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
-    except (TypeError, ValueError):
+        return canonical(node)
+    except CodecError:
         return None
 
 

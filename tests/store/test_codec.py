@@ -1237,3 +1237,33 @@ def test_subclasses_of_json_types_are_written_as_the_standard_encoder_writes_the
     }
     expected = json.dumps(tree, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
     assert dumps(tree) == expected + "\n"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        max_leaves=30,
+    )
+)
+def test_canonical_text_is_what_the_standard_encoder_writes(tree: Any) -> None:
+    import json
+
+    expected = json.dumps(
+        tree, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    assert canonical(tree) == expected
+
+
+def test_canonical_text_refuses_what_json_cannot_hold() -> None:
+    looped: list[Any] = []
+    looped.append(looped)
+    for bad in ({"x": float("nan")}, {"x": object()}, looped, {1: "a", "b": 2}):
+        with pytest.raises(CodecError, match="not JSON-serialisable"):
+            canonical(bad)
+    assert canonical({2: "b", 1: [_Text("a")]}) == '{"1":["a"],"2":"b"}'

@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 import re
-from json.encoder import encode_basestring
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from legacy_harness.errors import CodecError
@@ -246,12 +246,32 @@ def loads(text: str, *, max_depth: int | None = DEFAULT_LIMITS.max_depth) -> Tre
         raise CodecError("invalid JSON: nested too deeply for the parser") from None
 
 
-def canonical(tree: Tree) -> str:
-    """Compact, key-sorted JSON: equal trees give equal strings (for hashing)."""
-    try:
+def _unserialisable(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _compact(tree: Tree) -> str:
+    """``json.dumps(tree, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+    allow_nan=False)``, calling the C encoder json.dumps would build, without building
+    an encoder object first: recording takes this text several times per call (ids,
+    changed arguments), mostly of small trees, where building it cost as much as
+    encoding."""
+    if c_make_encoder is None:  # an interpreter without the C encoder
         return json.dumps(
             tree, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         )
+    if type(tree) is str:
+        return encode_basestring(tree)
+    encode = c_make_encoder(
+        {}, _unserialisable, encode_basestring, None, ":", ",", True, False, False
+    )
+    return "".join(encode(tree, 0))
+
+
+def canonical(tree: Tree) -> str:
+    """Compact, key-sorted JSON: equal trees give equal strings (for hashing)."""
+    try:
+        return _compact(tree)
     except (TypeError, ValueError) as exc:
         raise CodecError(f"tree is not JSON-serialisable: {exc}") from exc
 

@@ -6,9 +6,12 @@ store root therefore checks each folder on the way with ``lstat``: a link is ref
 with an error naming it, never followed. Reads are bounded: only regular files, at
 most a given size (a link to ``/dev/zero`` must not fill memory).
 
-Writes go to a temporary file created with mode 0o666, so the process umask decides
-the final mode as it would for any file the user creates, and are moved into place
-with one rename, so a killed process leaves whole files only.
+Files are created with mode 0o666, so the process umask decides the final mode as it
+would for any file the user creates, and appear whole or not at all: written unnamed
+and then linked to their name where the system allows (Linux's ``O_TMPFILE``), else
+under a temporary name then linked or renamed, so a killed process leaves whole files
+only. Many writes into one folder go through an :class:`OpenFolder`, checked and
+opened once.
 """
 
 from __future__ import annotations
@@ -205,10 +208,11 @@ def atomic_write(
     """Write ``data`` to ``path`` whole or not at all; with ``exclusive``, never replace.
 
     With ``root``, ``path`` must lie below it and no folder on the way may be a link.
-    ``path`` itself is never a link that gets written through. The rename is what
-    makes it atomic against a killed process; there is no fsync, as a golden file lost
-    to a power cut is re-recorded, and syncing every case would make recording a batch
-    job disk-bound. Returns False when ``exclusive`` found a file.
+    ``path`` itself is never a link that gets written through. Linking or renaming a
+    whole file into place is what makes it atomic against a killed process (SIGKILL
+    never loses the page cache); there is no fsync, as a golden file lost to a power
+    cut is re-recorded, and syncing every case would make recording a batch job
+    disk-bound. Returns False when ``exclusive`` found a file.
     """
     path = Path(path)
     if root is not None:

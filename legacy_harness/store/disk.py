@@ -1,8 +1,10 @@
 """The golden store on disk: one JSON file per case, array blobs beside it.
 
-Every write goes to a temporary file that is then moved into place, blobs before the
-case that names them, so a recording killed at any point leaves only whole files, and
-processes recording into one store at once never corrupt each other's cases.
+Every file appears whole or not at all (:func:`.confine.atomic_write`), blobs before
+the case that names them, so a recording killed at any point leaves only whole files,
+and processes recording into one store at once never corrupt each other's cases. A
+recording writes its cases in batches (:class:`CaseWrites`) that check and open each
+target's folders once.
 
 The files are untrusted input (they arrive in pull requests): every write and delete
 stays below the store root and follows no symbolic link (:mod:`.confine`), case ids and

@@ -1,18 +1,19 @@
 """Write recorded cases on a background thread, so a recorded call pays only for capturing.
 
 A call's inputs, outcome and effects are encoded inside the call (the values may change
-as soon as it returns); turning those trees into JSON and putting files on disk is
-left to one writer thread per recording. The store's own writes stay what makes this
-safe: every file appears whole (written unnamed or under a temporary name, then linked
-into place), blobs before the case naming them, so a process killed at any instant
-(even by SIGKILL) leaves whole files or none, never a torn one. A case the writer has not reached yet is lost with
-the process, as a case not yet recorded would be.
+as soon as it returns); turning those trees into JSON and putting files on disk is left
+to one writer thread per recording. The store's own writes stay what makes this safe:
+every file appears whole (written unnamed or under a temporary name, then linked into
+place), blobs before the case naming them, so a process killed at any instant (even by
+SIGKILL) leaves whole files or none, never a torn one. A case the writer has not reached
+yet is lost with the process, as a case not yet recorded would be.
 
 The writer writes in batches, when the program pauses recording or a backlog builds up
 (each batch checks and opens a target's folders once, see
 :class:`~legacy_harness.store.disk.CaseWrites`), and is drained once at the end
-(:meth:`CaseWriter.flush`, called by ``Recorder.stop``), at interpreter exit, and on SIGTERM and SIGINT before the signal's
-previous handler runs, so a batch job stopped politely keeps every case it recorded.
+(:meth:`CaseWriter.flush`, called by ``Recorder.stop``), at interpreter exit, and on
+SIGTERM and SIGINT before the signal's previous handler runs, so a batch job stopped
+politely keeps every case it recorded.
 """
 
 from __future__ import annotations

@@ -143,11 +143,26 @@ def function_name(fn: Callable[..., Any]) -> str:
         found = resolve_function(name)
     except HarnessError:
         found = None
-    if found is not fn:
+    if found is not fn and not _same_code(found, fn):
         raise UsageError(
             f"{name} does not resolve back to the function given; define it at module level"
         )
     return name
+
+
+def _same_code(found: Any, fn: Callable[..., Any]) -> bool:
+    """Whether ``found`` is ``fn`` from a fresh import of the same module: what a worker
+    gets for the name (a test runner that restores ``sys.modules`` leaves callers holding
+    the function of an earlier import)."""
+    mine, theirs = getattr(fn, "__code__", None), getattr(found, "__code__", None)
+    return (
+        mine is not None
+        and theirs is not None
+        and mine.co_filename == theirs.co_filename
+        and mine.co_firstlineno == theirs.co_firstlineno
+        and (mine.co_code, mine.co_consts, mine.co_names)
+        == (theirs.co_code, theirs.co_consts, theirs.co_names)
+    )
 
 
 def resolve_function(name: str) -> Callable[..., Any]:

@@ -39,7 +39,7 @@ import importlib
 import os
 import sys
 import threading
-from collections.abc import Callable, Generator, Iterable, Mapping, Sized
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence, Sized
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from legacy_harness.errors import ConfigError, HarnessError, UsageError
@@ -712,11 +712,19 @@ def _positive(text: str) -> int:
     return value
 
 
-def add_executor_arguments(parser: argparse.ArgumentParser, what: str) -> None:
-    """``--jobs``, ``--executor`` and ``--scheduler``; ``what`` says what they spread."""
+def add_executor_arguments(
+    parser: argparse.ArgumentParser,
+    what: str,
+    *,
+    jobs_help: str | None = None,
+    jobs_flags: Sequence[str] = ("--jobs",),
+    jobs_type: Callable[[str], int] = _positive,
+) -> None:
+    """``--jobs``, ``--executor`` and ``--scheduler``; ``what`` says what they spread (a
+    command whose ``--jobs`` reads more than the project-wide key says so in ``jobs_help``)."""
     parser.add_argument(
-        "--jobs", type=_positive, metavar="N",
-        help=f"processes for {what} (default: [tool.legacy_harness] jobs, or every core)",
+        *jobs_flags, dest="jobs", type=jobs_type, metavar="N",
+        help=jobs_help or f"processes for {what} (default: [tool.legacy_harness] jobs, or every core)",
     )  # fmt: skip
     parser.add_argument(
         "--executor", choices=EXECUTORS,
@@ -726,6 +734,26 @@ def add_executor_arguments(parser: argparse.ArgumentParser, what: str) -> None:
         "--scheduler", metavar="ADDRESS",
         help="Dask scheduler address, e.g. tcp://HOST:8786 (implies --executor dask)",
     )  # fmt: skip
+
+
+def configured_jobs(config: Config, section: str) -> int | None:
+    """``jobs`` of ``[tool.legacy_harness.SECTION]``, else of ``[tool.legacy_harness]``:
+    a command's own setting before the project-wide one."""
+    own = config.table.get(section)
+    for table in (own if isinstance(own, dict) else {}, config.table):
+        value = table.get("jobs")
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return value
+    return None
+
+
+def wants_dask(config: Config, args: Any) -> bool:
+    """Whether ``--executor/--scheduler`` or the configuration name a Dask cluster."""
+    kind = getattr(args, "executor", None) or config.table.get("executor")
+    if kind == "dask":
+        return True
+    scheduler = getattr(args, "scheduler", None)
+    return bool(scheduler or (kind is None and config.table.get("scheduler")))
 
 
 def _setting(args: Any, table: Mapping[str, Any], key: str) -> tuple[Any, str]:

@@ -65,6 +65,7 @@ __all__ = [
 
 T = TypeVar("T")
 R = TypeVar("R")
+E = TypeVar("E", bound="_SendsByName")
 
 #: Names accepted by ``--executor`` and ``[tool.legacy_harness] executor``.
 EXECUTORS = ("local", "dask")
@@ -436,7 +437,37 @@ def _start_method() -> str:
 WORKER_EXIT_SECONDS = 10.0
 
 
-class LocalExecutor:
+class _SendsByName:
+    """What every executor does alike: functions travel by name (checked here, before
+    anything starts), and ``with`` closes the executor."""
+
+    def map_unordered(
+        self,
+        fn: Callable[[Any, T], R],
+        items: Iterable[T],
+        shared: Any = None,
+        *,
+        progress: Progress | None = None,
+    ) -> Generator[tuple[int, R], None, None]:
+        return self._map(function_name(fn), fn, items, shared, progress)
+
+    def _map(
+        self, name: str, fn: Callable[[Any, T], R], items: Iterable[T], shared: Any,
+        progress: Progress | None,
+    ) -> Generator[tuple[int, R], None, None]:  # fmt: skip
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: E) -> E:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class LocalExecutor(_SendsByName):
     """``jobs`` processes on this machine; ``jobs=1`` runs in-process, without a pool."""
 
     def __init__(self, jobs: int | None = None, *, start_method: str | None = None) -> None:
@@ -458,15 +489,10 @@ class LocalExecutor:
     def description(self) -> str:
         return "in-process" if self._jobs == 1 else f"{self._jobs} local processes"
 
-    def map_unordered(
-        self,
-        fn: Callable[[Any, T], R],
-        items: Iterable[T],
-        shared: Any = None,
-        *,
-        progress: Progress | None = None,
-    ) -> Generator[tuple[int, R], None, None]:
-        name = function_name(fn)
+    def _map(
+        self, name: str, fn: Callable[[Any, T], R], items: Iterable[T], shared: Any,
+        progress: Progress | None,
+    ) -> Generator[tuple[int, R], None, None]:  # fmt: skip
         if self._jobs == 1:
             return self._in_process(fn, items, shared, progress)
         token, path = self._publish(shared)
@@ -565,12 +591,6 @@ class LocalExecutor:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
 
-    def __enter__(self) -> LocalExecutor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 # --------------------------------------------------------------------------------------
 # Dask
@@ -585,7 +605,7 @@ def _distributed() -> Any:
     return distributed
 
 
-class DaskExecutor:
+class DaskExecutor(_SendsByName):
     """Items spread over the worker processes of a Dask cluster, one task per worker.
 
     Give the scheduler address ("tcp://HOST:8786") or an existing ``distributed.Client``
@@ -637,15 +657,10 @@ class DaskExecutor:
     def description(self) -> str:
         return f"Dask at {self.scheduler} ({len(self._workers())} workers)"
 
-    def map_unordered(
-        self,
-        fn: Callable[[Any, T], R],
-        items: Iterable[T],
-        shared: Any = None,
-        *,
-        progress: Progress | None = None,
-    ) -> Generator[tuple[int, R], None, None]:
-        name = function_name(fn)
+    def _map(
+        self, name: str, fn: Callable[[Any, T], R], items: Iterable[T], shared: Any,
+        progress: Progress | None,
+    ) -> Generator[tuple[int, R], None, None]:  # fmt: skip
         workers = self._workers()
         if not workers:
             raise ConfigError(
@@ -689,12 +704,6 @@ class DaskExecutor:
     def close(self) -> None:
         if self._owned:
             self._client.close()
-
-    def __enter__(self) -> DaskExecutor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 # --------------------------------------------------------------------------------------

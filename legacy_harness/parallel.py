@@ -40,7 +40,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence, Sized
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from legacy_harness.errors import ConfigError, HarnessError, UsageError
 
@@ -65,7 +65,7 @@ __all__ = [
 
 T = TypeVar("T")
 R = TypeVar("R")
-E = TypeVar("E", bound="_SendsByName")
+E = TypeVar("E", bound="Executor")
 
 #: Names accepted by ``--executor`` and ``[tool.legacy_harness] executor``.
 EXECUTORS = ("local", "dask")
@@ -75,18 +75,19 @@ DASK_EXTRA = "pip install 'legacy-harness[dask]'"
 Progress = Callable[[int, "int | None"], None]
 
 
-class Executor(Protocol):
-    """Runs ``fn(shared, item)`` over items; see the module docstring for the contract."""
+class Executor:
+    """Runs ``fn(shared, item)`` over items; see the module docstring for the contract.
+    Functions travel by name (checked here, before anything starts); ``with`` closes it."""
 
     @property
     def jobs(self) -> int:
         """How many items run at once (callers size batches and chunks by it)."""
-        ...
+        raise NotImplementedError
 
     @property
     def description(self) -> str:
         """Where the work runs, for reports: "in-process", "2 local processes", ..."""
-        ...
+        raise NotImplementedError
 
     def map_unordered(
         self,
@@ -100,15 +101,24 @@ class Executor(Protocol):
 
         Closing the generator early cancels the items not yet started.
         """
-        ...
+        return self._map(function_name(fn), fn, items, shared, progress)
+
+    def _map(
+        self, name: str, fn: Callable[[Any, T], R], items: Iterable[T], shared: Any,
+        progress: Progress | None,
+    ) -> Generator[tuple[int, R], None, None]:  # fmt: skip
+        """``map_unordered`` once ``fn`` is known to travel as ``name``."""
+        raise NotImplementedError
 
     def close(self) -> None:
         """Stop the workers this executor started (a no-op when it started none)."""
-        ...
+        raise NotImplementedError
 
-    def __enter__(self) -> Executor: ...
+    def __enter__(self: E) -> E:
+        return self
 
-    def __exit__(self, *exc: object) -> None: ...
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def gather(
@@ -437,37 +447,7 @@ def _start_method() -> str:
 WORKER_EXIT_SECONDS = 10.0
 
 
-class _SendsByName:
-    """What every executor does alike: functions travel by name (checked here, before
-    anything starts), and ``with`` closes the executor."""
-
-    def map_unordered(
-        self,
-        fn: Callable[[Any, T], R],
-        items: Iterable[T],
-        shared: Any = None,
-        *,
-        progress: Progress | None = None,
-    ) -> Generator[tuple[int, R], None, None]:
-        return self._map(function_name(fn), fn, items, shared, progress)
-
-    def _map(
-        self, name: str, fn: Callable[[Any, T], R], items: Iterable[T], shared: Any,
-        progress: Progress | None,
-    ) -> Generator[tuple[int, R], None, None]:  # fmt: skip
-        raise NotImplementedError
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-    def __enter__(self: E) -> E:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class LocalExecutor(_SendsByName):
+class LocalExecutor(Executor):
     """``jobs`` processes on this machine; ``jobs=1`` runs in-process, without a pool."""
 
     def __init__(self, jobs: int | None = None, *, start_method: str | None = None) -> None:
@@ -605,7 +585,7 @@ def _distributed() -> Any:
     return distributed
 
 
-class DaskExecutor(_SendsByName):
+class DaskExecutor(Executor):
     """Items spread over the worker processes of a Dask cluster, one task per worker.
 
     Give the scheduler address ("tcp://HOST:8786") or an existing ``distributed.Client``

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from legacy_harness.errors import CodecError, ForbiddenIO
 from legacy_harness.store import codec
 from legacy_harness.store.case import Observation, Tree
+from legacy_harness.store.codec.builtin_tags import immutable_dict_tree, immutable_trees
 
 #: Runs the call (a thunk) inside whatever a boundary channel sets up around it.
 Around = Callable[[Callable[[], Any]], Any]
@@ -438,8 +439,15 @@ def immutable(values: Iterable[Any], depth: int = 8, kinds: frozenset[type] = IM
 
 
 def encode_inputs(
-    inputs: Mapping[str, Any], blobs: dict[str, bytes], problems: list[str]
+    inputs: Mapping[str, Any], blobs: dict[str, bytes], problems: list[str], *, fixed: bool = False
 ) -> dict[str, Tree]:
+    """The inputs' tree; ``fixed``: they are :func:`immutable` arguments, encoded the
+    same without an encoding run."""
+    if fixed and "self" not in inputs:
+        args = immutable_trees(inputs["args"])
+        kwargs = immutable_dict_tree(inputs["kwargs"]) if args is not None else None
+        if kwargs is not None:
+            return {"args": args, "kwargs": kwargs}
     return codec.encode(dict(inputs), blobs=blobs, problems=problems)  # type: ignore[no-any-return]
 
 

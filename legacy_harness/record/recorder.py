@@ -245,7 +245,7 @@ class _TargetRecorder:
         inputs = live_inputs(args, kwargs, instance, self.has_self)
         # immutable builtins: nothing to compare after the call, no class, no connection
         fixed = not self.has_self and immutable(args) and immutable(kwargs.values())
-        inputs_tree = encode_inputs(inputs, blobs, problems)
+        inputs_tree = encode_inputs(inputs, blobs, problems, fixed=fixed)
         if fixed and not kwargs and self.numbers_stay and immutable(args, kinds=NUMBERS):
             stored_inputs, redacted = inputs_tree, list[str]()  # no text, no name a rule could hide
         else:
@@ -295,8 +295,11 @@ class _TargetRecorder:
         case = GoldenCase(
             self.spec, ident, stored_inputs, observation, None, meta, blobs, tape=tape
         )
-        trees = (case.inputs, observation.outcome, observation.effects, tape)
-        sink.accept(self, case, problems, trees[1:] if fixed else trees)
+        if fixed and tape is None and result.raised is None and immutable([result.returned]):
+            trees: tuple[Any, ...] = ()  # nothing here can name a class
+        else:
+            trees = (case.inputs, observation.outcome, observation.effects, tape)
+        sink.accept(self, case, problems, trees)
         sink.writer.submit(
             case,
             functools.partial(sink.written, self),

@@ -1209,3 +1209,40 @@ def test_trees_with_keys_that_are_not_text_still_go_through_the_standard_encoder
         dumps({"x": float("nan")})
     with pytest.raises(CodecError, match="not JSON-serialisable"):
         dumps({"x": object()})
+
+
+def test_immutable_trees_are_what_encode_gives_and_refuse_everything_else() -> None:
+    from enum import IntEnum
+
+    from legacy_harness.store import codec
+    from legacy_harness.store.codec.builtin_tags import immutable_dict_tree, immutable_trees
+
+    values = [
+        0,
+        -(2**70),
+        1.5,
+        float("nan"),
+        "é\udc80",
+        b"\x01",
+        True,
+        None,
+        1j,
+        (1, ("a", (b"",))),
+    ]
+    assert immutable_trees(values) == [codec.encode(v) for v in values]
+    kwargs = {"b": 1, "a": (2.0,)}
+    assert immutable_dict_tree(kwargs) == codec.encode(kwargs)
+    assert immutable_dict_tree({"$a": 1}) is None
+    assert immutable_trees([[1]]) is None
+    assert immutable_trees([IntEnum("Level", "LOW")(1)]) is None
+    assert immutable_trees([((((1,),),),)], depth=2) is None
+
+    class Text(str):
+        pass
+
+    codec.register_codec(str, name="upper_text", encode=str.upper, decode=Text)
+    try:
+        assert immutable_trees(["x"]) is None  # a user's codec for str is the one used
+    finally:
+        codec.unregister_codec("upper_text")
+    assert immutable_trees(["x"]) == ["x"]

@@ -497,9 +497,11 @@ def observe_call(
     runner = call if around is None else (lambda: around(call))
     result = run_captured(runner, echo=echo, log_level=log_level)
     if result.raised is None:
-        outcome: dict[str, Tree] = {
-            "returned": codec.encode(result.returned, blobs=blobs, problems=problems)
-        }
+        plain = immutable_trees([result.returned])  # most small results: no encoding run
+        returned = (
+            plain[0] if plain else codec.encode(result.returned, blobs=blobs, problems=problems)
+        )
+        outcome: dict[str, Tree] = {"returned": returned}
     else:
         error = result.raised
         kind = type(error)

@@ -264,28 +264,21 @@ _TYPES: dict[type, Callable[[Encoder, Any], Tree]] = {
 }
 
 
-#: The immutable builtins :func:`immutable_trees` encodes without an encoding run.
-_IMMUTABLE: tuple[type, ...] = (int, float, complex, str, bytes, bool, type(None), tuple)
-#: Their encoders in this family: the registry's table holds these unless a user took one.
-_OWN = [_TYPES[kind] for kind in _IMMUTABLE]
-
-
 def immutable_trees(values: Iterable[Any], depth: int = 8) -> list[Tree] | None:
     """``encode(value)`` of each value, for values that are immutable builtins or tuples
     of them (nested at most ``depth`` deep), without an encoding run: such values are
     never written as references, so the run's bookkeeping has nothing to do, and a
     recorded call with such arguments skips it. None when some value is of another
     type, or a user codec has taken one of these types over."""
-    table = exact_encoders()
-    if [table.get(kind) for kind in _IMMUTABLE] != _OWN:
-        return None
-    return _immutable(values, depth)
+    return _immutable(values, depth, exact_encoders())
 
 
-def _immutable(values: Iterable[Any], depth: int) -> list[Tree] | None:
+def _immutable(values: Iterable[Any], depth: int, table: dict[type, Any]) -> list[Tree] | None:
     nodes: list[Tree] = []
     for value in values:
         kind = type(value)
+        if table.get(kind) is not _TYPES.get(kind, _immutable):  # a user codec's, or none
+            return None
         if kind is str:
             nodes.append(value if value.isascii() else _enc_str(None, value))  # type: ignore[arg-type]
         elif kind is int:
@@ -295,7 +288,7 @@ def _immutable(values: Iterable[Any], depth: int) -> list[Tree] | None:
         elif kind is bool or value is None:
             nodes.append(value)
         elif kind is tuple and depth:
-            items = _immutable(value, depth - 1)
+            items = _immutable(value, depth - 1, table)
             if items is None:
                 return None
             nodes.append({"$tuple": items})

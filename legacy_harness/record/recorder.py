@@ -390,7 +390,7 @@ class _Sink:
             if problem not in recorder.stats.problems:
                 recorder.stats.problems.append(problem)
                 warnings.warn(f"{recorder.spec}: {problem}", UnencodableValueWarning, stacklevel=4)
-        if self.foreign is not None:  # once per package: the first case that needs it
+        if self.foreign is not None and trees:  # once per package: the first case needing it
             for package, ref in self.foreign.note(case.target, trees).items():
                 message = (
                     f"{case.target}: cases hold {ref} objects; replay rebuilds them only"

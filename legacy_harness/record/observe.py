@@ -179,8 +179,7 @@ def rng_used(before: tuple[Any, Any], after: tuple[Any, Any]) -> bool:
 #: 32-bit words (Python's ``RandomObject`` puts the position first, numpy's
 #: ``mt19937_state`` last).
 _MT_BYTES = 4 + 624 * 4
-#: A raw reading of one generator (its twister's bytes, its cached gaussian) and how
-#: to turn such a reading into the state its own ``getstate()`` gives.
+#: A raw reading of one generator: its twister's bytes and its cached gaussian.
 Reading = tuple[bytes, Any, Any]
 
 
@@ -192,14 +191,16 @@ def _python_twister() -> Callable[[], Reading] | None:
     word for word; None otherwise."""
     import ctypes
 
-    generator = random.getstate.__self__  # type: ignore[attr-defined]
+    generator: Any = getattr(random.getstate, "__self__", None)  # None: getstate replaced
     offset = object.__basicsize__
+    if not isinstance(generator, random.Random):
+        return None
     if sys.implementation.name != "cpython" or type(generator).__basicsize__ < offset + _MT_BYTES:
         return None
     address, string_at = id(generator) + offset, ctypes.string_at
 
     def read() -> Reading:
-        return string_at(address, _MT_BYTES), generator.gauss_next, None
+        return string_at(address, _MT_BYTES), generator.gauss_next, None  # type: ignore[attr-defined]
 
     return read if _python_state(read()) == random.getstate() else None
 
@@ -212,6 +213,13 @@ def _python_state(reading: Reading) -> Any:
 
 
 def _numpy_twister(numpy: Any) -> Callable[[], Reading] | None:
+    try:
+        return _find_numpy_twister(numpy)
+    except (AttributeError, TypeError, ValueError):  # a numpy laid out otherwise
+        return None
+
+
+def _find_numpy_twister(numpy: Any) -> Callable[[], Reading] | None:
     """A raw reader of numpy's global ``RandomState``: its MT19937 state, at the bit
     generator's documented ``ctypes.state_address``, and the gaussian it caches
     beside it (``has_gauss``, ``gauss`` of its ``aug_bitgen_t``, found in the object
@@ -285,7 +293,10 @@ class RngWatch:
 
     def _numpy_reader(self, numpy: Any) -> Callable[[], Reading] | None:
         # numpy 2 loads numpy.random on first use: loaded here, the state at entry is known
-        generator = _bit_generator(numpy)
+        try:
+            generator = _bit_generator(numpy)
+        except AttributeError:  # a numpy without one: whole states
+            return None
         if generator is not self._numpy[0]:  # first use, or np.random.set_bit_generator
             self._numpy = (generator, _numpy_twister(numpy))
         return self._numpy[1]

@@ -51,6 +51,10 @@ class _Tee(io.TextIOBase):
     def flush(self) -> None:
         self.stream.flush()
 
+    def close(self) -> None:
+        """Nothing to release: the real stream stays the program's. (The io base class
+        would flush it, at every recorded call, when the tee is collected.)"""
+
     def isatty(self) -> bool:
         return False
 

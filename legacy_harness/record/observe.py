@@ -257,7 +257,7 @@ def _find_numpy_twister(numpy: Any) -> Callable[[], Reading] | None:
 
     cached, string_at = AugBitgen.from_address(base + aug[0]), ctypes.string_at
 
-    def read() -> Reading:
+    def read(owners: Any = (legacy, generator)) -> Reading:  # kept alive while read
         return string_at(state_at, _MT_BYTES), cached.has_gauss, cached.gauss
 
     state, now = numpy.random.get_state(), _numpy_state(read(), numpy)

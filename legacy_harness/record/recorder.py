@@ -246,8 +246,9 @@ class _TargetRecorder:
         # immutable builtins: nothing to compare after the call, no class, no connection
         fixed = not self.has_self and immutable(args) and immutable(kwargs.values())
         inputs_tree = encode_inputs(inputs, blobs, problems, fixed=fixed)
+        redacted: list[str] = []
         if fixed and not kwargs and self.numbers_stay and immutable(args, kinds=NUMBERS):
-            stored_inputs, redacted = inputs_tree, list[str]()  # no text, no name a rule could hide
+            stored_inputs = inputs_tree  # no text, and no name a rule could hide
         else:
             stored_inputs, redacted = sink.redactor.redact_inputs(
                 inputs_tree, self.signature.positional, blobs

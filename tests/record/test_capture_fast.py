@@ -152,3 +152,26 @@ def test_the_watch_gives_the_state_at_entry_only_after_a_draw() -> None:
     assert drawn[0] == entry[0]
     assert drawn[1][0] == entry[1][0] and drawn[1][2:] == entry[1][2:]
     assert drawn[1][1].dtype == entry[1][1].dtype and (drawn[1][1] == entry[1][1]).all()
+
+
+def test_a_key_rule_on_a_parameter_name_is_applied_as_on_the_general_path(
+    make_module, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from legacy_harness.record.redact import Redactor
+
+    mod = make_module(MODULE)
+
+    def run(store: Path) -> dict[str, bytes]:
+        rec = Recorder([f"{mod.__name__}:small"], store, redactor=Redactor(keys=("b",)))
+        rec.start()
+        try:
+            mod.small(1, 2)
+            mod.small(1, b=3)
+        finally:
+            rec.stop()
+        return {p.name: p.read_bytes() for p in GoldenStore(store).iter_paths()}
+
+    fast = run(tmp_path / "fast")
+    assert sum(b'"<redacted>"' in text for text in fast.values()) == 1  # the keyword one
+    monkeypatch.setattr(recorder, "immutable", lambda *args, **kwargs: False)
+    assert run(tmp_path / "general") == fast

@@ -30,12 +30,15 @@ from typing import Any
 
 from legacy_harness.outcomes import WriteStatus
 from legacy_harness.store.case import GoldenCase
-from legacy_harness.store.disk import GoldenStore
+from legacy_harness.store.disk import CaseWrites, GoldenStore
 
-__all__ = ["CaseWriter", "Written", "flush_all"]
+__all__ = ["CaseWriter", "Prepare", "Written", "flush_all"]
 
 #: Told the write status of each case once it is on disk (called on the writer thread).
 Written = Callable[[GoldenCase, WriteStatus], None]
+#: Finishes a case on the writer thread before it is written (work that needs no live
+#: object, kept out of the recorded call); returns the case to write, or None for none.
+Prepare = Callable[[GoldenCase], "GoldenCase | None"]
 
 _STOP = object()
 #: The writer starts on what waits once no case has come for this long (seconds)...
@@ -70,17 +73,20 @@ class CaseWriter:
         self._start_lock = threading.Lock()
         self._errors: list[BaseException] = []
 
-    def submit(self, case: GoldenCase, written: Written) -> None:
+    def submit(self, case: GoldenCase, written: Written, prepare: Prepare | None = None) -> None:
         """Queue ``case``; ``written(case, status)`` runs once it is stored.
 
-        The case's trees and blobs must not change afterwards: the recorder builds
-        fresh ones for every call, so nothing else holds them."""
+        ``prepare(case)``, when given, runs first (on the writer's thread) and gives the
+        case to write, or None to write nothing. The case's trees and blobs must not
+        change afterwards: the recorder builds fresh ones for every call, so nothing
+        else holds them."""
         if not self.background:
-            written(case, self.store.write(case, overwrite=self.overwrite))
+            with self.store.writes(overwrite=self.overwrite) as writes:
+                self._one(writes, case, written, prepare)
             return
         if self._thread is None:
             self._start()
-        self._queue.put((case, written))
+        self._queue.put((case, written, prepare))
 
     def _start(self) -> None:
         with self._start_lock:
@@ -114,13 +120,20 @@ class CaseWriter:
                 item.set()
 
     def _write(self, batch: list[Any]) -> None:
-        """One batch: each target's folders are checked, opened and listed once."""
+        """One batch: each target's folders are checked and opened once."""
         with self.store.writes(overwrite=self.overwrite) as writes:
-            for case, written in batch:
+            for case, written, prepare in batch:
                 try:
-                    written(case, writes.write(case))
+                    self._one(writes, case, written, prepare)
                 except BaseException as error:  # noqa: BLE001 - reported by flush()
                     self._errors.append(error)
+
+    def _one(
+        self, writes: CaseWrites, case: GoldenCase, written: Written, prepare: Prepare | None
+    ) -> None:
+        ready = case if prepare is None else prepare(case)
+        if ready is not None:
+            written(ready, writes.write(ready))
 
     def flush(self) -> None:
         """Wait until every queued case is on disk; raise the first write that failed."""

@@ -124,9 +124,11 @@ def remove_inside(root: Path, path: Path) -> None:
 
 
 def _write_all(handle: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(handle, view) :]
+    done = os.write(handle, data)
+    if done < len(data):  # a short write (a signal, a full disk): write the rest
+        view = memoryview(data)[done:]
+        while view:
+            view = view[os.write(handle, view) :]
 
 
 #: Whether files can be created unnamed and linked in whole (Linux's O_TMPFILE, linked
@@ -228,9 +230,14 @@ def atomic_write(
 _FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW
 #: Whether files can be named relative to an open folder here (not on Windows; os.replace
 #: takes folder descriptors wherever os.rename does).
-_AT_FOLDER = {os.open, os.link, os.rename, os.unlink, os.utime} <= os.supports_dir_fd and (
-    os.listdir in os.supports_fd
-)
+_AT_FOLDER = {
+    os.open,
+    os.link,
+    os.rename,
+    os.unlink,
+    os.utime,
+    os.access,
+} <= os.supports_dir_fd and (os.access in os.supports_follow_symlinks)
 
 
 class OpenFolder:
@@ -265,6 +272,8 @@ class OpenFolder:
         such file); a file of another size is not read. A link or a special file there
         is an error naming it, never followed or read."""
         flags = os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _BINARY
+        if not self.exists(name):  # a new case: no exception raised and caught
+            return None
         try:
             handle = os.open(self._base + name, flags, dir_fd=self._fd)
         except FileNotFoundError:
@@ -282,11 +291,9 @@ class OpenFolder:
 
     def exists(self, name: str) -> bool:
         """Whether anything is named ``name`` in the folder (a link counts, unfollowed)."""
-        try:
-            os.stat(self._base + name, dir_fd=self._fd, follow_symlinks=False)
-        except FileNotFoundError:
-            return False
-        return True
+        if self._fd is None:
+            return os.path.lexists(self._base + name)
+        return os.access(name, os.F_OK, dir_fd=self._fd, follow_symlinks=False)
 
     def touch(self, name: str) -> bool:
         """Mark ``name`` as just written (never through a link); False if it is gone."""

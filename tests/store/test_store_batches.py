@@ -44,12 +44,15 @@ def tree_of(root: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.fixture(params=["unnamed", "temporary name"])
+@pytest.fixture(params=["unnamed", "temporary name", "by path"])
 def creation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Both ways a new file is put in place: created unnamed and linked in (Linux), or
-    written under a temporary name and linked to its own (everywhere)."""
-    if request.param == "temporary name":
+    """Every way a new file is put in place: created unnamed and linked in (Linux),
+    written under a temporary name and linked to its own, and that by path where
+    folders cannot be opened (Windows)."""
+    if request.param != "unnamed":
         monkeypatch.setattr(confine, "_UNNAMED", [False])
+    if request.param == "by path":
+        monkeypatch.setattr(confine, "_AT_FOLDER", False)
     return str(request.param)
 
 
@@ -158,3 +161,17 @@ def test_a_case_file_is_the_text_of_its_tree_with_large_values_shared(items: int
     assert bool(found) == (items >= 205)  # the compact text of 205 rows reaches SHARE_FROM
     if not found:  # the indented text of 150 rows reaches it: the search runs, finds none
         assert (len(data) < SHARE_FROM) == (items <= 40)
+
+
+def test_a_write_that_fails_before_its_file_is_linked_leaves_no_file(
+    tmp_path: Path, creation: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = GoldenStore(tmp_path)
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(confine.os, "link", full_disk)
+    with store.writes() as writes, pytest.raises(OSError, match="No space"):
+        writes.write(make_case(1))
+    assert list(store.target_dir(TARGET).iterdir()) == []  # no case, no temporary file

@@ -43,7 +43,7 @@ from legacy_harness.record.observe import (
     rng_used,
 )
 from legacy_harness.record.profile import ProfileBook
-from legacy_harness.record.project import ForeignClasses, allow_hint
+from legacy_harness.record.project import ForeignClasses, allow_hint, installed_version
 from legacy_harness.record.redact import Redactor, blob_names
 from legacy_harness.record.replaying import active as replay_active
 from legacy_harness.record.rerecord import StoredInputs
@@ -92,12 +92,7 @@ def _numpy_version() -> str | None:
     numpy = sys.modules.get("numpy")
     if numpy is not None:
         return str(numpy.__version__)
-    from importlib import metadata
-
-    try:
-        return metadata.version("numpy")
-    except metadata.PackageNotFoundError:
-        return None
+    return installed_version("numpy")
 
 
 @dataclass

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -132,22 +130,74 @@ def text_list(table: Mapping[str, Any], key: str, where: str, what: str) -> list
     return value
 
 
-@dataclass(frozen=True)
 class Config:
-    """The settings a run uses, with paths made absolute against the project root."""
+    """The settings a run uses, with paths made absolute against the project root.
+
+    Read-only once made (:meth:`replace` gives a changed copy). A plain class rather
+    than a dataclass: every command reads one, and importing dataclasses (with inspect)
+    is a fifth of an interpreter's start-up.
+    """
+
+    FIELDS = (
+        "root", "store", "allow", "max_cases", "pythonpath", "table", "source", "targets",
+        "exclude",
+    )  # fmt: skip
 
     root: Path
     store: Path
-    allow: tuple[str, ...] = ()
-    max_cases: int = DEFAULT_MAX_CASES
-    pythonpath: tuple[Path, ...] = ()
-    table: Mapping[str, Any] = field(default_factory=dict)
-    source: Path | None = None
+    allow: tuple[str, ...]
+    max_cases: int
+    pythonpath: tuple[Path, ...]
+    table: Mapping[str, Any]
+    source: Path | None
     #: ``targets = [...]``: what record and the other commands work on when no target
     #: is named (modules, classes, functions or globs; see store.layout.TargetPattern)
-    targets: tuple[str, ...] = ()
+    targets: tuple[str, ...]
     #: ``exclude = [...]``: patterns taken out of ``targets`` and of every --target
-    exclude: tuple[str, ...] = ()
+    exclude: tuple[str, ...]
+
+    def __init__(
+        self,
+        root: Path,
+        store: Path,
+        allow: tuple[str, ...] = (),
+        max_cases: int = DEFAULT_MAX_CASES,
+        pythonpath: tuple[Path, ...] = (),
+        table: Mapping[str, Any] | None = None,
+        source: Path | None = None,
+        targets: tuple[str, ...] = (),
+        exclude: tuple[str, ...] = (),
+    ) -> None:
+        values = (
+            root, store, allow, max_cases, pythonpath, {} if table is None else table, source,
+            targets, exclude,
+        )  # fmt: skip
+        self.__dict__.update(zip(self.FIELDS, values, strict=True))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Config is read-only: use config.replace({name}=...)")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Config is read-only: cannot delete {name!r}")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(self.__dict__[name] for name in self.FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._values() == other._values()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]  # it holds the table, a dict
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={self.__dict__[name]!r}" for name in self.FIELDS)
+        return f"Config({shown})"
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with ``changes`` (field name -> value)."""
+        unknown = sorted(set(changes) - set(self.FIELDS))
+        if unknown:
+            raise TypeError(f"Config has no field {unknown[0]!r}")
+        return Config(**{**{name: self.__dict__[name] for name in self.FIELDS}, **changes})
 
     @property
     def overrides_key(self) -> str:
@@ -169,7 +219,7 @@ class Config:
     def with_store(self, store: str | Path | None) -> Config:
         if store is None:
             return self
-        return dataclasses.replace(self, store=(Path.cwd() / store).resolve())
+        return self.replace(store=(Path.cwd() / store).resolve())
 
 
 def find_pyproject(start: Path) -> Path | None:

@@ -32,6 +32,7 @@ __all__ = [
     "default_format",
     "quiet_broken_pipe",
     "safe_output",
+    "terminal_columns",
 ]
 
 #: Environment variables that say "this runs in CI", and the provider each names.
@@ -188,6 +189,23 @@ def _duration(seconds: float) -> str:
         return f"{minutes}m{seconds:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m"
+
+
+def terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``, without importing shutil (and, through
+    it, the compression modules) on every command line: ``COLUMNS`` when set, else the
+    terminal of ``sys.__stdout__``, else 80. argparse's help is sized by it."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        size = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+    return size.columns or 80
 
 
 def _columns(stream: Any) -> int:

@@ -19,13 +19,13 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 from legacy_harness import __version__
 from legacy_harness.cli.command import Command
 from legacy_harness.errors import HarnessError, UsageError
 from legacy_harness.outcomes import ExitCode
-from legacy_harness.terminal import Output, quiet_broken_pipe, safe_output
+from legacy_harness.terminal import Output, quiet_broken_pipe, safe_output, terminal_columns
 
 __all__ = ["COMMANDS", "Entry", "build_parser", "load_command", "main"]
 
@@ -102,7 +102,26 @@ COMMANDS: dict[str, Entry] = {
 JOURNAL_FILES = (".legacy-harness-journal", ".legacy-harness-journal.tmp")
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, as wide as it would make itself (the terminal, less
+    two), measured without importing shutil: a formatter is made for every option."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        width = terminal_columns() - 2 if width is None else width
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
@@ -118,14 +137,15 @@ def load_command(name: str) -> Command:
 
 
 def build_parser(
-    selected: str | None = None, *, table_only: bool = False
+    selected: str | None = None, *, table_only: bool = False, alone: bool = False
 ) -> argparse.ArgumentParser:
     """The parser of the whole command line.
 
     Every command gets its options, which imports every command module, unless
     ``selected`` names the one command that gets them or ``table_only`` gives none: a
     command without options is just its line of the table, which is all ``--help``,
-    ``--version`` and a mistyped command name need.
+    ``--version`` and a mistyped command name need. ``alone`` leaves out the other
+    commands altogether: running a command needs no parser of the twelve others.
     """
     parser = _Parser(
         prog="legacy-harness",
@@ -137,6 +157,8 @@ def build_parser(
     parser.add_argument("--version", action="version", version=f"legacy-harness {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, entry in COMMANDS.items():
+        if alone and name != selected:
+            continue
         if table_only or (selected is not None and name != selected):
             commands.add_parser(name, help=entry.help)
             continue
@@ -162,7 +184,8 @@ def main(argv: Sequence[str] | None = None) -> ExitCode:
     argv = list(sys.argv[1:] if argv is None else argv)
     options, program = _split_program(argv)
     selected = next((word for word in options if not word.startswith("-")), None)
-    parser = build_parser(selected, table_only=selected not in COMMANDS)
+    known = selected in COMMANDS
+    parser = build_parser(selected, table_only=not known, alone=known)
     safe_output()
     with quiet_broken_pipe():
         return _run(parser, options, program)

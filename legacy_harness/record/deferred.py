@@ -6,8 +6,10 @@ redaction rules, the writer) even when the run never reaches a target. Here a fi
 on ``sys.meta_path`` watches the modules the patterns name; when the program imports
 one, its targets are resolved and wrapped as soon as its code has run, before the
 importing statement returns. The recorder is created at that moment. Modules the
-program never imported are imported at the end, so that every target is listed in the
-summary and a target that does not exist is still reported, naming it.
+program never imported are read at the end: a function or method named exactly and
+plainly defined in the module's source is listed as unreached without running the
+module; otherwise the module is imported, so that every target is listed in the summary
+and a target that does not exist is still reported, naming it.
 
 A module already imported when recording starts is handled at once, and configured
 boundaries need the recorder from the start (they patch libraries the program uses).
@@ -149,7 +151,12 @@ class DeferredRecording:
     def stop(self) -> RecordingSummary:
         """Stop watching and recording; import the target modules the program never
         did (their targets are listed, unreached); report patterns that name nothing."""
-        from legacy_harness.record.targets import expand_in, import_module, no_match
+        from legacy_harness.record.targets import (
+            defined_in_source,
+            expand_in,
+            import_module,
+            no_match,
+        )
 
         if self._finder in sys.meta_path:
             sys.meta_path.remove(self._finder)
@@ -157,6 +164,15 @@ class DeferredRecording:
         unreached: list[TargetStats] = []
         skipped: dict[str, str] = {}
         for name, patterns in list(self.waiting.items()):
+            named = [_exact(pattern) for pattern in patterns]
+            if all(spec is not None and defined_in_source(spec) for spec in named):
+                # plainly defined in the source: listed without running the module
+                for pattern, spec in zip(patterns, named, strict=True):
+                    self.found[pattern] += 1
+                    if spec is not None and spec not in self.chosen:
+                        self.chosen[spec] = None
+                        unreached.append(TargetStats(str(spec)))
+                continue
             try:
                 module = import_module(name)
             except TargetError as error:
@@ -191,6 +207,14 @@ class DeferredRecording:
         if len(self.errors) == 1:
             return self.errors[0]
         return TargetError("; ".join(str(error) for error in self.errors))
+
+
+def _exact(pattern: TargetPattern) -> TargetSpec | None:
+    """The one target a pattern names exactly (``mod:func``, ``mod:Class.meth``), if so
+    (it may still name a class, which a source check then does not find as a def)."""
+    if pattern.glob or not pattern.qualname:
+        return None
+    return TargetSpec(".".join(pattern.module), ".".join(pattern.qualname))
 
 
 def _check_findable(module: str) -> None:

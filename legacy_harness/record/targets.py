@@ -382,6 +382,40 @@ def expand_in(
     return kept, {k: v for k, v in skipped.items() if not _excluded(k, excluded)}, found
 
 
+#: ``co_flags`` bit of a function's code (a class body's code lacks it).
+_CO_OPTIMIZED = 0x1
+
+
+def defined_in_source(spec: TargetSpec) -> bool:
+    """True if the code of ``spec``'s top-level module, read without running it,
+    defines a function of that qualified name (``Cart.checkout``): the module's
+    compiled code (its cached bytecode, as an import would load it) holds the code of
+    every function and class body, each with its ``co_qualname``. Lets ``record --``
+    list a target the program never imported as unreached without importing it; a
+    decorator that replaces the function is only seen when the module is imported.
+    False means "not sure": import the module and resolve the target."""
+    if "." in spec.module:
+        return False  # finding a submodule would import its package
+    try:
+        found = importlib.util.find_spec(spec.module)
+        get_code = getattr(found.loader, "get_code", None) if found is not None else None
+        code = get_code(spec.module) if get_code is not None else None
+    except Exception:  # noqa: BLE001 - unreadable here: the import will say why
+        return False
+    stack = [code] if isinstance(code, types.CodeType) else []
+    while stack:
+        current = stack.pop()
+        for const in current.co_consts:
+            if isinstance(const, types.CodeType):
+                if (
+                    getattr(const, "co_qualname", None) == spec.qualname
+                    and const.co_flags & _CO_OPTIMIZED
+                ):
+                    return True
+                stack.append(const)
+    return False
+
+
 def no_match(pattern: TargetPattern) -> TargetError:
     """The error of a pattern that matched no function or method anywhere."""
     return TargetError(

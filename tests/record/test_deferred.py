@@ -46,10 +46,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     (package / "__init__.py").write_text("")
     (package / "prices.py").write_text(textwrap.dedent(PRICES))
     (package / "helpers.py").write_text(textwrap.dedent(HELPERS))
+    (tmp_path / "tilldef.py").write_text("import this_module_is_never_run\n" + PRICES)
     monkeypatch.syspath_prepend(str(tmp_path))
     importlib.invalidate_caches()
     yield tmp_path
-    for name in [n for n in sys.modules if n == "shopdef" or n.startswith("shopdef.")]:
+    for name in [n for n in sys.modules if n.startswith(("shopdef", "tilldef"))]:
         sys.modules.pop(name)
 
 
@@ -145,3 +146,24 @@ def test_an_unknown_target_in_a_module_never_imported_is_reported_too(project: P
 def test_a_module_that_cannot_be_found_stops_before_the_program_runs(project: Path) -> None:
     with pytest.raises(TargetError, match="module 'shopdeff.prices' cannot be imported"):
         recording(project, "shopdeff.prices:net")
+
+
+def test_targets_plainly_defined_in_a_module_never_imported_are_listed_without_running_it(
+    project: Path,
+) -> None:
+    run = recording(project, "tilldef:net", "tilldef:Till.ring")
+    run.start()
+    summary = run.stop()
+    assert run.error() is None
+    assert "tilldef" not in sys.modules  # its import would fail: it was never run
+    assert sorted(s.target for s in summary.targets) == ["tilldef:Till.ring", "tilldef:net"]
+    assert "no calls (the run never reached them): net, Till.ring" in summary.render()
+
+
+def test_a_name_the_source_does_not_plainly_define_is_resolved_by_importing(
+    project: Path,
+) -> None:
+    run = recording(project, "tilldef:Till")  # a class: its methods, found by importing
+    run.start()
+    run.stop()
+    assert "No module named 'this_module_is_never_run'" in str(run.error())

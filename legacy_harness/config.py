@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from legacy_harness.errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 DEFAULT_STORE = "tests/golden"
 DEFAULT_MAX_CASES = 200
@@ -230,18 +226,116 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
-def load_config(start: Path | None = None) -> Config:
-    """Read the nearest pyproject.toml at or above ``start`` (default: the working folder)."""
+def load_config(start: Path | None = None, *, keep: bool = False) -> Config:
+    """Read the nearest pyproject.toml at or above ``start`` (default: the working folder).
+
+    ``keep`` (the command line's choice) keeps the parsed table beside the project's
+    bytecode for the next run (see :func:`cached_table`); every caller reads it there.
+    """
     start = (start or Path.cwd()).resolve()
     pyproject = find_pyproject(start)
     if pyproject is None:
         return Config(root=start, store=start / DEFAULT_STORE, pythonpath=(start,))
+    data = pyproject.read_bytes()
+    table = cached_table(pyproject, data)
+    if table is None:
+        table = _parse(pyproject, data)
+        if keep and not sys.dont_write_bytecode:
+            _keep_table(pyproject, data, table)
+    return config_from_table(table, root=pyproject.parent, source=pyproject)
+
+
+def _parse(pyproject: Path, data: bytes) -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
     try:
-        document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        document = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{pyproject}: not valid TOML ({error}); fix the file") from None
-    table = document.get("tool", {}).get("legacy_harness", {})
-    return config_from_table(table, root=pyproject.parent, source=pyproject)
+    return document.get("tool", {}).get("legacy_harness", {})
+
+
+#: Bumped when what a cache file holds changes: older files are then ignored.
+CACHE_FORMAT = 2
+
+
+def cache_path(pyproject: Path) -> Path:
+    """Where the parsed table of ``pyproject`` is kept: where Python keeps the bytecode
+    of a module beside it, ``__pycache__`` (a folder every project already ignores and
+    that goes with it), or the mirrored folder under ``PYTHONPYCACHEPREFIX``. Nothing
+    is written there when bytecode is not (``PYTHONDONTWRITEBYTECODE``)."""
+    folder = pyproject.parent
+    if sys.pycache_prefix:
+        cache = Path(sys.pycache_prefix, *folder.parts[1:])
+    else:
+        cache = folder / "__pycache__"
+    return cache / "pyproject.legacy-harness.marshal"
+
+
+def cached_table(pyproject: Path, data: bytes) -> Any:
+    """The ``[tool.legacy_harness]`` table kept from an earlier run when the cache file
+    holds exactly ``data`` (the file's bytes, compared whole: an edit is never missed),
+    else None. Parsing TOML is cheap; importing a TOML parser is a quarter of a bare
+    interpreter's start-up, paid by every command line. The file is marshal data, as
+    the bytecode beside it is (and as trusted: whoever can write there can replace the
+    code Python runs); only plain values are taken from it, checked field by field, and
+    its table goes through the checks a freshly parsed one does."""
+    import marshal
+
+    try:
+        kept = marshal.loads(cache_path(pyproject).read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):  # none yet, or unreadable
+        return None
+    if (
+        isinstance(kept, dict)
+        and kept.get("format") == CACHE_FORMAT
+        and kept.get("source") == str(pyproject)
+        and kept.get("data") == data
+        and _plain(kept.get("table"))
+        and isinstance(kept["table"], dict)
+    ):
+        return kept["table"]
+    return None
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """True if ``value`` is made of what TOML gives (tables, arrays, text, numbers)."""
+    if depth > 64:
+        return False
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(item, depth + 1) for item in value)
+    return isinstance(value, (str, int, float, bool))
+
+
+def _keep_table(pyproject: Path, data: bytes, table: Any) -> None:
+    """Write the cache file (atomically: a reader sees the old file or the new one).
+    Anything that goes wrong leaves the cache as it was: it only saves time."""
+    import marshal
+
+    path = cache_path(pyproject)
+    document = {
+        "format": CACHE_FORMAT,
+        "source": str(pyproject),
+        "data": data,
+        "table": table,
+    }
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        if not _plain(table):
+            return  # TOML dates and times: parsed each time
+        data_out = marshal.dumps(document)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(data_out)
+        os.replace(temporary, path)
+    except (OSError, ValueError):
+        try:
+            temporary.unlink()
+        except OSError:
+            pass
 
 
 def config_from_table(

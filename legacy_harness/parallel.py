@@ -34,11 +34,11 @@ workers with ``--nthreads 1``.
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import importlib
 import os
 import sys
-import threading
 from collections.abc import Callable, Generator, Iterable, Mapping, Sized
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -342,7 +342,7 @@ def _note_imports(roots: tuple[str, ...]) -> None:
             _IMPORTED[name] = (path, _digest(path))
 
 
-_ONE_AT_A_TIME = threading.Lock()
+_ONE_AT_A_TIME = _thread.allocate_lock()  # threading.Lock(), without importing threading
 
 
 def _dask_task(
@@ -413,6 +413,8 @@ def _start_method() -> str:
 
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and sys.platform.startswith("linux"):
+        import threading
+
         return "fork" if threading.active_count() == 1 else "forkserver"
     return "spawn"
 

@@ -207,7 +207,7 @@ def _run(parser: argparse.ArgumentParser, options: list[str], program: list[str]
             args.format = output.format  # the default, resolved (github under GitHub Actions)
         from legacy_harness.config import load_config
 
-        config = load_config().with_store(getattr(args, "store", None))
+        config = load_config(keep=True).with_store(getattr(args, "store", None))
         if any(os.path.lexists(config.root / name) for name in JOURNAL_FILES):
             from legacy_harness.refactor.journal import recover
 

@@ -17,6 +17,7 @@ boundaries need the recorder from the start (they patch libraries the program us
 
 from __future__ import annotations
 
+import _thread
 import importlib.util
 import sys
 from collections.abc import Iterable, Sequence
@@ -77,6 +78,7 @@ class DeferredRecording:
         self.skipped: dict[str, str] = {}
         self._queue: list[ModuleType] = []
         self._busy = False
+        self._lock = _thread.allocate_lock()  # a threading.Lock, without importing threading
         self._finder = _ImportWatch(self)
         for pattern in self.patterns:
             names = module_names(pattern, config)
@@ -102,15 +104,23 @@ class DeferredRecording:
         is kept in ``errors``. A target module imported while the recorder itself loads
         waits in a queue until it is ready.
         """
-        self._queue.append(module)
-        if self._busy:
-            return
-        self._busy = True
+        with self._lock:
+            self._queue.append(module)
+            if self._busy:
+                return  # the thread at work takes it next
+            self._busy = True
         try:
-            while self._queue:
-                self._wrap(self._queue.pop(0))
-        finally:
-            self._busy = False
+            while True:
+                with self._lock:
+                    if not self._queue:
+                        self._busy = False
+                        return
+                    module = self._queue.pop(0)
+                self._wrap(module)
+        except BaseException:
+            with self._lock:
+                self._busy = False
+            raise
 
     def _wrap(self, module: ModuleType) -> None:
         from legacy_harness.record.targets import expand_in

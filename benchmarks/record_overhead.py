@@ -203,15 +203,24 @@ def _array(mod: Any, workdir: Path, calls: int, repeat: int) -> list[Row]:
 def _per_case(mod: Any, workdir: Path, calls: int, repeat: int) -> list[Row]:
     """``calls`` distinct calls of a tiny function, each a new case: recorded run minus
     plain run, per case, with the background writer and with every case written inside
-    its call (the recorder before the writer thread), alternated, best of ``repeat``."""
+    its call (the recorder before the writer thread), alternated, best of ``repeat``.
+    Beside the wall times, the CPU time of the calling thread alone: what the calls
+    themselves cost, whatever the writer thread (or the rest of a busy machine) takes
+    of the interpreter meanwhile."""
 
     def loop(k: int) -> None:
         small = mod.small
         for i in range(calls):
             small(i, k)
 
+    def plain_cpu() -> float:
+        start = time.thread_time()
+        loop(-1)
+        return time.thread_time() - start
+
     plain = best_of(repeat, lambda: loop(-1))
-    found: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+    plain_thread = min(plain_cpu() for _ in range(repeat))
+    found: dict[bool, list[tuple[float, float, float]]] = {True: [], False: []}
     for attempt in range(repeat):
         for background in (True, False):
             k = 1000 + 2 * attempt + background  # fresh inputs: every call is a new case
@@ -219,14 +228,14 @@ def _per_case(mod: Any, workdir: Path, calls: int, repeat: int) -> list[Row]:
             recorder = Recorder(["bench_targets:small"], store, max_cases=calls + 1)
             recorder.sink.writer.background = background
             recorder.start()
-            start = time.perf_counter()
+            start, thread_start = time.perf_counter(), time.thread_time()
             loop(k)
-            in_calls = time.perf_counter() - start
+            in_calls, thread = time.perf_counter() - start, time.thread_time() - thread_start
             recorder.stop()  # the one flush: every case on disk
-            found[background].append((in_calls, time.perf_counter() - start))
+            found[background].append((in_calls, time.perf_counter() - start, thread))
     us = 1e6 / calls
-    calls_bg, total_bg = (min(t[i] for t in found[True]) for i in (0, 1))
-    calls_fg, total_fg = (min(t[i] for t in found[False]) for i in (0, 1))
+    calls_bg, total_bg, thread_bg = (min(t[i] for t in found[True]) for i in (0, 1, 2))
+    calls_fg, total_fg, thread_fg = (min(t[i] for t in found[False]) for i in (0, 1, 2))
     before = "written in the call (before)"
     return [
         Row(
@@ -237,6 +246,14 @@ def _per_case(mod: Any, workdir: Path, calls: int, repeat: int) -> list[Row]:
             (calls_fg - plain) * us,
             before,
             "<= 60 us",
+        ),
+        Row(
+            BENCHMARK,
+            f"(d) {calls:,} new cases, added per case, the calls, CPU of the calling thread",
+            (thread_bg - plain_thread) * us,
+            "us",
+            (thread_fg - plain_thread) * us,
+            before,
         ),
         Row(
             BENCHMARK,

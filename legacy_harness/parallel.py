@@ -39,8 +39,8 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Callable, Generator, Iterable, Mapping, Sized
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence, Sized
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from legacy_harness.errors import ConfigError, HarnessError, UsageError
 
@@ -65,6 +65,7 @@ __all__ = [
 
 T = TypeVar("T")
 R = TypeVar("R")
+E = TypeVar("E", bound="Executor")
 
 #: Names accepted by ``--executor`` and ``[tool.legacy_harness] executor``.
 EXECUTORS = ("local", "dask")
@@ -74,18 +75,19 @@ DASK_EXTRA = "pip install 'legacy-harness[dask]'"
 Progress = Callable[[int, "int | None"], None]
 
 
-class Executor(Protocol):
-    """Runs ``fn(shared, item)`` over items; see the module docstring for the contract."""
+class Executor:
+    """Runs ``fn(shared, item)`` over items; see the module docstring for the contract.
+    Functions travel by name (checked here, before anything starts); ``with`` closes it."""
 
     @property
     def jobs(self) -> int:
         """How many items run at once (callers size batches and chunks by it)."""
-        ...
+        raise NotImplementedError
 
     @property
     def description(self) -> str:
         """Where the work runs, for reports: "in-process", "2 local processes", ..."""
-        ...
+        raise NotImplementedError
 
     def map_unordered(
         self,
@@ -99,15 +101,24 @@ class Executor(Protocol):
 
         Closing the generator early cancels the items not yet started.
         """
-        ...
+        return self._map(function_name(fn), fn, items, shared, progress)
+
+    def _map(
+        self, name: str, fn: Callable[[Any, T], R], items: Iterable[T], shared: Any,
+        progress: Progress | None,
+    ) -> Generator[tuple[int, R], None, None]:  # fmt: skip
+        """``map_unordered`` once ``fn`` is known to travel as ``name``."""
+        raise NotImplementedError
 
     def close(self) -> None:
         """Stop the workers this executor started (a no-op when it started none)."""
-        ...
+        raise NotImplementedError
 
-    def __enter__(self) -> Executor: ...
+    def __enter__(self: E) -> E:
+        return self
 
-    def __exit__(self, *exc: object) -> None: ...
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def gather(
@@ -143,11 +154,26 @@ def function_name(fn: Callable[..., Any]) -> str:
         found = resolve_function(name)
     except HarnessError:
         found = None
-    if found is not fn:
+    if found is not fn and not _same_code(found, fn):
         raise UsageError(
             f"{name} does not resolve back to the function given; define it at module level"
         )
     return name
+
+
+def _same_code(found: Any, fn: Callable[..., Any]) -> bool:
+    """Whether ``found`` is ``fn`` from a fresh import of the same module: what a worker
+    gets for the name (a test runner that restores ``sys.modules`` leaves callers holding
+    the function of an earlier import)."""
+    mine, theirs = getattr(fn, "__code__", None), getattr(found, "__code__", None)
+    return (
+        mine is not None
+        and theirs is not None
+        and mine.co_filename == theirs.co_filename
+        and mine.co_firstlineno == theirs.co_firstlineno
+        and (mine.co_code, mine.co_consts, mine.co_names)
+        == (theirs.co_code, theirs.co_consts, theirs.co_names)
+    )
 
 
 def resolve_function(name: str) -> Callable[..., Any]:
@@ -423,7 +449,7 @@ def _start_method() -> str:
 WORKER_EXIT_SECONDS = 10.0
 
 
-class LocalExecutor:
+class LocalExecutor(Executor):
     """``jobs`` processes on this machine; ``jobs=1`` runs in-process, without a pool."""
 
     def __init__(self, jobs: int | None = None, *, start_method: str | None = None) -> None:
@@ -445,15 +471,10 @@ class LocalExecutor:
     def description(self) -> str:
         return "in-process" if self._jobs == 1 else f"{self._jobs} local processes"
 
-    def map_unordered(
-        self,
-        fn: Callable[[Any, T], R],
-        items: Iterable[T],
-        shared: Any = None,
-        *,
-        progress: Progress | None = None,
-    ) -> Generator[tuple[int, R], None, None]:
-        name = function_name(fn)
+    def _map(
+        self, name: str, fn: Callable[[Any, T], R], items: Iterable[T], shared: Any,
+        progress: Progress | None,
+    ) -> Generator[tuple[int, R], None, None]:  # fmt: skip
         if self._jobs == 1:
             return self._in_process(fn, items, shared, progress)
         token, path = self._publish(shared)
@@ -552,12 +573,6 @@ class LocalExecutor:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
 
-    def __enter__(self) -> LocalExecutor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 # --------------------------------------------------------------------------------------
 # Dask
@@ -572,7 +587,7 @@ def _distributed() -> Any:
     return distributed
 
 
-class DaskExecutor:
+class DaskExecutor(Executor):
     """Items spread over the worker processes of a Dask cluster, one task per worker.
 
     Give the scheduler address ("tcp://HOST:8786") or an existing ``distributed.Client``
@@ -624,15 +639,10 @@ class DaskExecutor:
     def description(self) -> str:
         return f"Dask at {self.scheduler} ({len(self._workers())} workers)"
 
-    def map_unordered(
-        self,
-        fn: Callable[[Any, T], R],
-        items: Iterable[T],
-        shared: Any = None,
-        *,
-        progress: Progress | None = None,
-    ) -> Generator[tuple[int, R], None, None]:
-        name = function_name(fn)
+    def _map(
+        self, name: str, fn: Callable[[Any, T], R], items: Iterable[T], shared: Any,
+        progress: Progress | None,
+    ) -> Generator[tuple[int, R], None, None]:  # fmt: skip
         workers = self._workers()
         if not workers:
             raise ConfigError(
@@ -677,12 +687,6 @@ class DaskExecutor:
         if self._owned:
             self._client.close()
 
-    def __enter__(self) -> DaskExecutor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 # --------------------------------------------------------------------------------------
 # From the command line and the configuration
@@ -699,11 +703,19 @@ def _positive(text: str) -> int:
     return value
 
 
-def add_executor_arguments(parser: argparse.ArgumentParser, what: str) -> None:
-    """``--jobs``, ``--executor`` and ``--scheduler``; ``what`` says what they spread."""
+def add_executor_arguments(
+    parser: argparse.ArgumentParser,
+    what: str,
+    *,
+    jobs_help: str | None = None,
+    jobs_flags: Sequence[str] = ("--jobs",),
+    jobs_type: Callable[[str], int] = _positive,
+) -> None:
+    """``--jobs``, ``--executor`` and ``--scheduler``; ``what`` says what they spread (a
+    command whose ``--jobs`` reads more than the project-wide key says so in ``jobs_help``)."""
     parser.add_argument(
-        "--jobs", type=_positive, metavar="N",
-        help=f"processes for {what} (default: [tool.legacy_harness] jobs, or every core)",
+        *jobs_flags, dest="jobs", type=jobs_type, metavar="N",
+        help=jobs_help or f"processes for {what} (default: [tool.legacy_harness] jobs, or every core)",
     )  # fmt: skip
     parser.add_argument(
         "--executor", choices=EXECUTORS,
@@ -713,6 +725,26 @@ def add_executor_arguments(parser: argparse.ArgumentParser, what: str) -> None:
         "--scheduler", metavar="ADDRESS",
         help="Dask scheduler address, e.g. tcp://HOST:8786 (implies --executor dask)",
     )  # fmt: skip
+
+
+def configured_jobs(config: Config, section: str) -> int | None:
+    """``jobs`` of ``[tool.legacy_harness.SECTION]``, else of ``[tool.legacy_harness]``:
+    a command's own setting before the project-wide one."""
+    own = config.table.get(section)
+    for table in (own if isinstance(own, dict) else {}, config.table):
+        value = table.get("jobs")
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return value
+    return None
+
+
+def wants_dask(config: Config, args: Any) -> bool:
+    """Whether ``--executor/--scheduler`` or the configuration name a Dask cluster."""
+    kind = getattr(args, "executor", None) or config.table.get("executor")
+    if kind == "dask":
+        return True
+    scheduler = getattr(args, "scheduler", None)
+    return bool(scheduler or (kind is None and config.table.get("scheduler")))
 
 
 def _setting(args: Any, table: Mapping[str, Any], key: str) -> tuple[Any, str]:

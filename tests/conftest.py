@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures.process  # noqa: F401  (see below)
 import importlib
 import itertools
 import sys
@@ -11,6 +12,11 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+#: Imported here so that no in-process ``pytester`` run imports it for the first time:
+#: such a run removes the modules it imported when it ends, while ``concurrent.futures``
+#: keeps the process pool class it cached, whose work items then no longer pickle.
+_POOL_MODULE = concurrent.futures.process
 
 _counter = itertools.count()
 

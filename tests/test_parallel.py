@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import itertools
 import os
 import sys
@@ -97,6 +98,26 @@ def test_functions_travel_by_module_qualified_name() -> None:
         function_name(nested)
     with pytest.raises(HarnessError, match="cannot import no_such_module:f here"):
         resolve_function("no_such_module:f")
+
+
+def test_a_function_of_an_earlier_import_still_travels_by_name(
+    make_module: Callable[..., ModuleType],
+) -> None:
+    """A runner that restores ``sys.modules`` leaves callers holding the function of an
+    earlier import of a module; the name still gives workers the same code, while a
+    module whose code changed since is refused."""
+    module = make_module("def work(shared, item):\n    return item + 1\n")
+    earlier = module.work
+    del sys.modules[module.__name__]
+    importlib.import_module(module.__name__)
+    assert function_name(earlier) == f"{module.__name__}:work"
+    path = Path(module.__file__ or "")
+    path.write_text("def work(shared, item):\n    return item + 2\n")
+    del sys.modules[module.__name__]
+    importlib.invalidate_caches()
+    importlib.import_module(module.__name__)
+    with pytest.raises(UsageError, match="does not resolve back"):
+        function_name(earlier)
 
 
 # ---------------------------------------------------------------- local executor

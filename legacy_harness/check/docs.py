@@ -53,7 +53,6 @@ from legacy_harness.report.pages import (
     build_site,
     render,
 )
-from legacy_harness.store.confine import atomic_write
 from legacy_harness.store.disk import StoredCase
 from legacy_harness.verify import VerifySession
 
@@ -123,14 +122,9 @@ def _whole(value: Any) -> int:
 
 def write_mutation_score(root: Path, target: str, killed: int, total: int, source: str) -> Path:
     """Record one target's mutation score in ``mutation.json`` (others are kept)."""
-    path = root.joinpath(*MUTATION_FILE)
-    scores = read_mutation_scores(root)
-    scores[target] = {"killed": killed, "total": total, "source_hash": source}
-    text = json.dumps(
-        {"format": 1, "targets": dict(sorted(scores.items()))}, indent=2, sort_keys=True
-    )
-    atomic_write(path, (text + "\n").encode("utf-8"), root=root)
-    return path
+    from legacy_harness.widen.strength import save_entries
+
+    return save_entries(root, {target: {"killed": killed, "total": total, "source_hash": source}})
 
 
 # -- collecting ---------------------------------------------------------------------------

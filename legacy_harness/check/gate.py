@@ -75,7 +75,7 @@ def check_path(session: VerifySession, options: CheckOptions, path: Path) -> Cas
     case = stored.case
     try:
         result = verify_case(session, stored)
-        if case.distribution is not None:
+        if result.statistical:
             result = _exact_part(session, stored, result)
     except Exception as error:  # noqa: BLE001 - one broken case must not stop the gate
         result = CaseResult(case.target, case.id, path, CaseStatus.ERROR)
@@ -89,8 +89,7 @@ def check_path(session: VerifySession, options: CheckOptions, path: Path) -> Cas
         note=result.note,
         inputs=result.inputs,
         reviewed="reviewed" in case.meta,
-        statistical=case.distribution is not None
-        and result.status in (CaseStatus.PASSED, CaseStatus.CHANGED),
+        statistical=result.statistical and result.status in (CaseStatus.PASSED, CaseStatus.CHANGED),
     )
     if checked.status == CaseStatus.SKIPPED:
         reasons = "; ".join(case.meta.get("unencodable", [])) or "values the codec cannot store"

@@ -13,7 +13,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from legacy_harness.check.formats import FORMATS, get_reporter, write_report
 from legacy_harness.cli.command import Command
@@ -27,10 +27,13 @@ from legacy_harness.cli.support import (
 )
 from legacy_harness.config import Config
 from legacy_harness.outcomes import ExitCode
-from legacy_harness.parallel import DASK_EXTRA, EXECUTORS
-
-if TYPE_CHECKING:  # pragma: no cover
-    from legacy_harness.parallel import Executor
+from legacy_harness.parallel import (
+    Executor,
+    add_executor_arguments,
+    configured_jobs,
+    executor_from,
+    wants_dask,
+)
 
 __all__ = ["COMMAND", "DESCRIPTION", "CheckCommand"]
 
@@ -63,31 +66,6 @@ def _shard(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(error).removeprefix(f"--shard {text!r}: ")) from None
 
 
-def _default_jobs(given: int | None, config: Config) -> int:
-    """--jobs, else [tool.legacy_harness.check] jobs, else [tool.legacy_harness] jobs,
-    else one process per CPU."""
-    if given is not None:
-        return given
-    check = config.table.get("check")
-    for table in (check if isinstance(check, dict) else {}, config.table):
-        value = table.get("jobs")
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-            return value
-    return os.cpu_count() or 1
-
-
-def _executor(args: argparse.Namespace, config: Config, jobs: int) -> Executor | None:
-    """A Dask executor when --executor/--scheduler (or the configuration) name one; None
-    leaves the gate its local processes, sized to the store."""
-    from legacy_harness.parallel import executor_from
-
-    kind = args.executor or config.table.get("executor")
-    if kind != "dask" and not (args.scheduler or (kind is None and config.table.get("scheduler"))):
-        return None
-    args.jobs = args.jobs or config.table.get("jobs")
-    return executor_from(config, args)
-
-
 class CheckCommand:
     """The CI gate as a :class:`~legacy_harness.cli.command.Command`."""
 
@@ -108,20 +86,15 @@ class CheckCommand:
             " (equivalent ones not counted); prints the strength report (default:"
             " [tool.legacy_harness.check] min_mutation_score)",
         )  # fmt: skip
-        parser.add_argument(
-            "--jobs", "-j", type=jobs_count, metavar="N",
-            help="verify in N processes (default: [tool.legacy_harness.check] jobs, else"
+        add_executor_arguments(
+            parser,
+            "the case replays",
+            jobs_help="verify in N processes (default: [tool.legacy_harness.check] jobs, else"
             " [tool.legacy_harness] jobs, else one per CPU; 0 = one per CPU); with --executor"
             " dask, at most N cases at once",
-        )  # fmt: skip
-        parser.add_argument(
-            "--executor", choices=EXECUTORS,
-            help=f"where the cases are verified: local processes (default) or a Dask cluster ({DASK_EXTRA})",
-        )  # fmt: skip
-        parser.add_argument(
-            "--scheduler", metavar="ADDRESS",
-            help="Dask scheduler address, e.g. tcp://HOST:8786 (implies --executor dask)",
-        )  # fmt: skip
+            jobs_flags=("--jobs", "-j"),
+            jobs_type=jobs_count,
+        )
         parser.add_argument(
             "--shard", type=_shard, metavar="K/N",
             help="check only part K of N of the store (by case id: the same split on every"
@@ -152,7 +125,7 @@ class CheckCommand:
 
         output = args.output
         options = options_from_config(config.table)
-        options.jobs = _default_jobs(args.jobs, config)
+        options.jobs = args.jobs or configured_jobs(config, "check") or os.cpu_count() or 1
         options.shard = args.shard
         if args.min_coverage is not None:
             options.min_coverage = args.min_coverage
@@ -173,7 +146,11 @@ class CheckCommand:
                 "color": output.color(sys.stdout),
             }
         reporter = get_reporter(output.format, **shown)
-        executor = _executor(args, config, options.jobs)
+        # a Dask cluster when named; otherwise the gate sizes its local pool to the store
+        executor: Executor | None = None
+        if wants_dask(config, args):
+            args.jobs = options.jobs
+            executor = executor_from(config, args)
         try:
             with (
                 output.progress("verifying golden masters") as progress,

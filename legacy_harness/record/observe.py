@@ -13,13 +13,14 @@ import logging
 import random
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from legacy_harness.errors import CodecError, ForbiddenIO
 from legacy_harness.store import codec
 from legacy_harness.store.case import Observation, Tree
+from legacy_harness.store.codec.builtin_tags import immutable_dict_tree, immutable_trees
 
 #: Runs the call (a thunk) inside whatever a boundary channel sets up around it.
 Around = Callable[[Callable[[], Any]], Any]
@@ -50,6 +51,10 @@ class _Tee(io.TextIOBase):
     def flush(self) -> None:
         self.stream.flush()
 
+    def close(self) -> None:
+        """Nothing to release: the real stream stays the program's. (The io base class
+        would flush it, at every recorded call, when the tee is collected.)"""
+
     def isatty(self) -> bool:
         return False
 
@@ -59,6 +64,26 @@ class _Tee(io.TextIOBase):
 
     def getvalue(self) -> str:
         return "".join(self.parts)
+
+
+#: The handler ``logging.lastResort`` is swapped for during a call, kept per real stream
+#: (building one per call takes a lock and registers a weakref: most of a tiny call).
+_LAST_RESORT: dict[str, Any] = {"stream": None, "handler": None, "null": None}
+
+
+def _last_resort(stream: TextIO | None) -> logging.Handler:
+    """A WARNING-level handler writing to ``stream`` (None: to nowhere), reused."""
+    if stream is None:
+        handler = _LAST_RESORT["null"]
+        if handler is None:
+            handler = _LAST_RESORT["null"] = logging.NullHandler(logging.WARNING)
+        return handler  # type: ignore[no-any-return]
+    handler = _LAST_RESORT["handler"]
+    if handler is None or _LAST_RESORT["stream"] is not stream:
+        handler = logging.StreamHandler(stream)
+        handler.setLevel(logging.WARNING)
+        _LAST_RESORT["stream"], _LAST_RESORT["handler"] = stream, handler
+    return handler  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -100,10 +125,7 @@ def run_captured(
     # Warnings that reach no handler go to the real stream (or nowhere on replay), not
     # into the captured stderr: they are captured as log records already.
     saved_last_resort = logging.lastResort
-    last_resort: logging.Handler = (
-        logging.StreamHandler(saved_err) if echo else logging.NullHandler()
-    )
-    last_resort.setLevel(logging.WARNING)
+    last_resort = _last_resort(saved_err if echo else None)
     logging.lastResort = last_resort
     logging.setLogRecordFactory(factory)
     if log_level is not None:
@@ -155,6 +177,166 @@ def rng_used(before: tuple[Any, Any], after: tuple[Any, Any]) -> bool:
     return bool(
         pos_a != pos_b or gauss_a != gauss_b or cached_a != cached_b or (key_a != key_b).any()
     )
+
+
+#: The Mersenne Twister state both generators keep in C: a 4-byte position and 624
+#: 32-bit words (Python's ``RandomObject`` puts the position first, numpy's
+#: ``mt19937_state`` last).
+_MT_BYTES = 4 + 624 * 4
+#: A raw reading of one generator: its twister's bytes and its cached gaussian.
+Reading = tuple[bytes, Any, Any]
+
+
+@functools.cache
+def _python_twister() -> Callable[[], Reading] | None:
+    """A raw reader of ``random``'s global generator: its twister straight from the
+    object's memory (about 1 us, where ``getstate()`` builds a 625-int tuple), and
+    ``gauss_next``. CPython only, and only once a reading has matched ``getstate()``
+    word for word; None otherwise."""
+    import ctypes
+
+    generator: Any = getattr(random.getstate, "__self__", None)  # None: getstate replaced
+    offset = object.__basicsize__
+    if not isinstance(generator, random.Random):
+        return None
+    if sys.implementation.name != "cpython" or type(generator).__basicsize__ < offset + _MT_BYTES:
+        return None
+    address, string_at = id(generator) + offset, ctypes.string_at
+
+    def read() -> Reading:
+        return string_at(address, _MT_BYTES), generator.gauss_next, None  # type: ignore[attr-defined]
+
+    return read if _python_state(read()) == random.getstate() else None
+
+
+def _python_state(reading: Reading) -> Any:
+    import struct
+
+    words = struct.unpack("=i624I", reading[0])
+    return random.Random.VERSION, words[1:] + words[:1], reading[1]
+
+
+def _numpy_twister(numpy: Any) -> Callable[[], Reading] | None:
+    try:
+        return _find_numpy_twister(numpy)
+    except (AttributeError, TypeError, ValueError):  # a numpy laid out otherwise
+        return None
+
+
+def _find_numpy_twister(numpy: Any) -> Callable[[], Reading] | None:
+    """A raw reader of numpy's global ``RandomState``: its MT19937 state, at the bit
+    generator's documented ``ctypes.state_address``, and the gaussian it caches
+    beside it (``has_gauss``, ``gauss`` of its ``aug_bitgen_t``, found in the object
+    as the one word pointing at the object's own ``bitgen_t``, itself the one word
+    holding that address). None for another bit generator, a layout not found this
+    way, or a reading that does not match ``get_state()``."""
+    import ctypes
+
+    legacy = numpy.random.get_state.__self__
+    generator = _bit_generator(numpy)
+    if sys.implementation.name != "cpython" or type(generator).__name__ != "MT19937":
+        return None
+    state_at, base = generator.ctypes.state_address, id(legacy)
+    step = ctypes.sizeof(ctypes.c_void_p)
+    memory = ctypes.string_at(base, type(legacy).__basicsize__)
+    words = [
+        int.from_bytes(memory[at : at + step], sys.byteorder)
+        for at in range(0, len(memory) - step + 1, step)
+    ]
+    bitgen = [n * step for n, word in enumerate(words) if word == state_at]
+    aug = [n * step for n, word in enumerate(words) if bitgen and word == base + bitgen[0]]
+    if len(bitgen) != 1 or len(aug) != 1:
+        return None
+
+    class AugBitgen(ctypes.Structure):
+        _fields_ = (
+            ("bit_generator", ctypes.c_void_p),
+            ("has_gauss", ctypes.c_int),
+            ("gauss", ctypes.c_double),
+        )
+
+    cached, string_at = AugBitgen.from_address(base + aug[0]), ctypes.string_at
+
+    def read(owners: Any = (legacy, generator)) -> Reading:  # kept alive while read
+        return string_at(state_at, _MT_BYTES), cached.has_gauss, cached.gauss
+
+    state, now = numpy.random.get_state(), _numpy_state(read(), numpy)
+    same = (state[1] == now[1]).all() and state[2:] == now[2:] and state[0] == now[0]
+    return read if same else None
+
+
+def _bit_generator(numpy: Any) -> Any:
+    """The bit generator behind numpy's global ``RandomState``."""
+    get = getattr(numpy.random, "get_bit_generator", None)  # numpy >= 1.25
+    return get() if get is not None else numpy.random.get_state.__self__._bit_generator
+
+
+def _numpy_state(reading: Reading, numpy: Any) -> Any:
+    import struct
+
+    key = numpy.frombuffer(reading[0], dtype=numpy.uint32, count=624).copy()
+    (pos,) = struct.unpack_from("=i", reading[0], 624 * 4)
+    return "MT19937", key, pos, reading[1], reading[2]
+
+
+class RngWatch:
+    """Whether a call drew from the global generators, and their state at its entry.
+
+    :func:`rng_state` before and after every call costs more than a small target:
+    Python's ``getstate()`` builds a 625-int tuple and numpy's copies its key word by
+    word. The watch reads each generator's raw state instead (2,500 bytes of twister
+    and the cached gaussian), compares readings, and turns the entry reading into the
+    generator's state only when the call drew. Where a raw reader cannot be set up
+    (another interpreter, another bit generator, a reading that does not match the
+    generator's own ``getstate()``), it takes whole states, as :func:`rng_state` does.
+    """
+
+    def __init__(self) -> None:
+        #: numpy's bit generator when its reader was set up, and that reader
+        self._numpy: tuple[Any, Callable[[], Reading] | None] = (None, None)
+
+    def _numpy_reader(self, numpy: Any) -> Callable[[], Reading] | None:
+        # numpy 2 loads numpy.random on first use: loaded here, the state at entry is known
+        try:
+            generator = _bit_generator(numpy)
+        except AttributeError:  # a numpy without one: whole states
+            return None
+        if generator is not self._numpy[0]:  # first use, or np.random.set_bit_generator
+            self._numpy = (generator, _numpy_twister(numpy))
+        return self._numpy[1]
+
+    def mark(self) -> tuple[Any, Any]:
+        """Taken at the call's entry; give it to :meth:`drawn` when the call returns."""
+        read = _python_twister()
+        python = read() if read is not None else random.getstate()
+        numpy = sys.modules.get("numpy")
+        if numpy is None:
+            return python, None
+        reader = self._numpy_reader(numpy)
+        return python, reader() if reader is not None else numpy.random.get_state()
+
+    def drawn(self, mark: tuple[Any, Any]) -> tuple[Any, Any] | None:
+        """The generators' states at entry (as :func:`rng_state` gives them) if the call
+        drew from either (or imported numpy), else None."""
+        python, numpy_before = mark
+        read = _python_twister()
+        used = python != (read() if read is not None else random.getstate())
+        numpy = sys.modules.get("numpy")
+        if numpy is None or numpy_before is None:
+            used = used or numpy is not numpy_before  # imported (or dropped) in the call
+        reader = self._numpy_reader(numpy) if numpy is not None else None
+        if numpy_before is not None and numpy is not None and not used:
+            if type(numpy_before[0]) is bytes:  # None: the bit generator was swapped
+                used = reader is None or numpy_before != reader()
+            else:
+                used = rng_used((None, numpy_before), (None, numpy.random.get_state()))
+        if not used:
+            return None
+        if read is not None:
+            python = _python_state(python)
+        if numpy_before is not None and type(numpy_before[0]) is bytes:
+            numpy_before = _numpy_state(numpy_before, numpy)
+        return python, numpy_before
 
 
 def rng_tree(state: tuple[Any, Any], blobs: dict[str, bytes]) -> dict[str, Tree]:
@@ -251,9 +433,36 @@ def live_inputs(
     return inputs
 
 
+#: Numbers (and None): encoded, they hold no text a redaction rule could match.
+NUMBERS: frozenset[type] = frozenset({int, float, complex, bool, type(None)})
+#: Builtin types whose values no call can change (the value is all there is to it).
+IMMUTABLE: frozenset[type] = NUMBERS | {str, bytes}
+
+
+def immutable(values: Iterable[Any], depth: int = 8, kinds: frozenset[type] = IMMUTABLE) -> bool:
+    """True if every value is of ``kinds`` (immutable builtins), or a tuple of them
+    (nested at most ``depth`` deep): a call cannot change such inputs, and they name
+    no class, hold no array and share nothing, so recording them needs no snapshot
+    after the call."""
+    for value in values:
+        kind = type(value)
+        if kind in kinds:
+            continue
+        if kind is not tuple or not depth or not immutable(value, depth - 1, kinds):
+            return False
+    return True
+
+
 def encode_inputs(
-    inputs: Mapping[str, Any], blobs: dict[str, bytes], problems: list[str]
+    inputs: Mapping[str, Any], blobs: dict[str, bytes], problems: list[str], *, fixed: bool = False
 ) -> dict[str, Tree]:
+    """The inputs' tree; ``fixed``: they are :func:`immutable` arguments, encoded the
+    same without an encoding run."""
+    if fixed and "self" not in inputs:
+        args = immutable_trees(inputs["args"])
+        kwargs = immutable_dict_tree(inputs["kwargs"]) if args is not None else None
+        if kwargs is not None:
+            return {"args": args, "kwargs": kwargs}
     return codec.encode(dict(inputs), blobs=blobs, problems=problems)  # type: ignore[no-any-return]
 
 
@@ -285,11 +494,13 @@ def observe_call(
     problems: list[str],
     log_level: int | None = None,
     around: Around | None = None,
+    fixed: bool = False,
 ) -> tuple[Observation, CallResult]:
     """Call ``function`` with ``inputs`` and encode what it did.
 
     ``inputs_before`` is the encoded snapshot of ``inputs`` taken before the call; the
-    state after the call is compared with it to find the arguments the call changed.
+    state after the call is compared with it to find the arguments the call changed,
+    unless ``fixed`` says the inputs are :func:`immutable` (nothing can have changed).
     ``around`` runs the call inside a boundary channel (taping when recording, answering
     from the tape on replay); it sees the live arguments, not the encoded ones.
     """
@@ -301,9 +512,11 @@ def observe_call(
     runner = call if around is None else (lambda: around(call))
     result = run_captured(runner, echo=echo, log_level=log_level)
     if result.raised is None:
-        outcome: dict[str, Tree] = {
-            "returned": codec.encode(result.returned, blobs=blobs, problems=problems)
-        }
+        plain = immutable_trees([result.returned])  # most small results: no encoding run
+        returned = (
+            plain[0] if plain else codec.encode(result.returned, blobs=blobs, problems=problems)
+        )
+        outcome: dict[str, Tree] = {"returned": returned}
     else:
         error = result.raised
         kind = type(error)
@@ -314,9 +527,10 @@ def observe_call(
                 "args": codec.encode(list(error.args), blobs=blobs, problems=problems),
             }
         }
-    after = encode_inputs(inputs, {}, [])
-    changed = changed_names(inputs_before, after, signature)
     effects: dict[str, Tree] = {}
+    changed = (
+        [] if fixed else changed_names(inputs_before, encode_inputs(inputs, {}, []), signature)
+    )
     if changed:
         live = {
             name: (inputs[where][key] if where != "self" else inputs["self"])

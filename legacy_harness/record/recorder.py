@@ -30,15 +30,16 @@ from legacy_harness.record.boundaries import (
     handed_connections,
     tape_to_tree,
 )
-from legacy_harness.record.boundaries.context import passthrough
+from legacy_harness.record.boundaries.context import Channel, passthrough
 from legacy_harness.record.observe import (
+    NUMBERS,
+    RngWatch,
     Signature,
     encode_inputs,
+    immutable,
     live_inputs,
     observe_call,
-    rng_state,
     rng_tree,
-    rng_used,
 )
 from legacy_harness.record.profile import ProfileBook
 from legacy_harness.record.project import ForeignClasses, allow_hint, installed_version
@@ -121,6 +122,12 @@ class _TargetRecorder:
         self._meta_base: dict[str, Any] | None = None
         #: the target's code as it was before patching (see wrap): what source_hash reads
         self.unpatched: Callable[..., Any] = target.function
+        #: the empty boundary channel the last call left, for the next (see _channel)
+        self.idle: Channel | None = None
+        #: whether redaction leaves positional arguments that are all numbers as they
+        #: are (it reads no value of theirs, so one look at the names answers for all)
+        probe: dict[str, Any] = {"args": [], "kwargs": {}}
+        self.numbers_stay = not sink.redactor.redact_inputs(probe, self.signature.positional)[1]
 
     @property
     def meta_base(self) -> dict[str, Any]:
@@ -197,15 +204,25 @@ class _TargetRecorder:
     def _capture(
         self, call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], instance: Any
     ) -> Any:
+        """Record one call. Only what needs the live objects happens here: encoding the
+        inputs (before the call can change them) and what the call did, the id, and the
+        warnings; redaction of what it did, the meta and the rng tree are the writer's
+        (:meth:`_Sink.finish`), before anything reaches disk."""
         self.stats.calls += 1
+        sink = self.sink
         blobs: dict[str, bytes] = {}
         problems: list[str] = []
         inputs = live_inputs(args, kwargs, instance, self.has_self)
-        inputs_tree = encode_inputs(inputs, blobs, problems)
-        redactor = self.sink.redactor
-        stored_inputs, redacted = redactor.redact_inputs(
-            inputs_tree, self.signature.positional, blobs
-        )
+        # immutable builtins: nothing to compare after the call, no class, no connection
+        fixed = not self.has_self and immutable(args) and immutable(kwargs.values())
+        inputs_tree = encode_inputs(inputs, blobs, problems, fixed=fixed)
+        redacted: list[str] = []
+        if fixed and not kwargs and self.numbers_stay and immutable(args, kinds=NUMBERS):
+            stored_inputs = inputs_tree  # no text, and no name a rule could hide
+        else:
+            stored_inputs, redacted = sink.redactor.redact_inputs(
+                inputs_tree, self.signature.positional, blobs
+            )
         ident = case_id(self.spec, stored_inputs)
         if ident in self.seen:
             return call(*args, **kwargs)
@@ -218,13 +235,14 @@ class _TargetRecorder:
                 return call(*args, **kwargs)
             self.added += 1
         self.seen.add(ident)
-        if self.sink.watch_clock:
-            self.sink.start_clock_watch()
-        rng_before = rng_state()
-        boundaries = self.sink.boundaries
-        for detail, boundary in handed_connections(inputs, boundaries.declared).items():
-            self.stats.undeclared.setdefault(detail, boundary)
-        channel = boundaries.recording(self.sink.root, blobs)
+        if sink.watch_clock:
+            sink.start_clock_watch()
+        mark = sink.rng.mark()
+        boundaries = sink.boundaries
+        if not fixed:
+            for detail, boundary in handed_connections(inputs, boundaries.declared).items():
+                self.stats.undeclared.setdefault(detail, boundary)
+        channel = self._channel(blobs)
         observation, result = observe_call(
             call,
             inputs,
@@ -234,33 +252,44 @@ class _TargetRecorder:
             blobs=blobs,
             problems=problems,
             around=lambda run: channel.run(run, inputs),
+            fixed=fixed,
         )
+        drawn = sink.rng.drawn(mark)
         problems += channel.problems
         for detail, boundary in channel.notes.items():
             self.stats.undeclared.setdefault(detail, boundary)
-        meta = dict(self.meta_base)
-        meta["log_level"] = logging.getLogger().getEffectiveLevel()
-        if problems:
-            meta["unencodable"] = sorted(set(problems))
-        tape = None
-        if boundaries:
-            meta["boundaries"] = list(boundaries.names)
-            tape, more = redactor.redact(tape_to_tree(channel.recorded), "tape")
-            redacted += more
-        rng = rng_tree(rng_before, blobs) if rng_used(rng_before, rng_state()) else None
-        observation, more = redactor.redact_observation(observation, blobs)
-        redacted += more
-        if redacted:  # the secrets and the blobs of redacted arrays never reach disk
-            meta["redacted"] = sorted(set(redacted))
-            kept = blob_names(stored_inputs, observation.outcome, observation.effects, rng, tape)
-            blobs = {name: data for name, data in blobs.items() if name in kept}
-        case = GoldenCase(self.spec, ident, stored_inputs, observation, rng, meta, blobs, tape=tape)
-        self.sink.accept(self, case, problems)
+        tape = tape_to_tree(channel.recorded) if boundaries else None
+        if not boundaries and not (channel.recorded or channel.notes or channel.problems):
+            if not (channel.memo or channel.on_exit or channel.blocked):
+                self.idle = channel  # nothing in it: the next call may use it again
+        meta = {"log_level": logging.getLogger().getEffectiveLevel()}
+        case = GoldenCase(
+            self.spec, ident, stored_inputs, observation, None, meta, blobs, tape=tape
+        )
+        if fixed and tape is None and result.raised is None and immutable([result.returned]):
+            trees: tuple[Any, ...] = ()  # nothing here can name a class
+        else:
+            trees = (case.inputs, observation.outcome, observation.effects, tape)
+        sink.accept(self, case, problems, trees)
+        sink.writer.submit(
+            case,
+            functools.partial(sink.written, self),
+            functools.partial(sink.finish, self, problems, redacted, drawn),
+        )
         if len(self.seen) >= self.max_cases or len(stored) + self.added >= self.max_cases:
             self.full = True
         if result.raised is not None:
             raise result.raised
         return result.returned
+
+    def _channel(self, blobs: dict[str, bytes]) -> Channel:
+        """The boundary channel for one call; without declared boundaries, the empty one
+        the last call left (it only gathers notes of undeclared access)."""
+        idle, self.idle = self.idle, None
+        if idle is None:
+            return self.sink.boundaries.recording(self.sink.root, blobs)
+        idle.blobs, idle.new_blobs = blobs.get, blobs
+        return idle
 
 
 class _Sink:
@@ -293,6 +322,7 @@ class _Sink:
         #: set by Recorder.start: note clock readings from the first captured call on
         self.watch_clock = False
         self.writer = CaseWriter(store, overwrite=self.overwrite, background=background)
+        self.rng = RngWatch()
 
     def start_clock_watch(self) -> None:
         """Note which targets read the clock (to suggest declaring it), from the first
@@ -307,7 +337,7 @@ class _Sink:
         if undo is not None:
             self.boundaries.watchers.append(undo)
 
-    def _written(self, recorder: _TargetRecorder, case: GoldenCase, status: WriteStatus) -> None:
+    def written(self, recorder: _TargetRecorder, case: GoldenCase, status: WriteStatus) -> None:
         """On the writer's thread, once ``case`` is on disk: other files of its input go
         (``--mode all`` only: otherwise the lock is not taken, so a recorded call never
         waits for the writer's thread to let go of it)."""
@@ -316,27 +346,67 @@ class _Sink:
                 self.stored.settle(case)
         recorder.stats.written(case, status)
 
-    def accept(self, recorder: _TargetRecorder, case: GoldenCase, problems: list[str]) -> None:
-        with self.lock, passthrough():
-            admitted = self.stored.admit(case)  # one case per input, whatever its file is named
+    def accept(
+        self,
+        recorder: _TargetRecorder,
+        case: GoldenCase,
+        problems: list[str],
+        trees: Sequence[Any],
+    ) -> None:
+        """In the call: count the case and warn, while the user's code can still see it
+        (values that cannot be replayed; classes replay needs ``allow`` for, noted in
+        ``trees``)."""
         recorder.stats.cases += 1
-        if admitted:
-            self.writer.submit(case, functools.partial(self._written, recorder))
-        else:
-            recorder.stats.outcomes[KEPT] += 1
         for problem in problems:
             if problem not in recorder.stats.problems:
                 recorder.stats.problems.append(problem)
                 warnings.warn(f"{recorder.spec}: {problem}", UnencodableValueWarning, stacklevel=4)
-        if self.foreign is not None:  # once per package: the first case that needs it
-            o = case.observation
-            trees = (case.inputs, o.outcome, o.effects, case.tape)
+        if self.foreign is not None and trees:  # once per package: the first case needing it
             for package, ref in self.foreign.note(case.target, trees).items():
                 message = (
                     f"{case.target}: cases hold {ref} objects; replay rebuilds them only"
                     f" with {allow_hint([package])} (if you trust {package!r})"
                 )
                 warnings.warn(message, ForeignClassWarning, stacklevel=4)
+
+    def finish(
+        self,
+        recorder: _TargetRecorder,
+        problems: list[str],
+        redacted: list[str],
+        drawn: tuple[Any, Any] | None,
+        case: GoldenCase,
+    ) -> GoldenCase | None:
+        """On the writer's thread, before ``case`` is written: redact what the call did
+        (secrets and the blobs of redacted arrays never reach disk), complete the meta,
+        encode the generators' states, and admit the case (None: its input is stored
+        under another name, and is kept)."""
+        redactor = self.redactor
+        blobs = case.blobs
+        meta = {**recorder.meta_base, **case.meta}
+        if problems:
+            meta["unencodable"] = sorted(set(problems))
+        tape = case.tape
+        if tape is not None:
+            meta["boundaries"] = list(self.boundaries.names)
+            tape, more = redactor.redact(tape, "tape")
+            redacted = redacted + more
+        rng = rng_tree(drawn, blobs) if drawn is not None else None
+        observation, more = redactor.redact_observation(case.observation, blobs)
+        redacted = redacted + more
+        if redacted:
+            meta["redacted"] = sorted(set(redacted))
+            kept = blob_names(case.inputs, observation.outcome, observation.effects, rng, tape)
+            blobs = {name: data for name, data in blobs.items() if name in kept}
+        ready = GoldenCase(
+            case.target, case.id, case.inputs, observation, rng, meta, blobs, tape=tape
+        )
+        with self.lock, passthrough():
+            admitted = self.stored.admit(ready)  # one case per input, whatever its file is named
+        if not admitted:
+            recorder.stats.outcomes[KEPT] += 1
+            return None
+        return ready
 
 
 class Recorder:

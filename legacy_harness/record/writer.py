@@ -30,10 +30,13 @@ from legacy_harness.outcomes import WriteStatus
 from legacy_harness.store.case import GoldenCase
 from legacy_harness.store.disk import GoldenStore
 
-__all__ = ["CaseWriter", "Written", "flush_all"]
+__all__ = ["CaseWriter", "Prepare", "Written", "flush_all"]
 
 #: Told the write status of each case once it is on disk (called on the writer thread).
 Written = Callable[[GoldenCase, WriteStatus], None]
+#: Finishes a case on the writer thread before it is written (work that needs no live
+#: object, kept out of the recorded call); returns the case to write, or None for none.
+Prepare = Callable[[GoldenCase], "GoldenCase | None"]
 
 _STOP = object()
 #: The writer starts on what waits once no case has come for this long (seconds)...
@@ -68,17 +71,19 @@ class CaseWriter:
         self._start_lock = threading.Lock()
         self._errors: list[BaseException] = []
 
-    def submit(self, case: GoldenCase, written: Written) -> None:
+    def submit(self, case: GoldenCase, written: Written, prepare: Prepare | None = None) -> None:
         """Queue ``case``; ``written(case, status)`` runs once it is stored.
 
-        The case's trees and blobs must not change afterwards: the recorder builds
-        fresh ones for every call, so nothing else holds them."""
+        ``prepare(case)``, when given, runs first (on the writer's thread) and gives the
+        case to write, or None to write nothing. The case's trees and blobs must not
+        change afterwards: the recorder builds fresh ones for every call, so nothing
+        else holds them."""
         if not self.background:
-            written(case, self.store.write(case, overwrite=self.overwrite))
+            self._one(case, written, prepare)
             return
         if self._thread is None:
             self._start()
-        self._queue.put((case, written))
+        self._queue.put((case, written, prepare))
 
     def _start(self) -> None:
         with self._start_lock:
@@ -112,11 +117,16 @@ class CaseWriter:
                 item.set()
 
     def _write(self, batch: list[Any]) -> None:
-        for case, written in batch:
+        for item in batch:
             try:
-                written(case, self.store.write(case, overwrite=self.overwrite))
+                self._one(*item)
             except BaseException as error:  # noqa: BLE001 - reported by flush()
                 self._errors.append(error)
+
+    def _one(self, case: GoldenCase, written: Written, prepare: Prepare | None) -> None:
+        ready = case if prepare is None else prepare(case)
+        if ready is not None:
+            written(ready, self.store.write(ready, overwrite=self.overwrite))
 
     def flush(self) -> None:
         """Wait until every queued case is on disk; raise the first write that failed."""

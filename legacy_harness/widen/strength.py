@@ -28,7 +28,7 @@ import re
 import subprocess
 import time
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,7 @@ __all__ = [
     "read_scores",
     "run_mutants",
     "run_suite",
+    "save_entries",
     "write_scores",
 ]
 
@@ -733,13 +734,22 @@ def notes_for(entry: dict[str, Any] | None, current_hash: str) -> dict[str, str]
 
 def write_scores(store: Path, reports: Sequence[MutationReport], filenames: dict[str, str]) -> Path:
     """Save full runs in ``<store>/.legacy-harness/mutation.json``, one entry per
-    target (other targets' entries kept); stable order, so an unchanged net rewrites
-    no byte."""
+    target (other targets' entries kept)."""
+    entries = {
+        report.target: report.to_data(filenames.get(report.target))
+        for report in reports
+        if report.scope is None
+    }
+    return save_entries(store, entries)
+
+
+def save_entries(store: Path, entries: Mapping[str, dict[str, Any]]) -> Path:
+    """Put ``entries`` (target -> entry) in ``mutation.json``, keeping other targets'
+    entries, in a stable order, so an unchanged net rewrites no byte: the one writer of
+    the file, for ``mutate`` runs and for scores measured elsewhere."""
     path = store / MUTATION_FILE
     targets, _ = read_scores(store)
-    for report in reports:
-        if report.scope is None:
-            targets[report.target] = report.to_data(filenames.get(report.target))
+    targets.update(entries)
     text = json.dumps({"format": FORMAT, "targets": dict(sorted(targets.items()))}, indent=2)
     atomic_write(path, (text + "\n").encode("utf-8"), root=store)
     return path

@@ -67,6 +67,30 @@ def test_foreground_writer_has_the_case_on_disk_when_submit_returns(tmp_path):
     assert store.load(store.case_path(_case(4))).case.id == _case(4).id
 
 
+def test_prepare_runs_on_the_writer_thread_and_may_write_nothing(tmp_path):
+    import threading
+
+    store = GoldenStore(tmp_path / "golden")
+    threads: list[str] = []
+    seen: list[str] = []
+
+    def prepare(case: GoldenCase) -> GoldenCase | None:
+        threads.append(threading.current_thread().name)
+        if case.inputs["args"] == [2]:
+            return None  # nothing written, nothing told
+        case.meta["prepared"] = True
+        return case
+
+    writer = CaseWriter(store)
+    for x in (1, 2):
+        writer.submit(_case(x), lambda case, _: seen.append(case.id), prepare)
+    writer.close()
+    assert threads == ["legacy-harness-writer"] * 2
+    assert seen == [_case(1).id]
+    assert store.load(store.case_path(_case(1))).case.meta["prepared"] is True
+    assert not store.case_path(_case(2)).exists()
+
+
 SCRIPT = """
 import os, signal, sys
 sys.path.insert(0, {folder!r})

@@ -17,7 +17,7 @@ import math
 import pathlib
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from legacy_harness.store.codec.decoder import Decoder
@@ -29,6 +29,7 @@ from legacy_harness.store.codec.registry import (
     TagFamily,
     Tree,
     custom_decoder,
+    exact_encoders,
     register_family,
 )
 
@@ -38,6 +39,8 @@ __all__ = [
     "float_tree",
     "float_value",
     "has_surrogates",
+    "immutable_dict_tree",
+    "immutable_trees",
     "int_tree",
     "pairs_into",
 ]
@@ -259,6 +262,61 @@ _TYPES: dict[type, Callable[[Encoder, Any], Tree]] = {
     pathlib.PosixPath: _enc_path,
     pathlib.WindowsPath: _enc_path,
 }
+
+
+def immutable_trees(values: Iterable[Any], depth: int = 8) -> list[Tree] | None:
+    """``encode(value)`` of each value, for values that are immutable builtins or tuples
+    of them (nested at most ``depth`` deep), without an encoding run: such values are
+    never written as references, so the run's bookkeeping has nothing to do, and a
+    recorded call with such arguments skips it. None when some value is of another
+    type, or a user codec has taken one of these types over."""
+    return _immutable(values, depth, exact_encoders())
+
+
+def _immutable(values: Iterable[Any], depth: int, table: dict[type, Any]) -> list[Tree] | None:
+    nodes: list[Tree] = []
+    for value in values:
+        kind = type(value)
+        if table.get(kind) is not _TYPES.get(kind, _immutable):  # a user codec's, or none
+            return None
+        if kind is str:
+            nodes.append(value if value.isascii() else _enc_str(None, value))  # type: ignore[arg-type]
+        elif kind is int:
+            nodes.append(int_tree(value))
+        elif kind is float:
+            nodes.append(float_tree(value))
+        elif kind is bool or value is None:
+            nodes.append(value)
+        elif kind is tuple and depth:
+            items = _immutable(value, depth - 1, table)
+            if items is None:
+                return None
+            nodes.append({"$tuple": items})
+        elif kind is bytes or kind is complex:
+            nodes.append(_TYPES[kind](None, value))  # type: ignore[arg-type]
+        else:
+            return None
+    return nodes
+
+
+def immutable_dict_tree(mapping: dict[Any, Any]) -> Tree | None:
+    """``encode(mapping)`` for a dict nothing else references, whose keys are plain
+    strings and whose values :func:`immutable_trees` accepts; None otherwise."""
+    if not mapping:
+        return {}
+    keys = list(mapping)
+    for key in keys:
+        if type(key) is not str or key[:1] == "$" or has_surrogates(key):
+            return None
+    nodes = immutable_trees(mapping.values())
+    if nodes is None:
+        return None
+    by_key = dict(zip(keys, nodes, strict=True))
+    ordered = sorted(keys)
+    plain = {key: by_key[key] for key in ordered}
+    if keys != ordered:  # as _dict_node: the order the program built
+        plain["$keys"] = keys
+    return plain
 
 
 # ----------------------------------------------------------------------- decoding

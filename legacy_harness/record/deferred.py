@@ -87,6 +87,22 @@ class DeferredRecording:
                     self.waiting.setdefault(name, []).append(pattern)
             if not pattern.module_glob:
                 _check_findable(names[0])
+        self._check_exact_names()
+
+    def _check_exact_names(self) -> None:
+        """A target named exactly that its module's code does not plainly define (a
+        typo, or a name a decorator or an assignment makes) is resolved now, importing
+        its module as resolving always did: a wrong name stops the command before the
+        program runs, not after it."""
+        from legacy_harness.record.targets import defined_in_source, expand_in, import_module
+
+        for pattern in self.patterns:
+            spec = _exact(pattern)
+            if spec is None or spec.module in sys.modules:
+                continue
+            if defined_in_source(spec, classes=True):
+                continue
+            expand_in(import_module(spec.module), pattern, self.excluded)
 
     def start(self) -> None:
         """Watch the target modules; handle those already imported (and, with

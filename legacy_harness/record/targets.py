@@ -386,20 +386,17 @@ def expand_in(
 _CO_OPTIMIZED = 0x1
 
 
-def defined_in_source(spec: TargetSpec) -> bool:
-    """True if the code of ``spec``'s top-level module, read without running it,
-    defines a function of that qualified name (``Cart.checkout``): the module's
-    compiled code (its cached bytecode, as an import would load it) holds the code of
-    every function and class body, each with its ``co_qualname``. Lets ``record --``
-    list a target the program never imported as unreached without importing it; a
+def defined_in_source(spec: TargetSpec, *, classes: bool = False) -> bool:
+    """True if the code of ``spec``'s module, read without running it (nor its
+    package), defines a function of that qualified name (``Cart.checkout``), or with
+    ``classes`` also a class: the module's compiled code (its cached bytecode, as an
+    import would load it) holds the code of every function and class body, each with
+    its ``co_qualname``. Lets ``record --`` check a name before the program runs and
+    list a target the program never imported as unreached, without importing it; a
     decorator that replaces the function is only seen when the module is imported.
     False means "not sure": import the module and resolve the target."""
-    if "." in spec.module:
-        return False  # finding a submodule would import its package
     try:
-        found = importlib.util.find_spec(spec.module)
-        get_code = getattr(found.loader, "get_code", None) if found is not None else None
-        code = get_code(spec.module) if get_code is not None else None
+        code = _module_code(spec.module)
     except Exception:  # noqa: BLE001 - unreadable here: the import will say why
         return False
     stack = [code] if isinstance(code, types.CodeType) else []
@@ -407,13 +404,28 @@ def defined_in_source(spec: TargetSpec) -> bool:
         current = stack.pop()
         for const in current.co_consts:
             if isinstance(const, types.CodeType):
-                if (
-                    getattr(const, "co_qualname", None) == spec.qualname
-                    and const.co_flags & _CO_OPTIMIZED
+                if getattr(const, "co_qualname", None) == spec.qualname and (
+                    classes or const.co_flags & _CO_OPTIMIZED
                 ):
                     return True
                 stack.append(const)
     return False
+
+
+def _module_code(name: str) -> Any:
+    """The compiled code of module ``name``, found as an import would find it, but
+    without importing its packages (``find_spec`` of a submodule imports them)."""
+    from importlib.machinery import PathFinder
+
+    top, *rest = name.split(".")
+    found = importlib.util.find_spec(top)
+    for depth in range(1, len(rest) + 1):
+        locations = found.submodule_search_locations if found is not None else None
+        if not locations:
+            return None
+        found = PathFinder.find_spec(".".join([top, *rest[:depth]]), list(locations))
+    get_code = getattr(found.loader, "get_code", None) if found is not None else None
+    return get_code(name) if get_code is not None else None
 
 
 def no_match(pattern: TargetPattern) -> TargetError:

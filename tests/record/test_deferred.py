@@ -119,8 +119,22 @@ def test_modules_never_imported_are_listed_unreached_and_checked(project: Path) 
     assert "no calls (the run never reached them): Till.__init__, Till.ring" in summary.render()
 
 
-def test_an_unknown_target_is_reported_at_the_end_naming_it(project: Path) -> None:
-    run = recording(project, "shopdef.prices:nett", "shopdef.helpers:shout")
+def test_an_unknown_name_stops_before_the_program_runs(project: Path) -> None:
+    """A name its module does not define is found in the module's code, before any run
+    and without importing the module or its package."""
+    with pytest.raises(TargetError, match=r"shopdef.helpers:whisper.* has no 'whisper'"):
+        recording(project, "shopdef.helpers:whisper", "shopdef.prices:net")
+    with pytest.raises(TargetError, match=r"target shopdef.prices:nett.*did you mean"):
+        recording(project, "shopdef.prices:nett")
+
+
+def test_a_plainly_defined_name_is_checked_without_importing_its_package(project: Path) -> None:
+    recording(project, "shopdef.helpers:shout", "shopdef.prices:Till", "shopdef.prices:Till.ring")
+    assert not [name for name in sys.modules if name.startswith("shopdef")]
+
+
+def test_a_pattern_matching_nothing_is_reported_at_the_end_naming_it(project: Path) -> None:
+    run = recording(project, "shopdef.prices:Nothing*", "shopdef.helpers:shout")
     run.start()
     try:
         from shopdef.prices import net  # the program's import is not disturbed
@@ -128,19 +142,9 @@ def test_an_unknown_target_is_reported_at_the_end_naming_it(project: Path) -> No
         assert net(1.0) == 1.2
     finally:
         summary = run.stop()
-    error = run.error()
-    assert error is not None
-    assert "target shopdef.prices:nett" in str(error) and "did you mean" in str(error)
-    assert [s.target for s in summary.targets] == ["shopdef.helpers:shout"]  # never imported
-
-
-def test_an_unknown_target_in_a_module_never_imported_is_reported_too(project: Path) -> None:
-    run = recording(project, "shopdef.helpers:whisper", "shopdef.prices:Nothing*")
-    run.start()
-    run.stop()
     message = str(run.error())
-    assert "shopdef.helpers:whisper" in message
     assert "target shopdef.prices:Nothing* matches no function or method" in message
+    assert [s.target for s in summary.targets] == ["shopdef.helpers:shout"]  # never imported
 
 
 def test_a_module_that_cannot_be_found_stops_before_the_program_runs(project: Path) -> None:

@@ -377,10 +377,10 @@ def _decompressed(response: dict[str, Any]) -> dict[str, Any]:
 
 def _header_lists(message: Any) -> dict[str, list[str]]:
     """A response's headers as vcrpy serialises them: each name, all its values."""
-    out: dict[str, list[str]] = {}
-    for key in set(message.keys()):
-        out.setdefault(key, []).extend(message.get_all(key))
-    return out
+    values: dict[str, list[str]] = {}
+    for key, value in message.items():  # get_all(key) matches names in any case
+        values.setdefault(key.lower(), []).append(value)
+    return {key: list(values[key.lower()]) for key in dict.fromkeys(message.keys())}
 
 
 def _body_bytes(body: Any) -> Any:
@@ -487,43 +487,47 @@ class _Taping(http.client.HTTPConnection):
         self, method: str, url: str, skip_host: bool = False, skip_accept_encoding: bool = False
     ) -> None:
         channel = self._lh_channel()
-        if channel is not None:
-            self._lh_pending = _Pending(method, self._lh_uri(url), {}, None)
-            if channel.replaying:
-                return None
+        if channel is None:  # outside a call, or inside request(): as the original
+            return super().putrequest(method, url, skip_host, skip_accept_encoding)
+        self._lh_pending = _Pending(method, self._lh_uri(url), {}, None)
+        if channel.replaying:
+            return None
         with passthrough():
             return super().putrequest(method, url, skip_host, skip_accept_encoding)
 
     def putheader(self, header: Any, *values: Any) -> None:
         channel = self._lh_channel()
         pending = self._lh_pending
-        if channel is not None and pending is not None:
-            pending.headers[str(header)] = values[0] if values else ""
-            if channel.replaying:
-                return None
+        if channel is None or pending is None:
+            return super().putheader(header, *values)
+        pending.headers[str(header)] = values[0] if values else ""
+        if channel.replaying:
+            return None
         with passthrough():
             return super().putheader(header, *values)
 
     def endheaders(self, message_body: Any = None, *, encode_chunked: bool = False) -> None:
         channel = self._lh_channel()
         pending = self._lh_pending
-        if channel is not None and pending is not None:
-            if message_body is not None:
-                message_body = _body_bytes(message_body)
-                pending.body = message_body
-            if channel.replaying:
-                return None
+        if channel is None or pending is None:
+            return super().endheaders(message_body, encode_chunked=encode_chunked)
+        if message_body is not None:
+            message_body = _body_bytes(message_body)
+            pending.body = message_body
+        if channel.replaying:
+            return None
         with passthrough():
             return super().endheaders(message_body, encode_chunked=encode_chunked)
 
     def send(self, data: Any) -> None:
         channel = self._lh_channel()
         pending = self._lh_pending
-        if channel is not None and pending is not None:
-            data = _body_bytes(data)
-            pending.body = pending.body + data if pending.body else data
-            if channel.replaying:
-                return None
+        if channel is None or pending is None:
+            return super().send(data)
+        data = _body_bytes(data)
+        pending.body = pending.body + data if pending.body else data
+        if channel.replaying:
+            return None
         with passthrough():
             return super().send(data)
 

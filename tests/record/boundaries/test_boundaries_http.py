@@ -268,3 +268,63 @@ def test_without_vcrpy_installed_the_boundary_names_the_extra(
     monkeypatch.setitem(sys.modules, "vcr", None)  # what importing finds when it is missing
     with pytest.raises(HarnessError, match=r"pip install legacy-harness\[http\]"):
         BoundarySet(["http"]).install()
+
+
+LOW_LEVEL = """
+import http.client
+import json
+
+def stock(host, port):
+    connection = http.client.HTTPConnection(host, port, timeout=5)
+    try:
+        connection.request("GET", "/prices/apple")  # one connection, kept alive
+        first = json.loads(connection.getresponse().read())["price"]
+        connection.request("GET", "/prices/pear")
+        second = json.loads(connection.getresponse().read())["price"]
+        body = json.dumps({"sku": "apple", "price": first}).encode()
+        connection.putrequest("POST", "/orders")  # the step-by-step way
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders()
+        connection.send(body)
+        response = connection.getresponse()
+        return {"prices": [first, second], "status": response.status, "order": json.loads(response.read())["order"]}
+    finally:
+        connection.close()
+"""
+
+
+def test_http_client_kept_alive_and_step_by_step_replays_with_the_service_stopped(
+    project: Path, make_module: Callable[..., ModuleType], server: tuple[ThreadingHTTPServer, str]
+) -> None:
+    mod = make_module(LOW_LEVEL)
+    httpd, _ = server
+    host, port = httpd.server_address[:2]
+    with recording([f"{mod.__name__}:stock"], store=project / "golden", boundaries=["http"]):
+        done = mod.stock(host, port)
+    assert done == {"prices": [3.5, 9.25], "status": 201, "order": len(Shop.orders)}
+    httpd.shutdown()
+    httpd.server_close()
+    [stored] = list(GoldenStore(project / "golden").iter_cases())
+    tape = stored.case.tape or []
+    assert [(e["call"]["method"], e["call"]["url"]) for e in tape] == [
+        ("GET", f"http://{host}:{port}/prices/apple"),
+        ("GET", f"http://{host}:{port}/prices/pear"),
+        ("POST", f"http://{host}:{port}/orders"),
+    ]
+    assert json.loads(tape[2]["call"]["body"]) == {"sku": "apple", "price": 3.5}
+    assert [r.status for r in verify(project)] == [PASSED]
+    rewrite(mod, '"price": first}', '"price": first * 2}')
+    [result] = verify(project)
+    assert result.status == CHANGED
+    assert [d.path for d in result.differences] == ["writes[0].body"]
+
+
+def test_the_url_names_the_port_only_when_it_is_not_the_default() -> None:
+    uri = web.TapingHTTPSConnection("example.com")._lh_uri
+    assert uri("/a?b=1") == "https://example.com/a?b=1"
+    assert (
+        web.TapingHTTPSConnection("example.com", 8443)._lh_uri("/a") == "https://example.com:8443/a"
+    )
+    assert web.TapingHTTPConnection("example.com", 80)._lh_uri("/") == "http://example.com/"
+    assert web.TapingHTTPConnection("proxy", 3128)._lh_uri("http://x/y") == "http://x/y"

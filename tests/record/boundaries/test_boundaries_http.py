@@ -328,3 +328,63 @@ def test_the_url_names_the_port_only_when_it_is_not_the_default() -> None:
     )
     assert web.TapingHTTPConnection("example.com", 80)._lh_uri("/") == "http://example.com/"
     assert web.TapingHTTPConnection("proxy", 3128)._lh_uri("http://x/y") == "http://x/y"
+
+
+URLLIB3_CLIENT = """
+import json
+
+def price(base, sku):
+    import urllib3  # the program imported it by now
+
+    response = urllib3.PoolManager().request("GET", f"{base}/prices/{sku}")
+    return json.loads(response.data)["price"]
+"""
+
+RECORD_URLLIB3_IN_A_FRESH_PROCESS = """
+import json, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+class Shop(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        body = json.dumps({{"price": 3.5}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+httpd = ThreadingHTTPServer(("127.0.0.1", 0), Shop)
+threading.Thread(target=httpd.serve_forever, daemon=True).start()
+sys.path.insert(0, {folder!r})
+from legacy_harness.record.recorder import recording
+import pool_client
+with recording(["pool_client:price"], store={store!r}, boundaries=["http"]):
+    before = "vcr" in sys.modules
+    import urllib3  # the program imports a client after the boundary is installed
+    assert pool_client.price(f"http://127.0.0.1:{{httpd.server_address[1]}}", "apple") == 3.5
+httpd.shutdown()
+print(before, "vcr" in sys.modules)
+"""
+
+
+def test_a_client_imported_after_install_is_taped_through_vcrpy(
+    project: Path, http_path: str
+) -> None:
+    if http_path == "vcrpy":
+        pytest.skip("the boundary chooses for itself here")
+    pytest.importorskip("urllib3")
+    (project / "pool_client.py").write_text(textwrap.dedent(URLLIB3_CLIENT))
+    script = RECORD_URLLIB3_IN_A_FRESH_PROCESS.format(
+        folder=str(project), store=str(project / "golden")
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=project
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]  # vcrpy loaded once urllib3 was imported
+    [stored] = list(GoldenStore(project / "golden").iter_cases())
+    [entry] = stored.case.tape or []
+    assert entry["call"]["method"] == "GET" and entry["call"]["url"].endswith("/prices/apple")
+    assert json.loads(entry["result"]["body"]) == {"price": 3.5}

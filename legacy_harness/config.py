@@ -262,16 +262,20 @@ CACHE_FORMAT = 2
 
 
 def cache_path(pyproject: Path) -> Path:
-    """Where the parsed table of ``pyproject`` is kept: where Python keeps the bytecode
-    of a module beside it, ``__pycache__`` (a folder every project already ignores and
-    that goes with it), or the mirrored folder under ``PYTHONPYCACHEPREFIX``. Nothing
-    is written there when bytecode is not (``PYTHONDONTWRITEBYTECODE``)."""
-    folder = pyproject.parent
+    """Where the parsed table of ``pyproject`` is kept: in the user's cache folder
+    (``$XDG_CACHE_HOME``, else ``~/.cache``), or under ``PYTHONPYCACHEPREFIX`` when
+    that is set; never inside the project, so a file that arrives with the code (a
+    pull request) can never stand in for the configuration it shows. Nothing is
+    written when bytecode is not (``PYTHONDONTWRITEBYTECODE``)."""
+    import zlib
+
     if sys.pycache_prefix:
-        cache = Path(sys.pycache_prefix, *folder.parts[1:])
+        folder = Path(sys.pycache_prefix, "legacy-harness")
     else:
-        cache = folder / "__pycache__"
-    return cache / "pyproject.legacy-harness.marshal"
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        folder = Path(base, "legacy-harness")
+    name = f"{zlib.crc32(str(pyproject).encode('utf-8', 'surrogateescape')):08x}"
+    return folder / "config" / f"{name}.marshal"
 
 
 def cached_table(pyproject: Path, data: bytes) -> Any:
@@ -279,9 +283,10 @@ def cached_table(pyproject: Path, data: bytes) -> Any:
     holds exactly ``data`` (the file's bytes, compared whole: an edit is never missed),
     else None. Parsing TOML is cheap; importing a TOML parser is a quarter of a bare
     interpreter's start-up, paid by every command line. The file is marshal data, as
-    the bytecode beside it is (and as trusted: whoever can write there can replace the
-    code Python runs); only plain values are taken from it, checked field by field, and
-    its table goes through the checks a freshly parsed one does."""
+    cached bytecode is, in the user's own cache folder (and as trusted: whoever can
+    write there can replace the code Python runs); it names the file it was parsed
+    from, only plain values are taken from it, checked field by field, and its table
+    goes through the checks a freshly parsed one does."""
     import marshal
 
     try:

@@ -99,33 +99,41 @@ def test_a_bad_alpha_in_pyproject_is_named_as_pyproject_not_as_a_flag(tmp_path: 
     assert "--alpha" not in done.stderr
 
 
-# -- the parsed table kept beside the bytecode ------------------------------------------
+# -- the parsed table kept in the user's cache folder ------------------------------------
 
 
 @pytest.fixture
 def cached_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A project whose parsed configuration may be kept (bytecode written, no prefix)."""
+    """A project whose parsed configuration may be kept (bytecode written, no prefix,
+    the user's cache folder in tmp_path)."""
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
     monkeypatch.setattr(sys, "pycache_prefix", None)
-    (tmp_path / "pyproject.toml").write_text('[tool.legacy_harness]\nstore = "kept"\n')
-    return tmp_path
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "pyproject.toml").write_text('[tool.legacy_harness]\nstore = "kept"\n')
+    return tmp_path / "project"
+
+
+config_parse = config._parse
 
 
 def test_the_command_line_keeps_the_parsed_table_and_reads_it_back(
     cached_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = config.load_config(cached_project, keep=True)
-    kept = cached_project / "__pycache__" / "pyproject.legacy-harness.marshal"
-    assert kept.is_file() and config.cache_path(cached_project / "pyproject.toml") == kept
+    kept = config.cache_path(cached_project / "pyproject.toml")
+    assert (
+        kept.is_file()
+        and kept.parent == cached_project.parent / "user-cache" / "legacy-harness" / "config"
+    )
+    assert [path.name for path in cached_project.iterdir()] == ["pyproject.toml"]  # nothing else
 
     def no_parsing(*args: object) -> None:
         raise AssertionError("parsed again")
 
     monkeypatch.setattr(config, "_parse", no_parsing)
     assert config.load_config(cached_project) == first  # from the cache, same config
-    monkeypatch.undo()
-    monkeypatch.setattr(sys, "dont_write_bytecode", False)
-    monkeypatch.setattr(sys, "pycache_prefix", None)
+    monkeypatch.setattr(config, "_parse", config_parse)
     (cached_project / "pyproject.toml").write_text('[tool.legacy_harness]\nstore = "edited"\n')
     assert config.load_config(cached_project).store == cached_project / "edited"  # an edit wins
 
@@ -149,7 +157,7 @@ def test_nothing_is_kept_when_bytecode_is_not_written_or_the_table_holds_dates(
 ) -> None:
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
     config.load_config(cached_project, keep=True)
-    assert not (cached_project / "__pycache__").exists()
+    assert not config.cache_path(cached_project / "pyproject.toml").exists()
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
     (cached_project / "pyproject.toml").write_text(
         "[tool.legacy_harness]\nstore = 'kept'\n[tool.legacy_harness.statistics]\n"
@@ -158,3 +166,19 @@ def test_nothing_is_kept_when_bytecode_is_not_written_or_the_table_holds_dates(
     loaded = config.load_config(cached_project, keep=True)  # a date: parsed every time
     assert str(loaded.table["statistics"]["when"]) == "2024-03-01"
     assert not config.cache_path(cached_project / "pyproject.toml").exists()
+
+
+def test_a_cache_file_that_comes_with_the_code_is_never_read(cached_project: Path) -> None:
+    """A pull request cannot carry a configuration other than the one it shows: files
+    in the project (where bytecode caches go) are not where the table is kept."""
+    import marshal
+
+    data = (cached_project / "pyproject.toml").read_bytes()
+    forged = {"format": config.CACHE_FORMAT, "source": str(cached_project / "pyproject.toml"),
+              "data": data, "table": {"store": "forged"}}  # fmt: skip
+    (cached_project / "__pycache__").mkdir()
+    (cached_project / "__pycache__" / "pyproject.legacy-harness.marshal").write_bytes(
+        marshal.dumps(forged)
+    )
+    assert config.load_config(cached_project, keep=True).store == cached_project / "kept"
+    assert config.load_config(cached_project).store == cached_project / "kept"

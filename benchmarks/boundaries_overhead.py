@@ -18,7 +18,6 @@ the recorded cases (``legacy-harness verify``) with the database and the service
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import shutil
 import subprocess
@@ -30,6 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _env import bench_env  # noqa: E402
 from _table import Row, format_table  # noqa: E402
 
 BENCHMARK = "boundaries_overhead"
@@ -53,7 +53,7 @@ def rows(quick: bool = False) -> list[Row]:
     """The three runs of the billing job, and a replay of what was recorded."""
     workdir = Path(tempfile.mkdtemp(prefix="lh-bench-boundaries-"))
     customers = "60" if quick else "400"
-    env = {**os.environ, "PYTHONPATH": str(REPO), "BILLING_CUSTOMERS": customers}
+    env = bench_env(BILLING_CUSTOMERS=customers)  # bytecode cached, as a user's would be
     try:
         plain_project = _project(workdir, "plain", boundaries=False)
         taped_project = _project(workdir, "taped", boundaries=True)

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
+import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from legacy_harness.errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 DEFAULT_STORE = "tests/golden"
 DEFAULT_MAX_CASES = 200
@@ -132,22 +126,74 @@ def text_list(table: Mapping[str, Any], key: str, where: str, what: str) -> list
     return value
 
 
-@dataclass(frozen=True)
 class Config:
-    """The settings a run uses, with paths made absolute against the project root."""
+    """The settings a run uses, with paths made absolute against the project root.
+
+    Read-only once made (:meth:`replace` gives a changed copy). A plain class rather
+    than a dataclass: every command reads one, and importing dataclasses (with inspect)
+    is a fifth of an interpreter's start-up.
+    """
+
+    FIELDS = (
+        "root", "store", "allow", "max_cases", "pythonpath", "table", "source", "targets",
+        "exclude",
+    )  # fmt: skip
 
     root: Path
     store: Path
-    allow: tuple[str, ...] = ()
-    max_cases: int = DEFAULT_MAX_CASES
-    pythonpath: tuple[Path, ...] = ()
-    table: Mapping[str, Any] = field(default_factory=dict)
-    source: Path | None = None
+    allow: tuple[str, ...]
+    max_cases: int
+    pythonpath: tuple[Path, ...]
+    table: Mapping[str, Any]
+    source: Path | None
     #: ``targets = [...]``: what record and the other commands work on when no target
     #: is named (modules, classes, functions or globs; see store.layout.TargetPattern)
-    targets: tuple[str, ...] = ()
+    targets: tuple[str, ...]
     #: ``exclude = [...]``: patterns taken out of ``targets`` and of every --target
-    exclude: tuple[str, ...] = ()
+    exclude: tuple[str, ...]
+
+    def __init__(
+        self,
+        root: Path,
+        store: Path,
+        allow: tuple[str, ...] = (),
+        max_cases: int = DEFAULT_MAX_CASES,
+        pythonpath: tuple[Path, ...] = (),
+        table: Mapping[str, Any] | None = None,
+        source: Path | None = None,
+        targets: tuple[str, ...] = (),
+        exclude: tuple[str, ...] = (),
+    ) -> None:
+        values = (
+            root, store, allow, max_cases, pythonpath, {} if table is None else table, source,
+            targets, exclude,
+        )  # fmt: skip
+        self.__dict__.update(zip(self.FIELDS, values, strict=True))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Config is read-only: use config.replace({name}=...)")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Config is read-only: cannot delete {name!r}")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(self.__dict__[name] for name in self.FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._values() == other._values()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]  # it holds the table, a dict
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={self.__dict__[name]!r}" for name in self.FIELDS)
+        return f"Config({shown})"
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with ``changes`` (field name -> value)."""
+        unknown = sorted(set(changes) - set(self.FIELDS))
+        if unknown:
+            raise TypeError(f"Config has no field {unknown[0]!r}")
+        return Config(**{**{name: self.__dict__[name] for name in self.FIELDS}, **changes})
 
     @property
     def overrides_key(self) -> str:
@@ -169,7 +215,7 @@ class Config:
     def with_store(self, store: str | Path | None) -> Config:
         if store is None:
             return self
-        return dataclasses.replace(self, store=(Path.cwd() / store).resolve())
+        return self.replace(store=(Path.cwd() / store).resolve())
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -180,18 +226,121 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
-def load_config(start: Path | None = None) -> Config:
-    """Read the nearest pyproject.toml at or above ``start`` (default: the working folder)."""
+def load_config(start: Path | None = None, *, keep: bool = False) -> Config:
+    """Read the nearest pyproject.toml at or above ``start`` (default: the working folder).
+
+    ``keep`` (the command line's choice) keeps the parsed table beside the project's
+    bytecode for the next run (see :func:`cached_table`); every caller reads it there.
+    """
     start = (start or Path.cwd()).resolve()
     pyproject = find_pyproject(start)
     if pyproject is None:
         return Config(root=start, store=start / DEFAULT_STORE, pythonpath=(start,))
+    data = pyproject.read_bytes()
+    table = cached_table(pyproject, data)
+    if table is None:
+        table = _parse(pyproject, data)
+        if keep and not sys.dont_write_bytecode:
+            _keep_table(pyproject, data, table)
+    return config_from_table(table, root=pyproject.parent, source=pyproject)
+
+
+def _parse(pyproject: Path, data: bytes) -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
     try:
-        document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        document = tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{pyproject}: not valid TOML ({error}); fix the file") from None
-    table = document.get("tool", {}).get("legacy_harness", {})
-    return config_from_table(table, root=pyproject.parent, source=pyproject)
+    return document.get("tool", {}).get("legacy_harness", {})
+
+
+#: Bumped when what a cache file holds changes: older files are then ignored.
+CACHE_FORMAT = 2
+
+
+def cache_path(pyproject: Path) -> Path:
+    """Where the parsed table of ``pyproject`` is kept: in the user's cache folder
+    (``$XDG_CACHE_HOME``, else ``~/.cache``), or under ``PYTHONPYCACHEPREFIX`` when
+    that is set; never inside the project, so a file that arrives with the code (a
+    pull request) can never stand in for the configuration it shows. Nothing is
+    written when bytecode is not (``PYTHONDONTWRITEBYTECODE``)."""
+    import zlib
+
+    if sys.pycache_prefix:
+        folder = Path(sys.pycache_prefix, "legacy-harness")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        folder = Path(base, "legacy-harness")
+    name = f"{zlib.crc32(str(pyproject).encode('utf-8', 'surrogateescape')):08x}"
+    return folder / "config" / f"{name}.marshal"
+
+
+def cached_table(pyproject: Path, data: bytes) -> Any:
+    """The ``[tool.legacy_harness]`` table kept from an earlier run when the cache file
+    holds exactly ``data`` (the file's bytes, compared whole: an edit is never missed),
+    else None. Parsing TOML is cheap; importing a TOML parser is a quarter of a bare
+    interpreter's start-up, paid by every command line. The file is marshal data, as
+    cached bytecode is, in the user's own cache folder (and as trusted: whoever can
+    write there can replace the code Python runs); it names the file it was parsed
+    from, only plain values are taken from it, checked field by field, and its table
+    goes through the checks a freshly parsed one does."""
+    import marshal
+
+    try:
+        kept = marshal.loads(cache_path(pyproject).read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):  # none yet, or unreadable
+        return None
+    if (
+        isinstance(kept, dict)
+        and kept.get("format") == CACHE_FORMAT
+        and kept.get("source") == str(pyproject)
+        and kept.get("data") == data
+        and _plain(kept.get("table"))
+        and isinstance(kept["table"], dict)
+    ):
+        return kept["table"]
+    return None
+
+
+def _plain(value: Any, depth: int = 0) -> bool:
+    """True if ``value`` is made of what TOML gives (tables, arrays, text, numbers)."""
+    if depth > 64:
+        return False
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(item, depth + 1) for item in value)
+    return isinstance(value, (str, int, float, bool))
+
+
+def _keep_table(pyproject: Path, data: bytes, table: Any) -> None:
+    """Write the cache file (atomically: a reader sees the old file or the new one).
+    Anything that goes wrong leaves the cache as it was: it only saves time."""
+    import marshal
+
+    path = cache_path(pyproject)
+    document = {
+        "format": CACHE_FORMAT,
+        "source": str(pyproject),
+        "data": data,
+        "table": table,
+    }
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        if not _plain(table):
+            return  # TOML dates and times: parsed each time
+        data_out = marshal.dumps(document)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(data_out)
+        os.replace(temporary, path)
+    except (OSError, ValueError):
+        try:
+            temporary.unlink()
+        except OSError:
+            pass
 
 
 def config_from_table(

@@ -34,11 +34,11 @@ workers with ``--nthreads 1``.
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import importlib
 import os
 import sys
-import threading
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence, Sized
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -368,7 +368,7 @@ def _note_imports(roots: tuple[str, ...]) -> None:
             _IMPORTED[name] = (path, _digest(path))
 
 
-_ONE_AT_A_TIME = threading.Lock()
+_ONE_AT_A_TIME = _thread.allocate_lock()  # threading.Lock(), without importing threading
 
 
 def _dask_task(
@@ -439,6 +439,8 @@ def _start_method() -> str:
 
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and sys.platform.startswith("linux"):
+        import threading
+
         return "fork" if threading.active_count() == 1 else "forkserver"
     return "spawn"
 

@@ -10,14 +10,11 @@ line's choices to the command that runs.
 from __future__ import annotations
 
 import codecs
-import json
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import IO, Any
 
 __all__ = [
@@ -35,6 +32,7 @@ __all__ = [
     "default_format",
     "quiet_broken_pipe",
     "safe_output",
+    "terminal_columns",
 ]
 
 #: Environment variables that say "this runs in CI", and the provider each names.
@@ -193,6 +191,23 @@ def _duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
+def terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``, without importing shutil (and, through
+    it, the compression modules) on every command line: ``COLUMNS`` when set, else the
+    terminal of ``sys.__stdout__``, else 80. argparse's help is sized by it."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        size = os.get_terminal_size(sys.__stdout__.fileno())  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+    return size.columns or 80
+
+
 def _columns(stream: Any) -> int:
     """The width of the terminal ``stream`` draws on: ``COLUMNS`` when set, else the
     stream's own terminal (stdout may be a pipe while stderr is the pane), else 80."""
@@ -202,6 +217,8 @@ def _columns(stream: Any) -> int:
     try:
         return os.get_terminal_size(stream.fileno()).columns
     except (AttributeError, ValueError, OSError):
+        import shutil
+
         return shutil.get_terminal_size((80, 24)).columns
 
 
@@ -298,7 +315,6 @@ class Progress:
         self.close()
 
 
-@dataclass(frozen=True)
 class Output:
     """How one command writes, as its command line asked: the format, the colour mode
     and the verbosity (``-1`` for ``-q``, ``0``, ``1`` and more for ``-v``).
@@ -307,12 +323,46 @@ class Output:
     ``args.output``, so every command reads ``-q``, ``-v``, ``--color`` and
     ``--format`` the same way. Streams are looked up when written to, never stored,
     so a test that captures ``sys.stdout`` sees what was written.
+
+    A plain class rather than a dataclass: every command line makes one, and the
+    dataclasses module (with inspect) is a fifth of an interpreter's start-up.
     """
 
-    format: str = "text"
-    color_mode: str = "auto"
-    verbosity: int = 0
-    env: Mapping[str, str] | None = None
+    format: str
+    color_mode: str
+    verbosity: int
+    env: Mapping[str, str] | None
+
+    def __init__(
+        self,
+        format: str = "text",  # noqa: A002 - the --format it stands for
+        color_mode: str = "auto",
+        verbosity: int = 0,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        set_ = object.__setattr__
+        set_(self, "format", format)
+        set_(self, "color_mode", color_mode)
+        set_(self, "verbosity", verbosity)
+        set_(self, "env", env)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Output is read-only: cannot set {name!r}")
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.format, self.color_mode, self.verbosity, self.env)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Output) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields()[:3])
+
+    def __repr__(self) -> str:
+        return (
+            f"Output(format={self.format!r}, color_mode={self.color_mode!r},"
+            f" verbosity={self.verbosity!r}, env={self.env!r})"
+        )
 
     @classmethod
     def from_args(cls, args: Any, env: Mapping[str, str] | None = None) -> Output:
@@ -360,5 +410,7 @@ class Output:
         """Write one JSON document to stdout (strict: no NaN; ASCII, so any console
         and any pipe take it unchanged), streamed as it is encoded: a large document
         is never built twice in memory, and a reader that stops early is noticed."""
+        import json
+
         json.dump(document, sys.stdout, indent=2, default=str, allow_nan=False)
         sys.stdout.write("\n")

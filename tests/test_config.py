@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
+from legacy_harness import config
 from legacy_harness.config import DEFAULT_MAX_CASES, config_from_table, load_config
 from legacy_harness.errors import ConfigError
 
@@ -95,3 +97,88 @@ def test_a_bad_alpha_in_pyproject_is_named_as_pyproject_not_as_a_flag(tmp_path: 
     assert done.returncode == 2
     assert "pyproject.toml: [tool.legacy_harness.stochastic] alpha = 1.5" in done.stderr
     assert "--alpha" not in done.stderr
+
+
+# -- the parsed table kept in the user's cache folder ------------------------------------
+
+
+@pytest.fixture
+def cached_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project whose parsed configuration may be kept (bytecode written, no prefix,
+    the user's cache folder in tmp_path)."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    monkeypatch.setattr(sys, "pycache_prefix", None)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "pyproject.toml").write_text('[tool.legacy_harness]\nstore = "kept"\n')
+    return tmp_path / "project"
+
+
+config_parse = config._parse
+
+
+def test_the_command_line_keeps_the_parsed_table_and_reads_it_back(
+    cached_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = config.load_config(cached_project, keep=True)
+    kept = config.cache_path(cached_project / "pyproject.toml")
+    assert (
+        kept.is_file()
+        and kept.parent == cached_project.parent / "user-cache" / "legacy-harness" / "config"
+    )
+    assert [path.name for path in cached_project.iterdir()] == ["pyproject.toml"]  # nothing else
+
+    def no_parsing(*args: object) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(config, "_parse", no_parsing)
+    assert config.load_config(cached_project) == first  # from the cache, same config
+    monkeypatch.setattr(config, "_parse", config_parse)
+    (cached_project / "pyproject.toml").write_text('[tool.legacy_harness]\nstore = "edited"\n')
+    assert config.load_config(cached_project).store == cached_project / "edited"  # an edit wins
+
+
+def test_a_damaged_or_foreign_cache_file_is_ignored(cached_project: Path) -> None:
+    config.load_config(cached_project, keep=True)
+    kept = config.cache_path(cached_project / "pyproject.toml")
+    for damaged in (b"", b"\x00garbage", kept.read_bytes()[:-7]):
+        kept.write_bytes(damaged)
+        assert config.load_config(cached_project).store == cached_project / "kept"
+    import marshal
+
+    other = {"format": config.CACHE_FORMAT, "source": "/elsewhere/pyproject.toml",
+             "data": (cached_project / "pyproject.toml").read_bytes(), "table": {"store": "x"}}  # fmt: skip
+    kept.write_bytes(marshal.dumps(other))
+    assert config.load_config(cached_project).store == cached_project / "kept"
+
+
+def test_nothing_is_kept_when_bytecode_is_not_written_or_the_table_holds_dates(
+    cached_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    config.load_config(cached_project, keep=True)
+    assert not config.cache_path(cached_project / "pyproject.toml").exists()
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    (cached_project / "pyproject.toml").write_text(
+        "[tool.legacy_harness]\nstore = 'kept'\n[tool.legacy_harness.statistics]\n"
+        "when = 2024-03-01\n"
+    )
+    loaded = config.load_config(cached_project, keep=True)  # a date: parsed every time
+    assert str(loaded.table["statistics"]["when"]) == "2024-03-01"
+    assert not config.cache_path(cached_project / "pyproject.toml").exists()
+
+
+def test_a_cache_file_that_comes_with_the_code_is_never_read(cached_project: Path) -> None:
+    """A pull request cannot carry a configuration other than the one it shows: files
+    in the project (where bytecode caches go) are not where the table is kept."""
+    import marshal
+
+    data = (cached_project / "pyproject.toml").read_bytes()
+    forged = {"format": config.CACHE_FORMAT, "source": str(cached_project / "pyproject.toml"),
+              "data": data, "table": {"store": "forged"}}  # fmt: skip
+    (cached_project / "__pycache__").mkdir()
+    (cached_project / "__pycache__" / "pyproject.legacy-harness.marshal").write_bytes(
+        marshal.dumps(forged)
+    )
+    assert config.load_config(cached_project, keep=True).store == cached_project / "kept"
+    assert config.load_config(cached_project).store == cached_project / "kept"

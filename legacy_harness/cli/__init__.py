@@ -16,15 +16,16 @@ even when the command fails.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 from legacy_harness import __version__
 from legacy_harness.cli.command import Command
 from legacy_harness.errors import HarnessError, UsageError
 from legacy_harness.outcomes import ExitCode
-from legacy_harness.terminal import Output, quiet_broken_pipe, safe_output
+from legacy_harness.terminal import Output, quiet_broken_pipe, safe_output, terminal_columns
 
 __all__ = ["COMMANDS", "Entry", "build_parser", "load_command", "main"]
 
@@ -95,7 +96,32 @@ COMMANDS: dict[str, Entry] = {
 }
 
 
+#: The files an interrupted refactoring leaves in the project root (the journal and its
+#: temporary copy; see legacy_harness.refactor.journal, whose names a test keeps equal):
+#: looked for here so that a run with nothing to roll back never imports the journal.
+JOURNAL_FILES = (".legacy-harness-journal", ".legacy-harness-journal.tmp")
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, as wide as it would make itself (the terminal, less
+    two), measured without importing shutil: a formatter is made for every option."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        width = terminal_columns() - 2 if width is None else width
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
@@ -111,14 +137,15 @@ def load_command(name: str) -> Command:
 
 
 def build_parser(
-    selected: str | None = None, *, table_only: bool = False
+    selected: str | None = None, *, table_only: bool = False, alone: bool = False
 ) -> argparse.ArgumentParser:
     """The parser of the whole command line.
 
     Every command gets its options, which imports every command module, unless
     ``selected`` names the one command that gets them or ``table_only`` gives none: a
     command without options is just its line of the table, which is all ``--help``,
-    ``--version`` and a mistyped command name need.
+    ``--version`` and a mistyped command name need. ``alone`` leaves out the other
+    commands altogether: running a command needs no parser of the twelve others.
     """
     parser = _Parser(
         prog="legacy-harness",
@@ -130,6 +157,8 @@ def build_parser(
     parser.add_argument("--version", action="version", version=f"legacy-harness {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, entry in COMMANDS.items():
+        if alone and name != selected:
+            continue
         if table_only or (selected is not None and name != selected):
             commands.add_parser(name, help=entry.help)
             continue
@@ -155,7 +184,8 @@ def main(argv: Sequence[str] | None = None) -> ExitCode:
     argv = list(sys.argv[1:] if argv is None else argv)
     options, program = _split_program(argv)
     selected = next((word for word in options if not word.startswith("-")), None)
-    parser = build_parser(selected, table_only=selected not in COMMANDS)
+    known = selected in COMMANDS
+    parser = build_parser(selected, table_only=not known, alone=known)
     safe_output()
     with quiet_broken_pipe():
         return _run(parser, options, program)
@@ -177,10 +207,11 @@ def _run(parser: argparse.ArgumentParser, options: list[str], program: list[str]
             args.format = output.format  # the default, resolved (github under GitHub Actions)
         from legacy_harness.config import load_config
 
-        config = load_config().with_store(getattr(args, "store", None))
-        from legacy_harness.refactor.journal import recover
+        config = load_config(keep=True).with_store(getattr(args, "store", None))
+        if any(os.path.lexists(config.root / name) for name in JOURNAL_FILES):
+            from legacy_harness.refactor.journal import recover
 
-        recover(config.root)  # roll back a refactoring killed half-way, before anything reads
+            recover(config.root)  # roll back a refactoring killed half-way, before anything reads
         if program and not COMMANDS[args.command].program:
             raise UsageError(f"legacy-harness {args.command}: unexpected '-- {' '.join(program)}'")
         return load_command(args.command).run(args, config)

@@ -12,7 +12,6 @@ import argparse
 import os
 import runpy
 import sys
-import traceback
 from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
 from typing import ClassVar
@@ -83,9 +82,13 @@ class RecordCommand:
         )  # fmt: skip
 
     def run(self, args: argparse.Namespace, config: Config) -> ExitCode:
-        """Record while the program runs; exit 1 when the program itself failed."""
-        from legacy_harness.record.boundaries import BoundarySet
-        from legacy_harness.record.recorder import Recorder
+        """Record while the program runs; exit 1 when the program itself failed.
+
+        Targets are wrapped as the program imports their modules (see
+        :mod:`legacy_harness.record.deferred`): the program imports in its own order, and
+        a run that reaches no target never loads the capture machinery. A target that
+        does not exist is an error after the summary, naming it."""
+        from legacy_harness.record.deferred import DeferredRecording
 
         program: list[str] = args.program
         if not program:
@@ -97,13 +100,14 @@ class RecordCommand:
             script_dir = str(Path(program[0]).resolve().parent)
             if script_dir not in sys.path:
                 sys.path.insert(0, script_dir)
-        recorder = Recorder(
+        recorder = DeferredRecording(
             targets_to_record(args, config, "record"),
             config.store,
+            config=config,
             exclude=[*config.exclude, *args.exclude],
             max_cases=args.max_cases or config.max_cases,
             mode=args.mode,
-            boundaries=BoundarySet.from_config(config.table, args.boundary),
+            boundaries=args.boundary,
         )
         output = args.output
         # with --format json stdout carries the document alone: the program prints to stderr
@@ -116,6 +120,9 @@ class RecordCommand:
             summary = recorder.stop()
         if not output.quiet or output.format == "json":
             print(summary.render(), file=sys.stderr)
+        error = recorder.error()
+        if error is not None:
+            raise error
         distributions: list[dict[str, object]] = []
         if args.runs > 1:
             distributions = record_distributions(
@@ -184,6 +191,8 @@ def run_program(program: list[str]) -> int:
     except UsageError:
         raise
     except BaseException:  # noqa: BLE001 - report the program's failure as python would
+        import traceback
+
         traceback.print_exc()
         return 1
     finally:

@@ -216,15 +216,34 @@ class Numbers:
         return merged
 
     def to_tree(self) -> dict[str, Any]:
-        np = _np()
-        sample = np.sort(self.sample)
+        plain = self._plain_sample()
+        if plain is not None:  # a short run: every value is the sample, no numpy import
+            low = min(self.low, plain[0]) if plain else self.low
+            high = max(self.high, plain[-1]) if plain else self.high
+            values = plain
+        else:
+            np = _np()
+            values = np.sort(self.sample).tolist()
+            low, high = self.low, self.high
         return {
             "count": self.count,
-            "min": _finite(self.low),
-            "max": _finite(self.high),
+            "min": _finite(low),
+            "max": _finite(high),
             "integer": self.integer,
-            "sample": [float(f"{value:.7g}") for value in sample.tolist()],
+            "sample": [float(f"{value:.7g}") for value in values],
         }
+
+    def _plain_sample(self) -> list[float] | None:
+        """The sorted sample when no value has reached the reservoir yet and all fit in
+        it: what numpy would give, sorted in Python. Importing numpy costs a recorded
+        batch job more than all its other work, and a short run never needs it. None
+        when a -0.0 is among the values (numpy's sort may place it after a 0.0)."""
+        if self._sample is not None or self._chunks or len(self._pending) > self.capacity:
+            return None
+        values = sorted(map(float, self._pending))
+        if any(value == 0.0 and math.copysign(1.0, value) < 0 for value in values):
+            return None
+        return values
 
     @classmethod
     def from_tree(cls, tree: Any, where: str, capacity: int) -> Numbers:

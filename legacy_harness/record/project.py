@@ -32,7 +32,13 @@ from legacy_harness.display import shown
 from legacy_harness.errors import GoldenFileError, TargetError
 from legacy_harness.store.layout import CASE_PREFIX, CASE_SUFFIX, TargetSpec
 
-__all__ = ["ForeignClasses", "ProjectModules", "project_modules", "trusted_target"]
+__all__ = [
+    "ForeignClasses",
+    "ProjectModules",
+    "installed_version",
+    "project_modules",
+    "trusted_target",
+]
 
 #: Folder names that only ever hold installed code.
 _INSTALLED_PARTS = frozenset({"site-packages", "dist-packages"})
@@ -292,3 +298,41 @@ def allow_hint(packages: Iterable[str]) -> str:
     """The line to add to ``[tool.legacy_harness]`` so replay may rebuild ``packages``."""
     listed = ", ".join(f'"{name}"' for name in sorted(set(packages)))
     return f"allow = [{listed}] in [tool.legacy_harness]"
+
+
+def installed_version(distribution: str) -> str | None:
+    """The version of ``distribution`` (a top-level package of the same name), or None
+    when it is not installed: the ``Version:`` of the ``*.dist-info`` beside the package,
+    as ``importlib.metadata.version`` reads it, without importing importlib.metadata
+    (which costs a short recorded run more than its recording). Falls back to it when
+    the package's folder holds no such metadata (a zip, an egg, a source checkout)."""
+    try:
+        spec = importlib.util.find_spec(distribution)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        return None
+    locations = list(spec.submodule_search_locations or ())
+    folder = Path(locations[0]).parent if locations else Path(spec.origin or ".").parent
+    prefix = f"{distribution.replace('-', '_').lower()}-"
+    try:
+        entries = sorted(os.listdir(folder))
+    except OSError:
+        entries = []
+    for name in entries:
+        if name.lower().startswith(prefix) and name.endswith(".dist-info"):
+            try:
+                with open(folder / name / "METADATA", encoding="utf-8") as handle:
+                    for line in handle:
+                        if line.startswith("Version:"):
+                            return line.partition(":")[2].strip()
+                        if not line.strip():
+                            break  # the headers end at the first blank line
+            except OSError:
+                break
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None

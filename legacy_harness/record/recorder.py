@@ -14,7 +14,6 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
@@ -29,7 +28,6 @@ from legacy_harness.outcomes import WriteStatus
 from legacy_harness.record.boundaries import (
     BoundarySet,
     handed_connections,
-    suggestion,
     tape_to_tree,
 )
 from legacy_harness.record.boundaries.context import Channel, passthrough
@@ -44,10 +42,11 @@ from legacy_harness.record.observe import (
     rng_tree,
 )
 from legacy_harness.record.profile import ProfileBook
-from legacy_harness.record.project import ForeignClasses, allow_hint
+from legacy_harness.record.project import ForeignClasses, allow_hint, installed_version
 from legacy_harness.record.redact import Redactor, blob_names
 from legacy_harness.record.replaying import active as replay_active
 from legacy_harness.record.rerecord import StoredInputs
+from legacy_harness.record.summary import RecordingSummary, TargetStats
 from legacy_harness.record.targets import (
     KIND_CLASSMETHOD,
     KIND_METHOD,
@@ -62,7 +61,7 @@ from legacy_harness.record.targets import (
 )
 from legacy_harness.record.writer import CaseWriter
 from legacy_harness.store.case import FORMAT_VERSION, GoldenCase, case_id
-from legacy_harness.store.disk import CREATED, KEPT, UNCHANGED, UPDATED, GoldenStore
+from legacy_harness.store.disk import KEPT, GoldenStore
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -93,36 +92,7 @@ def _numpy_version() -> str | None:
     numpy = sys.modules.get("numpy")
     if numpy is not None:
         return str(numpy.__version__)
-    from importlib import metadata
-
-    try:
-        return metadata.version("numpy")
-    except metadata.PackageNotFoundError:
-        return None
-
-
-@dataclass
-class TargetStats:
-    """What recording did for one target; feeds the summary the user reads."""
-
-    target: str
-    calls: int = 0
-    cases: int = 0
-    dropped: int = 0
-    outcomes: dict[str, int] = field(
-        default_factory=lambda: {CREATED: 0, UPDATED: 0, UNCHANGED: 0, KEPT: 0}
-    )
-    problems: list[str] = field(default_factory=list)
-    #: outside access no declared boundary covered -> the boundary that would
-    undeclared: dict[str, str] = field(default_factory=dict)
-    #: stale cases ``--mode all`` removed: their inputs were not produced this time
-    removed: int = 0
-    #: files killed recordings had left in the target's folder, deleted before writing
-    cleaned: int = 0
-
-    def written(self, case: GoldenCase, status: WriteStatus) -> None:
-        """Count what the writer did with one case (called on the writer's thread)."""
-        self.outcomes[status] += 1
+    return installed_version("numpy")
 
 
 class _TargetRecorder:
@@ -439,90 +409,6 @@ class _Sink:
         return ready
 
 
-@dataclass
-class RecordingSummary:
-    """What a recording wrote, grouped by module and class, and what to do next: the
-    outside access to declare, the packages to ``allow``, targets a pattern left out."""
-
-    store: Path
-    targets: list[TargetStats]
-    boundaries: tuple[str, ...] = ()
-    #: target -> why a pattern that matched it does not record it (generators)
-    skipped: dict[str, str] = field(default_factory=dict)
-    #: third-party package -> a class of it that cases hold (replay needs ``allow``)
-    foreign: dict[str, str] = field(default_factory=dict)
-
-    def render(self) -> str:
-        lines: list[str] = []
-        by_module: dict[str, list[TargetStats]] = {}
-        # per module: its functions, then each class's methods, a nested class after its own
-        for stats in sorted(self.targets, key=_summary_order):
-            by_module.setdefault(stats.target.partition(":")[0], []).append(stats)
-        for module, group in by_module.items():
-            calls = sum(s.calls + s.dropped for s in group)
-            plural = "s" if len(group) > 1 else ""
-            lines.append(
-                f"{module}: {len(group)} target{plural}, {calls} calls,"
-                f" {sum(s.cases for s in group)} cases"
-            )
-            owner = ""
-            unreached = []
-            for stats in group:
-                qualname = stats.target.partition(":")[2]
-                if stats.calls + stats.dropped == 0 and not stats.removed:
-                    unreached.append(qualname)
-                    continue
-                cls, _, name = qualname.rpartition(".")
-                if cls and cls != owner:
-                    lines.append(f"  {cls}")
-                owner = cls
-                lines += self._target_lines(stats, name, "    " if cls else "  ")
-            if unreached:
-                lines.append(f"  no calls (the run never reached them): {', '.join(unreached)}")
-        for target, why in self.skipped.items():
-            lines.append(f"not recorded: {target}, {why}")
-        if self.foreign:
-            listed = ", ".join(f"{pkg} ({cls})" for pkg, cls in self.foreign.items())
-            lines.append(
-                f"cases hold objects of packages outside the project: {listed};"
-                f" replay rebuilds them only with {allow_hint(self.foreign)}"
-            )
-        lines.append(f"store: {self.store}")
-        return "\n".join(lines)
-
-    def _target_lines(self, stats: TargetStats, name: str, indent: str) -> list[str]:
-        o = stats.outcomes
-        written = f"{o[CREATED]} new, {o[UPDATED]} updated, {o[UNCHANGED]} unchanged"
-        if o[KEPT]:
-            written += f", {o[KEPT]} kept (already recorded; use --mode all to replace)"
-        more = indent + "  "
-        lines = [
-            f"{indent}{name}: {stats.calls + stats.dropped} calls, {stats.cases} cases ({written})"
-        ]
-        if stats.cleaned:
-            lines.append(
-                f"{more}cleaned {stats.cleaned} leftover files of killed recordings (.tmp-*, unnamed blobs)"
-            )
-        if stats.dropped:
-            lines.append(
-                f"{more}cap reached: {stats.dropped} later calls not recorded (raise --max-cases to keep more)"
-            )
-        if stats.removed:
-            lines.append(
-                f"{more}{stats.removed} stale cases removed: this run no longer produced their inputs"
-            )
-        lines += [f"{more}not replayable: {problem}" for problem in stats.problems]
-        if stats.undeclared:
-            lines.append(f"{more}{stats.target} {suggestion(stats.undeclared, self.boundaries)}")
-        return lines
-
-
-def _summary_order(stats: TargetStats) -> tuple[str, str, str]:
-    module, _, qualname = stats.target.partition(":")
-    owner, _, name = qualname.rpartition(".")
-    return module, owner, name
-
-
 class Recorder:
     """Patches the named targets and records their calls until stopped."""
 
@@ -551,6 +437,7 @@ class Recorder:
         self.sink = _Sink(self.store, mode, origin, redactor, boundaries, config.root, foreign)
         # a module, a class or a glob stands for every function and method it covers
         self.selection = expand(targets, exclude, config=config)
+        self.max_cases = max_cases
         self.recorders = [
             _TargetRecorder(resolve(spec), self.sink, max_cases) for spec in self.selection.specs
         ]
@@ -566,15 +453,29 @@ class Recorder:
         self.installed = True
         self.sink.watch_clock = True
         for recorder in self.recorders:
-            original = function_copy(recorder.target.function)  # type: ignore[arg-type]
-            wrapper = recorder.wrap(original)
-            if self.profiles is not None:
-                wrapper = self.profiles.feeding(recorder.target, wrapper)
-            patch = Patch(recorder.target, wrapper)
-            patch.wrapper.__legacy_harness__ = True  # type: ignore[attr-defined]
-            patch.apply()
-            recorder.bypass = functools.partial(self._bypass, recorder, patch)
-            self.patches.append(patch)
+            self._patch(recorder)
+
+    def _patch(self, recorder: _TargetRecorder) -> None:
+        original = function_copy(recorder.target.function)  # type: ignore[arg-type]
+        wrapper = recorder.wrap(original)
+        if self.profiles is not None:
+            wrapper = self.profiles.feeding(recorder.target, wrapper)
+        patch = Patch(recorder.target, wrapper)
+        patch.wrapper.__legacy_harness__ = True  # type: ignore[attr-defined]
+        patch.apply()
+        recorder.bypass = functools.partial(self._bypass, recorder, patch)
+        self.patches.append(patch)
+
+    def add(self, specs: Iterable[TargetSpec], skipped: dict[str, str] | None = None) -> None:
+        """Record more targets from now on (``record --`` names those of a module when
+        the program imports it); ``skipped`` adds to what the summary lists as left out."""
+        for spec in specs:
+            recorder = _TargetRecorder(resolve(spec), self.sink, self.max_cases)
+            self.recorders.append(recorder)
+            self.selection.specs.append(spec)
+            if self.installed:
+                self._patch(recorder)
+        self.selection.skipped.update(skipped or {})
 
     def _bypass(self, recorder: _TargetRecorder, patch: Patch) -> int:
         """For a target past its cap: let its next calls skip the wrappers until the

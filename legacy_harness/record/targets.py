@@ -7,26 +7,27 @@ recorder, so calls are captured however the calling code reached the function.
 Targets named on the command line are the user's choice; targets named by a golden
 file are not, and go through :func:`resolve_stored`, which refuses anything but the
 project's own code (see :mod:`legacy_harness.record.project`).
+
+Importing this module stays cheap (no ``inspect``, no dataclasses): ``record --``
+resolves the targets of a module when the program imports it, and those of modules it
+never imported at the end, so a run that reaches none pays for nothing else.
 """
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import importlib.util
-import inspect
-import pkgutil
 import sys
 import types
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from legacy_harness.config import Config, load_config
 from legacy_harness.errors import TargetError
-from legacy_harness.record.project import ProjectModules, trusted_target
 from legacy_harness.store.layout import TargetPattern, TargetSpec
+
+if TYPE_CHECKING:  # pragma: no cover
+    from legacy_harness.config import Config
 
 KIND_FUNCTION = "function"
 KIND_METHOD = "method"
@@ -34,17 +35,38 @@ KIND_CLASSMETHOD = "classmethod"
 KIND_STATICMETHOD = "staticmethod"
 
 
-@dataclass
+_FUNCTION = types.FunctionType
+
+
+def _isclass(value: Any) -> bool:
+    return isinstance(value, type)
+
+
 class ResolvedTarget:
     """A target found in today's code: where it lives and how it is called."""
 
-    spec: TargetSpec
-    owner: Any  # the module or class holding the attribute
-    attribute: str
-    raw: Any  # the attribute as stored (function, staticmethod, classmethod)
-    function: Callable[..., Any]  # the plain function underneath
-    kind: str
-    cls: type | None = None  # the defining class for methods
+    __slots__ = ("attribute", "cls", "function", "kind", "owner", "raw", "spec")
+
+    def __init__(
+        self,
+        spec: TargetSpec,
+        owner: Any,  # the module or class holding the attribute
+        attribute: str,
+        raw: Any,  # the attribute as stored (function, staticmethod, classmethod)
+        function: Callable[..., Any],  # the plain function underneath
+        kind: str,
+        cls: type | None = None,  # the defining class for methods
+    ) -> None:
+        self.spec = spec
+        self.owner = owner
+        self.attribute = attribute
+        self.raw = raw
+        self.function = function
+        self.kind = kind
+        self.cls = cls
+
+    def __repr__(self) -> str:
+        return f"ResolvedTarget({self.spec}, {self.kind})"
 
     @property
     def takes_self(self) -> bool:
@@ -59,7 +81,8 @@ class ResolvedTarget:
         return self.function
 
 
-def _import(module: str) -> types.ModuleType:
+def import_module(module: str) -> types.ModuleType:
+    """Import a target's module; a failure is a TargetError naming it."""
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as error:
@@ -85,9 +108,9 @@ def _candidates(module: types.ModuleType) -> list[str]:
                 value = value.__func__
             if getattr(value, "__module__", None) != module.__name__:
                 continue
-            if inspect.isfunction(value):
+            if isinstance(value, _FUNCTION):
                 names.append(prefix + name)
-            elif inspect.isclass(value) and depth < 3:
+            elif _isclass(value) and depth < 3:
                 names.append(prefix + name)
                 walk(value, prefix + name + ".", depth + 1)
 
@@ -96,6 +119,8 @@ def _candidates(module: types.ModuleType) -> list[str]:
 
 
 def _unknown(spec: TargetSpec, module: types.ModuleType, missing: str) -> TargetError:
+    import difflib
+
     close = difflib.get_close_matches(spec.qualname, _candidates(module), n=3, cutoff=0.5)
     hint = (
         f"; did you mean {', '.join(f'{spec.module}:{name}' for name in close)}?" if close else ""
@@ -107,28 +132,28 @@ def resolve(spec: TargetSpec | str) -> ResolvedTarget:
     """Import the target's module and find the callable that ``spec`` names."""
     if isinstance(spec, str):
         spec = TargetSpec.parse(spec)
-    module = _import(spec.module)
+    module = import_module(spec.module)
     owner: Any = module
     parts = spec.qualname.split(".")
     for index, part in enumerate(parts[:-1]):
         owner = vars(owner).get(part)
-        if not inspect.isclass(owner):
+        if not _isclass(owner):
             raise _unknown(spec, module, ".".join(parts[: index + 1]))
     attribute = parts[-1]
     namespace = vars(owner)
     if attribute not in namespace:
         raise _unknown(spec, module, spec.qualname)
     raw = namespace[attribute]
-    cls = owner if inspect.isclass(owner) else None
+    cls = owner if _isclass(owner) else None
     if isinstance(raw, staticmethod):
         kind, function = KIND_STATICMETHOD, raw.__func__
     elif isinstance(raw, classmethod):
         kind, function = KIND_CLASSMETHOD, raw.__func__
-    elif inspect.isfunction(raw):
+    elif isinstance(raw, _FUNCTION):
         kind, function = (KIND_METHOD if cls else KIND_FUNCTION), raw
-    elif cls is not None and isinstance(raw, property) and inspect.isfunction(raw.fget):
+    elif cls is not None and isinstance(raw, property) and isinstance(raw.fget, _FUNCTION):
         kind, function = KIND_METHOD, raw.fget  # a property's getter, called with self
-    elif inspect.isclass(raw):
+    elif _isclass(raw):
         raise TargetError(
             f"target {spec} is a class, not a function or method; name one method"
             f" ('{spec}.method'), or pass '{spec}' where patterns are taken (record"
@@ -139,9 +164,10 @@ def resolve(spec: TargetSpec | str) -> ResolvedTarget:
             f"target {spec} is a {type(raw).__name__}, not a function or method;"
             " name a function, or a method as 'module:Class.method'"
         )
-    function = (
-        inspect.unwrap(function) if getattr(function, "__legacy_harness__", False) else function
-    )
+    if getattr(function, "__legacy_harness__", False):
+        import inspect
+
+        function = inspect.unwrap(function)
     return ResolvedTarget(spec, owner, attribute, raw, function, kind, cls)
 
 
@@ -153,13 +179,18 @@ RECORDED_SPECIAL = frozenset({"__init__", "__post_init__", "__call__"})
 _MAX_DEPTH = 8
 
 
-@dataclass
 class Selection:
     """What patterns named: the targets to wrap, and what a pattern matched but leaves out."""
 
-    specs: list[TargetSpec]
-    #: target -> why it is not recorded (generators: their calls return an iterator)
-    skipped: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("skipped", "specs")
+
+    def __init__(self, specs: list[TargetSpec], skipped: dict[str, str] | None = None) -> None:
+        self.specs = specs
+        #: target -> why it is not recorded (generators: their calls return an iterator)
+        self.skipped: dict[str, str] = {} if skipped is None else skipped
+
+    def __repr__(self) -> str:
+        return f"Selection({self.specs!r}, {self.skipped!r})"
 
 
 def _function_of(raw: Any) -> Any:
@@ -168,7 +199,7 @@ def _function_of(raw: Any) -> Any:
         raw = raw.__func__
     elif isinstance(raw, property):
         raw = raw.fget
-    return raw if inspect.isfunction(raw) else None
+    return raw if isinstance(raw, _FUNCTION) else None
 
 
 def _special(name: str) -> bool:
@@ -186,13 +217,13 @@ def members(module: types.ModuleType) -> dict[str, Callable[..., Any]]:
     def walk(namespace: Any, prefix: str, depth: int) -> None:
         for attr, raw in list(vars(namespace).items()):
             qualname = prefix + attr
-            if inspect.isclass(raw):
+            if _isclass(raw):
                 mine = raw.__module__ == name and raw.__qualname__ == qualname
                 if mine and depth < _MAX_DEPTH:
                     walk(raw, qualname + ".", depth + 1)
                 continue
             function = _function_of(raw)
-            if function is None and inspect.isfunction(getattr(raw, "__wrapped__", None)):
+            if function is None and isinstance(getattr(raw, "__wrapped__", None), _FUNCTION):
                 function = raw  # functools.lru_cache and the like: listed, then skipped
             if function is None or _special(attr):
                 continue
@@ -216,6 +247,8 @@ def _literal(part: str) -> bool:
 
 def _submodules(root: str) -> list[str]:
     """``root`` and every module below it, found on disk without importing them."""
+    import pkgutil
+
     try:
         spec = importlib.util.find_spec(root)
     except (ImportError, ValueError):
@@ -241,8 +274,9 @@ def _submodules(root: str) -> list[str]:
     return names
 
 
-def _modules(pattern: TargetPattern, config: Config | None) -> list[str]:
-    """The module names a pattern's module part matches (a walk for globs)."""
+def module_names(pattern: TargetPattern, config: Config | None = None) -> list[str]:
+    """The module names a pattern's module part matches (a walk for globs), found
+    without importing them (a package walk imports the packages above its root)."""
     if not pattern.module_glob:
         return [".".join(pattern.module)]
     literal: list[str] = []
@@ -253,12 +287,17 @@ def _modules(pattern: TargetPattern, config: Config | None) -> list[str]:
     if literal:
         roots = [".".join(literal)]
     else:
+        from legacy_harness.config import load_config
+        from legacy_harness.record.project import ProjectModules
+
         roots = sorted(ProjectModules.from_config(config or load_config()).own_names())
     return [name for root in roots for name in _submodules(root) if pattern.matches_module(name)]
 
 
 def _skip_reason(function: Callable[..., Any]) -> str | None:
-    if not inspect.isfunction(function):
+    import inspect
+
+    if not isinstance(function, _FUNCTION):
         return (
             f"a {type(function).__name__} around a function, not a function: only plain"
             " functions are wrapped; record what calls it"
@@ -283,47 +322,122 @@ def expand(
     generators, which are listed in ``skipped``. A module that an exclude pattern names
     whole is never imported. A pattern that matches nothing is an error naming it.
     """
-    excluded = [p if isinstance(p, TargetPattern) else TargetPattern.parse(p) for p in exclude]
-    whole = [p for p in excluded if not p.qualname]
+    excluded = patterns_of(exclude)
     chosen: dict[TargetSpec, None] = {}
     skipped: dict[str, str] = {}
-    for item in patterns:
-        if isinstance(item, TargetSpec):
-            item = str(item)
-        pattern = item if isinstance(item, TargetPattern) else TargetPattern.parse(item)
+    for pattern in patterns_of(patterns):
         found = 0
-        for name in _modules(pattern, config):
-            if any(p.matches_module(name) for p in whole):
+        for name in module_names(pattern, config):
+            if excluded_whole(name, excluded):
                 continue
-            module = _import(name)
-            qualname = ".".join(pattern.qualname)
-            if pattern.qualname and not pattern.glob:
-                named = _lookup(module, qualname)
-                if not inspect.isclass(named):  # one target, exactly as named
-                    chosen[resolve(TargetSpec(name, qualname)).spec] = None
-                    found += 1
-                    continue
-            for member, function in members(module).items():
-                spec = TargetSpec(name, member)
-                if not pattern.matches(spec):
-                    continue
-                found += 1
-                reason = _skip_reason(function)
-                if reason:
-                    skipped[str(spec)] = reason
-                else:
-                    chosen[spec] = None
+            specs, left_out, matched = expand_in(import_module(name), pattern, excluded)
+            chosen.update(dict.fromkeys(specs))
+            skipped.update(left_out)
+            found += matched
         if not found:
-            raise TargetError(
-                f"target {pattern} matches no function or method"
-                + (" (the modules it names define none)" if not pattern.glob else "")
-                + "; check the name ('module', 'module:Class', 'module:function', 'pkg.**')"
-            )
-    specs = sorted(s for s in chosen if not any(p.matches(s) for p in excluded))
-    return Selection(specs, {k: v for k, v in skipped.items() if not _excluded(k, excluded)})
+            raise no_match(pattern)
+    return Selection(sorted(chosen), skipped)
 
 
-def _excluded(target: str, excluded: list[TargetPattern]) -> bool:
+def patterns_of(items: Iterable[str | TargetSpec | TargetPattern]) -> list[TargetPattern]:
+    """Each item as a pattern (a TargetSpec names one target exactly)."""
+    return [
+        item if isinstance(item, TargetPattern) else TargetPattern.parse(str(item))
+        for item in items
+    ]
+
+
+def excluded_whole(module: str, excluded: Sequence[TargetPattern]) -> bool:
+    """True if an exclude pattern names all of ``module``: it is never imported."""
+    return any(not p.qualname and p.matches_module(module) for p in excluded)
+
+
+def expand_in(
+    module: types.ModuleType, pattern: TargetPattern, excluded: Sequence[TargetPattern] = ()
+) -> tuple[list[TargetSpec], dict[str, str], int]:
+    """What ``pattern`` names in ``module`` (imported): its targets less ``excluded``,
+    the generators it matched (target -> why they are left out) and how many functions
+    and methods it matched, exclusions included (none: the pattern names nothing here).
+    A target named exactly that ``module`` lacks is a TargetError naming it."""
+    name = module.__name__
+    chosen: list[TargetSpec] = []
+    skipped: dict[str, str] = {}
+    found = 0
+    qualname = ".".join(pattern.qualname)
+    if pattern.qualname and not pattern.glob and not _isclass(_lookup(module, qualname)):
+        chosen.append(resolve(TargetSpec(name, qualname)).spec)  # one target, as named
+        found = 1
+    else:
+        for member, function in members(module).items():
+            spec = TargetSpec(name, member)
+            if not pattern.matches(spec):
+                continue
+            found += 1
+            reason = _skip_reason(function)
+            if reason:
+                skipped[str(spec)] = reason
+            else:
+                chosen.append(spec)
+    kept = [spec for spec in chosen if not _excluded(str(spec), excluded)]
+    return kept, {k: v for k, v in skipped.items() if not _excluded(k, excluded)}, found
+
+
+#: ``co_flags`` bit of a function's code (a class body's code lacks it).
+_CO_OPTIMIZED = 0x1
+
+
+def defined_in_source(spec: TargetSpec, *, classes: bool = False) -> bool:
+    """True if the code of ``spec``'s module, read without running it (nor its
+    package), defines a function of that qualified name (``Cart.checkout``), or with
+    ``classes`` also a class: the module's compiled code (its cached bytecode, as an
+    import would load it) holds the code of every function and class body, each with
+    its ``co_qualname``. Lets ``record --`` check a name before the program runs and
+    list a target the program never imported as unreached, without importing it; a
+    decorator that replaces the function is only seen when the module is imported.
+    False means "not sure": import the module and resolve the target."""
+    try:
+        code = _module_code(spec.module)
+    except Exception:  # noqa: BLE001 - unreadable here: the import will say why
+        return False
+    stack = [code] if isinstance(code, types.CodeType) else []
+    while stack:
+        current = stack.pop()
+        for const in current.co_consts:
+            if isinstance(const, types.CodeType):
+                if getattr(const, "co_qualname", None) == spec.qualname and (
+                    classes or const.co_flags & _CO_OPTIMIZED
+                ):
+                    return True
+                stack.append(const)
+    return False
+
+
+def _module_code(name: str) -> Any:
+    """The compiled code of module ``name``, found as an import would find it, but
+    without importing its packages (``find_spec`` of a submodule imports them)."""
+    from importlib.machinery import PathFinder
+
+    top, *rest = name.split(".")
+    found = importlib.util.find_spec(top)
+    for depth in range(1, len(rest) + 1):
+        locations = found.submodule_search_locations if found is not None else None
+        if not locations:
+            return None
+        found = PathFinder.find_spec(".".join([top, *rest[:depth]]), list(locations))
+    get_code = getattr(found.loader, "get_code", None) if found is not None else None
+    return get_code(name) if get_code is not None else None
+
+
+def no_match(pattern: TargetPattern) -> TargetError:
+    """The error of a pattern that matched no function or method anywhere."""
+    return TargetError(
+        f"target {pattern} matches no function or method"
+        + (" (the modules it names define none)" if not pattern.glob else "")
+        + "; check the name ('module', 'module:Class', 'module:function', 'pkg.**')"
+    )
+
+
+def _excluded(target: str, excluded: Sequence[TargetPattern]) -> bool:
     return any(p.matches(target) for p in excluded)
 
 
@@ -338,6 +452,8 @@ def resolve_stored(
     reach today's code, so a case naming anything but the project's own code (or a
     target other than its folder's) is a GoldenFileError before any module is imported.
     """
+    from legacy_harness.record.project import trusted_target
+
     return resolve(trusted_target(spec, config, case_path=case_path, store_root=store_root))
 
 
@@ -404,7 +520,6 @@ def _trampoline(free_variables: int, hook: str) -> types.CodeType:
     return namespace["_outer"]().__code__  # type: ignore[no-any-return]
 
 
-@dataclass
 class Patch:
     """A target's function, made to call ``wrapper`` for as long as the patch is applied.
 
@@ -419,12 +534,18 @@ class Patch:
     adds per level for as long as the chain runs, then put back (see :class:`_Hook`).
     """
 
-    target: ResolvedTarget
-    wrapper: Callable[..., Any]
-    saved: types.CodeType | None = field(default=None, repr=False)
-    hook: str = ""
-    signature_added: bool = False
-    state: _Hook | None = field(default=None, repr=False)
+    __slots__ = ("hook", "saved", "signature_added", "state", "target", "wrapper")
+
+    def __init__(self, target: ResolvedTarget, wrapper: Callable[..., Any]) -> None:
+        self.target = target
+        self.wrapper = wrapper
+        self.saved: types.CodeType | None = None
+        self.hook = ""
+        self.signature_added = False
+        self.state: _Hook | None = None
+
+    def __repr__(self) -> str:
+        return f"Patch({self.target!r}, applied={self.saved is not None})"
 
     def grant(self, calls: int) -> None:
         """Let the next ``calls`` outermost calls run the original code without the
@@ -445,6 +566,8 @@ class Patch:
             return
         self.hook = f"__legacy_harness_hook_{id(self):x}__"
         if "__signature__" not in function.__dict__:
+            import inspect
+
             # introspection during recording still sees the real parameters
             function.__signature__ = inspect.signature(function)  # type: ignore[attr-defined]
             self.signature_added = True
@@ -509,6 +632,7 @@ _HEADROOM = 64
 def source_hash(function: Callable[..., Any]) -> str:
     """A fingerprint of the target's code, to tell reviewers the code moved since recording."""
     import hashlib
+    import inspect
 
     try:
         text = inspect.getsource(function).encode()

@@ -8,8 +8,8 @@ live here rather than beside the code that reads and writes the files.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import Any
 
 from legacy_harness.errors import TargetError
 
@@ -36,10 +36,67 @@ CASE_ID = re.compile(r"^[0-9a-f]{16,64}$")
 CHECKS_FOLDER = "__checks__"
 
 
-@dataclass(frozen=True, order=True)
-class TargetSpec:
+class _Frozen:
+    """A value object of named fields: read-only, equal and ordered by its fields.
+
+    What ``@dataclass(frozen=True, order=True)`` would give, written out: these names
+    load with every command line and the pytest plugin, and importing dataclasses
+    (with inspect) costs a fifth of an interpreter's start-up.
+    """
+
+    FIELDS: tuple[str, ...] = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only: cannot delete {name!r}")
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(self.__dict__[name] for name in self.FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={self.__dict__[name]!r}" for name in self.FIELDS)
+        return f"{type(self).__name__}({shown})"
+
+
+class TargetSpec(_Frozen):
+    FIELDS = ("module", "qualname")
+
     module: str
     qualname: str
+
+    def __init__(self, module: str, qualname: str) -> None:
+        self.__dict__.update(module=module, qualname=qualname)
+
+    def _key(self, other: object) -> tuple[tuple[str, str], tuple[str, str]]:
+        if type(other) is not type(self):
+            raise TypeError(f"cannot order TargetSpec and {type(other).__name__}")
+        return (self.module, self.qualname), (other.module, other.qualname)  # type: ignore[attr-defined]
+
+    def __lt__(self, other: object) -> bool:
+        mine, theirs = self._key(other)
+        return mine < theirs
+
+    def __le__(self, other: object) -> bool:
+        mine, theirs = self._key(other)
+        return mine <= theirs
+
+    def __gt__(self, other: object) -> bool:
+        mine, theirs = self._key(other)
+        return mine > theirs
+
+    def __ge__(self, other: object) -> bool:
+        mine, theirs = self._key(other)
+        return mine >= theirs
 
     @classmethod
     def parse(cls, text: str) -> TargetSpec:
@@ -69,8 +126,7 @@ _GLOB_CHARS = frozenset("*?[")
 WALK = "**"
 
 
-@dataclass(frozen=True)
-class TargetPattern:
+class TargetPattern(_Frozen):
     """What a user names to record or select: a module, a class, one function, or globs.
 
     ``billing`` (every function and method defined in the module), ``shop:Cart`` (every
@@ -81,9 +137,14 @@ class TargetPattern:
     agrees with what :func:`legacy_harness.record.targets.expand` finds by importing.
     """
 
+    FIELDS = ("text", "module", "qualname")
+
     text: str
     module: tuple[str, ...]
-    qualname: tuple[str, ...] = ()
+    qualname: tuple[str, ...]
+
+    def __init__(self, text: str, module: tuple[str, ...], qualname: tuple[str, ...] = ()) -> None:
+        self.__dict__.update(text=text, module=module, qualname=qualname)
 
     @classmethod
     def parse(cls, text: str) -> TargetPattern:

@@ -139,3 +139,9 @@ def test_a_child_exit_status_outside_the_vocabulary_is_an_error(
     returncode: int, expected: ExitCode
 ) -> None:
     assert exit_code_of(returncode) is expected
+
+
+def test_the_command_line_looks_for_the_journal_by_its_own_names() -> None:
+    from legacy_harness.refactor import journal
+
+    assert legacy_harness.cli.JOURNAL_FILES == (journal.JOURNAL_NAME, journal.TEMPORARY_NAME)

@@ -101,9 +101,11 @@ def test_usage_errors_are_one_line_with_exit_2(copy: Path) -> None:
     unknown = run(
         copy, "record", "--target", "billing:compute_invoce", "--", "run_month_end.py", "2024-03"
     )
+    # a name its module does not define stops the command before the program runs
     assert unknown.returncode == 2
     assert "did you mean billing:compute_invoice" in unknown.stderr
     assert len(unknown.stderr.strip().splitlines()) == 1
+    assert unknown.stdout == ""  # the month-end job prints its invoices when it runs
     no_program = run(copy, "record", "--target", "billing:compute_invoice")
     assert no_program.returncode == 2 and "nothing to run" in no_program.stderr
     bad_flag = run(copy, "verify", "--runs", "zero")

@@ -232,3 +232,26 @@ def test_after_the_first_calls_one_in_n_is_read(make_module) -> None:
     profile = book.profiles[str(target.spec)]
     assert profile.calls == EVERY_CALL + 10  # every early call, then a systematic sample
     assert profile.numbers["x"].count == profile.calls
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [3, 1.5, -2.25, 7, 1e-9, 123456789.123, 2**70, 0.0, 1.0 / 3],
+        [0.0, -0.0, 0.0, 5.0, -0.0],  # signed zeros: numpy's own sort decides their order
+        [],
+    ],
+)
+def test_a_short_run_gives_the_same_profile_without_numpy(values: list[float]) -> None:
+    """Below the reservoir's capacity the sample is every value, sorted in Python: the
+    same tree (so the same bytes) as numpy's path, which a recording that saw more
+    values takes."""
+    short, forced = Numbers(capacity=50, seed=3), Numbers(capacity=50, seed=3)
+    for value in values:
+        short.add(value)
+        forced.add(value)
+    forced.flush()  # the values reach the reservoir: numpy sorts them
+    assert forced._plain_sample() is None or not values
+    assert short.to_tree() == forced.to_tree()
+    assert json.dumps(short.to_tree()) == json.dumps(forced.to_tree())
+    assert short.count == len(values)  # to_tree leaves the pending values where they were

@@ -545,3 +545,19 @@ def test_a_160_kb_stdout_costs_linear_work_whatever_its_characters() -> None:
                 )
             )
         assert _linear(costs[0], costs[1]), f"{unit!r}: {costs[0][:2]} -> {costs[1][:2]}"
+
+
+def test_the_memo_of_clean_texts_never_hides_a_secret_at_any_length() -> None:
+    """Texts around the screen's and the memo's limits, clean ones asked twice (the
+    second answer comes from the memo), each with a secret spliced in still found."""
+    from legacy_harness.store.secret_rules import RuleSet
+
+    rules = RuleSet(RULES)
+    secret = "ghp_" + "a1B2c3D4e5" * 4  # a GitHub token's shape
+    sql = "SELECT name, plan FROM customers WHERE id = ? AND month = ? ORDER BY name "
+    for length in (20, 79, 80, 81, 200, 1024, 1025, 3000):
+        clean = (sql * (length // len(sql) + 1))[:length]
+        assert not rules.mentions(clean) and not rules.mentions(clean)
+        dirty = clean[: length // 2] + " " + secret + " " + clean[length // 2 :]
+        assert rules.mentions(dirty) and rules.mentions(dirty)
+        assert secret not in rules.redact(dirty)

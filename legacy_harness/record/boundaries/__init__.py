@@ -6,7 +6,7 @@ Declared with ``--boundary NAME`` (repeatable) or ``boundaries = [...]`` in
 - ``clock``: wall-clock and monotonic readings (time-machine);
 - ``uuid``: ``uuid1``/``uuid4``, ``os.urandom``, ``secrets.token_*``;
 - ``sqlite3`` and ``dbapi:MODULE.connect``: statements, parameters and rows;
-- ``http``: requests and responses (vcrpy);
+- ``http``: requests and responses (``http.client``, and vcrpy for other clients);
 - ``files``: files read and written, folders made, files removed and renamed;
 - ``MODULE:QUALNAME``: any function or method, arguments in, result out.
 
@@ -104,7 +104,7 @@ _holds = [0]
 def held() -> Iterator[None]:
     """Keep boundaries patched between the replays run in the block.
 
-    Patching costs milliseconds (vcrpy patches every HTTP client it knows), so a run over
+    Patching costs milliseconds (vcrpy, when loaded, patches every HTTP client it knows), so a run over
     many cases installs each boundary once; the patches call straight through between
     calls, and are undone when the block ends.
     """
@@ -228,6 +228,7 @@ class BoundarySet:
             Mode.RECORD, root=root, declared=self.declared, blobs=blobs.get, new_blobs=blobs
         )
         for boundary in self._active():
+            boundary.prepare()
             channel.swappers.extend(boundary.swappers())
         return channel
 
@@ -241,6 +242,8 @@ class BoundarySet:
     ) -> Channel:
         """A channel for one replayed call: answering from ``tape`` (its blobs read with
         ``blobs``), keeping today's writes (their blobs in ``new_blobs``), blocking the rest."""
+        for boundary in self._active():
+            boundary.prepare()
         return Channel(
             Mode.REPLAY,
             root=root,

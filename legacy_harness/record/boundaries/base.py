@@ -8,6 +8,7 @@ channel, calls the original at once.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import types
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from legacy_harness.errors import HarnessError
 from legacy_harness.record.targets import Patch, function_copy, resolve
 
-__all__ = ["Boundary", "Undo", "patch_attribute", "patch_function", "require"]
+__all__ = ["Boundary", "Undo", "installed", "patch_attribute", "patch_function", "require"]
 
 Undo = Callable[[], None]
 
@@ -28,6 +29,20 @@ def require(module: str, boundary: str, extra: str) -> types.ModuleType:
         raise HarnessError(
             f"boundary {boundary!r} needs the {module} package: pip install legacy-harness[{extra}]"
         ) from None
+
+
+def installed(module: str, boundary: str, extra: str) -> None:
+    """Check that the library a boundary may need is installed, without importing it
+    (importing can cost more than the boundary's whole work); same message as
+    :func:`require`."""
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise HarnessError(
+            f"boundary {boundary!r} needs the {module} package: pip install legacy-harness[{extra}]"
+        )
 
 
 def patch_attribute(owner: Any, name: str, replacement: Any) -> Undo:
@@ -66,6 +81,11 @@ class Boundary:
     def patch(self) -> list[Undo]:
         """Apply the patches; the returned functions undo them, in reverse order."""
         return []
+
+    def prepare(self) -> None:
+        """Before each call's channel opens: catch up with what the program did since
+        the patches went in (the http boundary loads vcrpy once a client it needs is
+        imported)."""
 
     def swappers(self) -> list[Callable[[dict[str, Any]], Undo]]:
         """Functions that swap live arguments for recording proxies around one call."""

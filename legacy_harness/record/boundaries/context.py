@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,15 @@ __all__ = [
 ]
 
 
-_state = threading.local()
+class _State(threading.local):
+    """Per thread: the open channels, and how deep in :func:`passthrough` it is (the
+    class attributes are each thread's starting values)."""
+
+    depth = 0
+    stack: list[Channel] | None = None
+
+
+_state = _State()
 #: How many channels are open in any thread (one counter in a list, so it is shared by
 #: reference): the audit hook returns at once while it is zero.
 OPEN_CALLS = [0]
@@ -40,33 +48,45 @@ OPEN_CALLS = [0]
 
 def stack() -> list[Channel]:
     """The open channels of this thread, innermost last (nested targets when recording)."""
-    found: list[Channel] | None = getattr(_state, "stack", None)
+    found = _state.stack
     if found is None:
         found = _state.stack = []
     return found
 
 
 def in_passthrough() -> bool:
-    return bool(getattr(_state, "depth", 0))
+    return bool(_state.depth)
 
 
 def current() -> Channel | None:
     """The innermost open channel of this thread, or None (outside calls, in passthrough)."""
-    if getattr(_state, "depth", 0):
+    state = _state
+    if state.depth:
         return None
-    channels = getattr(_state, "stack", None)
+    channels = state.stack
     return channels[-1] if channels else None
 
 
-@contextmanager
-def passthrough() -> Iterator[None]:
+class _Passthrough:
+    """The block of :func:`passthrough`: a plain class, as boundaries enter it on every
+    real call they make (a generator-based context manager costs several times more)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        _state.depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        _state.depth -= 1
+
+
+_PASSTHROUGH = _Passthrough()
+
+
+def passthrough() -> AbstractContextManager[None]:
     """Real work done for the tape: nested boundary calls in the block are not taped
     again (``uuid4`` calling ``os.urandom``) and the audit guard does not note them."""
-    _state.depth = getattr(_state, "depth", 0) + 1
-    try:
-        yield
-    finally:
-        _state.depth -= 1
+    return _PASSTHROUGH
 
 
 _SAFE_INT = 2**53

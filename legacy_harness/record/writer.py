@@ -23,6 +23,7 @@ import os
 import queue
 import signal
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from types import FrameType
@@ -41,10 +42,13 @@ Written = Callable[[GoldenCase, WriteStatus], None]
 Prepare = Callable[[GoldenCase], "GoldenCase | None"]
 
 _STOP = object()
-#: The writer starts on what waits once no case has come for this long (seconds)...
+#: The writer looks at what waits this often (seconds), and starts on it once no case
+#: came since its last look...
 QUIET = 0.02
-#: ...or once this many cases wait, whichever is first.
-BACKLOG = 1000
+#: ...or once this many cases, or blobs of this many bytes, wait: a burst of recorded
+#: calls is written after it, not in the middle of it, while memory stays bounded.
+BACKLOG = 5000
+BACKLOG_BYTES = 64 * 1024 * 1024
 
 #: Every writer with work it may not have finished: drained at exit and on signals.
 _LIVE: weakref.WeakSet[CaseWriter] = weakref.WeakSet()
@@ -100,24 +104,33 @@ class CaseWriter:
 
     def _run(self) -> None:
         """Write in batches, each once the program has recorded nothing new for a moment
-        (:data:`QUIET` seconds) or :data:`BACKLOG` cases wait: while a batch job calls
-        its targets back to back, the writer leaves the interpreter to it."""
+        (:data:`QUIET` seconds) or a backlog waits. The thread looks at the queue every
+        :data:`QUIET` seconds rather than waiting on it: a thread waiting on the queue
+        would take the interpreter from the program at every case queued."""
         batch: list[Any] = []
+        held = 0
         while True:
-            try:
-                item = self._queue.get(timeout=QUIET) if batch else self._queue.get()
-            except queue.Empty:
-                item = None
-            if item is not None and not isinstance(item, threading.Event) and item is not _STOP:
-                batch.append(item)
-                if len(batch) < BACKLOG:
+            time.sleep(QUIET)
+            arrived = 0
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    self._write(batch)
+                    return
+                if isinstance(item, threading.Event):  # a flush waits for what came before
+                    self._write(batch)
+                    batch, held = [], 0
+                    item.set()
                     continue
-            self._write(batch)
-            batch = []
-            if item is _STOP:
-                return
-            if isinstance(item, threading.Event):  # a flush waits for what came before
-                item.set()
+                batch.append(item)
+                arrived += 1
+                held += sum(map(len, item[0].blobs.values())) if item[0].blobs else 0
+            if batch and (not arrived or len(batch) >= BACKLOG or held >= BACKLOG_BYTES):
+                self._write(batch)
+                batch, held = [], 0
 
     def _write(self, batch: list[Any]) -> None:
         """One batch: each target's folders are checked and opened once."""

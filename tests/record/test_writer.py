@@ -59,6 +59,40 @@ def test_cases_are_written_in_order_and_a_failed_write_is_raised_after_the_other
     assert not list(outside.iterdir())  # nothing written through the link
 
 
+def test_a_burst_of_cases_waits_for_a_pause_or_a_backlog(tmp_path, monkeypatch):
+    """Cases arriving back to back are not written in the middle of the burst (the
+    program keeps the interpreter), but once recording pauses; a backlog is written
+    without waiting for the pause."""
+    import time
+
+    from legacy_harness.record import writer as writer_module
+
+    monkeypatch.setattr(writer_module, "QUIET", 0.2)  # a wide margin on a busy machine
+    writes: list[int] = []
+    writer = CaseWriter(GoldenStore(tmp_path / "golden"))
+    monkeypatch.setattr(writer, "_write", lambda batch: batch and writes.append(len(batch)))
+
+    def burst(seconds: float, first: int) -> int:
+        stop, x = time.monotonic() + seconds, first
+        while time.monotonic() < stop:  # a case every millisecond: never a pause
+            writer.submit(_case(x), lambda case, status: None)
+            x += 1
+            time.sleep(0.001)
+        return x - first
+
+    sent = burst(1.0, 0)
+    assert writes == []  # nothing written during the burst
+    deadline = time.monotonic() + 10
+    while not writes and time.monotonic() < deadline:  # the pause: the burst is written
+        time.sleep(0.05)
+    assert writes == [sent]
+    monkeypatch.setattr(writer_module, "BACKLOG", 3)
+    sent += burst(1.0, sent)
+    assert len(writes) > 2  # written along the burst, a backlog at a time
+    writer.close()
+    assert sum(writes) == sent
+
+
 def test_foreground_writer_has_the_case_on_disk_when_submit_returns(tmp_path):
     store = GoldenStore(tmp_path / "golden")
     seen: list[WriteStatus] = []

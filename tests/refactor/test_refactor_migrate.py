@@ -341,7 +341,9 @@ seen = 0
 
 def hook(event, args):
     global seen
-    if event == "os.remove" or (event == "os.rename" and "golden" in str(args[1])):
+    # a master removed, or put in place (named in the store, or relative to its folder)
+    named = str(args[1]) if event in ("os.rename", "os.link") else ""
+    if event == "os.remove" or "golden" in named or os.path.basename(named).startswith("case-"):
         seen += 1
         if seen == WHEN:
             os.kill(os.getpid(), signal.SIGKILL)

@@ -80,6 +80,15 @@ def extract(tree: Tree, *, share_from: int | None = None) -> tuple[Tree, dict[st
             whole = _canonical(node)
             if whole is not None and len(whole) < share_from:
                 return node, whole
+            values = node.values() if isinstance(node, dict) else node
+            if whole is not None and not any(isinstance(v, (dict, list)) for v in values):
+                # scalars are never shared: a long row of them needs no walk either
+                flat = (
+                    {key: node[key] for key in sorted(node)}
+                    if isinstance(node, dict)
+                    else list(node)
+                )
+                return share(flat, whole, depth)
         if isinstance(node, dict):
             pairs = [(key, *visit(node[key], depth + 1)) for key in sorted(node)]
             new: Any = {key: value for key, value, _ in pairs}
@@ -90,6 +99,9 @@ def extract(tree: Tree, *, share_from: int | None = None) -> tuple[Tree, dict[st
             text = "[" + ",".join(part for _, part in items) + "]"
         else:
             return node, _scalar(node)
+        return share(new, text, depth)
+
+    def share(new: Any, text: str, depth: int) -> tuple[Any, str]:
         if depth <= _SECTIONS_DEPTH or len(text) < share_from or '"$ndarray"' in text:
             return new, text
         name = hashlib.sha256(text.encode("utf-8")).hexdigest() + ".json"

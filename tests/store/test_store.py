@@ -210,3 +210,29 @@ def test_the_store_of_a_project_takes_its_limits(tmp_path: Path) -> None:
     (path,) = store.iter_paths()
     with pytest.raises(GoldenFileError, match=r"inputs\.args\[0\].*beyond max_depth = 10"):
         store.load(path)
+
+
+def test_the_cases_of_some_targets_are_read_from_their_folders_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recording asks for one target's cases among thousands: only its folder is
+    listed, and a folder reached through a link is left out, as the whole walk does."""
+    store = GoldenStore(tmp_path / "store")
+    for n, target in enumerate(["a:f", "a:g", "b:h"]):
+        store.write(make_case(n, hex_id(n + 1), target))
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (tmp_path / "store" / "c").mkdir()
+    (tmp_path / "store" / "c" / "k").symlink_to(outside)
+    GoldenStore(outside.parent / "decoy").write(make_case(9, hex_id(9), "c:k"))
+    for path in (outside.parent / "decoy" / "c" / "k").iterdir():
+        path.rename(outside / path.name)
+    everything = [item.path for item in store.iter_cases() if not isinstance(item, Exception)]
+
+    def no_walk(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole store was walked")
+
+    monkeypatch.setattr(os, "walk", no_walk)
+    some = [item.path for item in store.iter_cases(["b:h", "a:f", "c:k"])]
+    assert [p.parent.name for p in some] == ["f", "h"]  # walk order; the link left out
+    assert [p for p in everything if p.parent.name in ("f", "h")] == some

@@ -244,9 +244,8 @@ print("vcr" in sys.modules)
 """
 
 
+@pytest.mark.parametrize("http_path", ["http.client"])  # a fresh process chooses itself
 def test_a_urllib_job_records_without_loading_vcrpy(project: Path, http_path: str) -> None:
-    if http_path == "vcrpy":
-        pytest.skip("about the standard library's way only")
     (project / "shop_client.py").write_text(textwrap.dedent(CLIENT))
     script = RECORD_IN_A_FRESH_PROCESS.format(folder=str(project), store=str(project / "golden"))
     done = subprocess.run(
@@ -369,11 +368,10 @@ print(before, "vcr" in sys.modules)
 """
 
 
+@pytest.mark.parametrize("http_path", ["http.client"])  # a fresh process chooses itself
 def test_a_client_imported_after_install_is_taped_through_vcrpy(
     project: Path, http_path: str
 ) -> None:
-    if http_path == "vcrpy":
-        pytest.skip("the boundary chooses for itself here")
     pytest.importorskip("urllib3")
     (project / "pool_client.py").write_text(textwrap.dedent(URLLIB3_CLIENT))
     script = RECORD_URLLIB3_IN_A_FRESH_PROCESS.format(

@@ -18,7 +18,6 @@ boundaries need the recorder from the start (they patch libraries the program us
 from __future__ import annotations
 
 import _thread
-import importlib.util
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -246,17 +245,14 @@ def _exact(pattern: TargetPattern) -> TargetSpec | None:
 def _check_findable(module: str) -> None:
     """A target module that cannot be found is an error before the program runs (only
     its top-level package is looked up: finding a submodule imports its package)."""
+    from legacy_harness.record.targets import find_module
+
     top = module.split(".")[0]
-    if top in sys.modules:
-        return
-    try:
-        spec = importlib.util.find_spec(top)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None:
-        raise TargetError(
+    if top not in sys.modules:
+        find_module(
+            top,
             f"module {module!r} cannot be imported: no module named {top!r}"
-            " (run from the project folder, or add its folder to sys.path)"
+            " (run from the project folder, or add its folder to sys.path)",
         )
 
 

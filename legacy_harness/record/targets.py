@@ -27,6 +27,8 @@ from legacy_harness.errors import TargetError
 from legacy_harness.store.layout import TargetPattern, TargetSpec
 
 if TYPE_CHECKING:  # pragma: no cover
+    from importlib.machinery import ModuleSpec
+
     from legacy_harness.config import Config
 
 KIND_FUNCTION = "function"
@@ -245,19 +247,27 @@ def _literal(part: str) -> bool:
     return not any(char in part for char in "*?[")
 
 
+def find_module(name: str, missing: str) -> ModuleSpec:
+    """Where module ``name`` is, found without importing it (a top-level name, or a
+    submodule whose packages are imported), else TargetError with ``missing``."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        raise TargetError(missing)
+    return spec
+
+
 def _submodules(root: str) -> list[str]:
     """``root`` and every module below it, found on disk without importing them."""
     import pkgutil
 
-    try:
-        spec = importlib.util.find_spec(root)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None:
-        raise TargetError(
-            f"module {root!r} cannot be found (run from the project folder, or add its"
-            " folder to pythonpath in [tool.legacy_harness])"
-        )
+    spec = find_module(
+        root,
+        f"module {root!r} cannot be found (run from the project folder, or add its"
+        " folder to pythonpath in [tool.legacy_harness])",
+    )
     names = [root]
 
     def walk(paths: list[str], prefix: str, depth: int) -> None:

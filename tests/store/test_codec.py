@@ -1184,18 +1184,20 @@ def test_keys_marker_must_match_the_object() -> None:
         decode({"a": 1, "$keys": ["a", "b"]})
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    st.recursive(
-        st.none()
-        | st.booleans()
-        | st.integers()
-        | st.floats(allow_nan=False, allow_infinity=False)
-        | st.text(),
-        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
-        max_leaves=30,
-    )
+#: Trees of what JSON holds, to check the writers against the standard encoder.
+JSON_TREES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=30,
 )
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_TREES)
 def test_golden_files_are_written_byte_for_byte_as_the_standard_encoder_writes(tree: Any) -> None:
     import json
 
@@ -1240,17 +1242,7 @@ def test_subclasses_of_json_types_are_written_as_the_standard_encoder_writes_the
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    st.recursive(
-        st.none()
-        | st.booleans()
-        | st.integers()
-        | st.floats(allow_nan=False, allow_infinity=False)
-        | st.text(),
-        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
-        max_leaves=30,
-    )
-)
+@given(JSON_TREES)
 def test_canonical_text_is_what_the_standard_encoder_writes(tree: Any) -> None:
     import json
 

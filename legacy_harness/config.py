@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from legacy_harness.errors import ConfigError
+from legacy_harness.values import Frozen
 
 DEFAULT_STORE = "tests/golden"
 DEFAULT_MAX_CASES = 200
@@ -126,7 +127,7 @@ def text_list(table: Mapping[str, Any], key: str, where: str, what: str) -> list
     return value
 
 
-class Config:
+class Config(Frozen):
     """The settings a run uses, with paths made absolute against the project root.
 
     Read-only once made (:meth:`replace` gives a changed copy). A plain class rather
@@ -173,20 +174,7 @@ class Config:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"Config is read-only: use config.replace({name}=...)")
 
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"Config is read-only: cannot delete {name!r}")
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(self.__dict__[name] for name in self.FIELDS)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and self._values() == other._values()  # type: ignore[attr-defined]
-
     __hash__ = None  # type: ignore[assignment]  # it holds the table, a dict
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={self.__dict__[name]!r}" for name in self.FIELDS)
-        return f"Config({shown})"
 
     def replace(self, **changes: Any) -> Config:
         """A copy with ``changes`` (field name -> value)."""

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO, Any
 
+from legacy_harness.values import Frozen
+
 __all__ = [
     "ASCII_ERRORS",
     "ASCII_FALLBACK",
@@ -315,7 +317,7 @@ class Progress:
         self.close()
 
 
-class Output:
+class Output(Frozen):
     """How one command writes, as its command line asked: the format, the colour mode
     and the verbosity (``-1`` for ``-q``, ``0``, ``1`` and more for ``-v``).
 
@@ -327,6 +329,8 @@ class Output:
     A plain class rather than a dataclass: every command line makes one, and the
     dataclasses module (with inspect) is a fifth of an interpreter's start-up.
     """
+
+    FIELDS = ("format", "color_mode", "verbosity", "env")
 
     format: str
     color_mode: str
@@ -340,29 +344,10 @@ class Output:
         verbosity: int = 0,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        set_ = object.__setattr__
-        set_(self, "format", format)
-        set_(self, "color_mode", color_mode)
-        set_(self, "verbosity", verbosity)
-        set_(self, "env", env)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"Output is read-only: cannot set {name!r}")
-
-    def _fields(self) -> tuple[Any, ...]:
-        return (self.format, self.color_mode, self.verbosity, self.env)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Output) and self._fields() == other._fields()
+        self.__dict__.update(format=format, color_mode=color_mode, verbosity=verbosity, env=env)
 
     def __hash__(self) -> int:
-        return hash(self._fields()[:3])
-
-    def __repr__(self) -> str:
-        return (
-            f"Output(format={self.format!r}, color_mode={self.color_mode!r},"
-            f" verbosity={self.verbosity!r}, env={self.env!r})"
-        )
+        return hash(self._values()[:3])  # env is a mapping
 
     @classmethod
     def from_args(cls, args: Any, env: Mapping[str, str] | None = None) -> Output:

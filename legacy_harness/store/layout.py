@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from fnmatch import fnmatchcase
-from typing import Any
 
 from legacy_harness.errors import TargetError
+from legacy_harness.values import Frozen
 
 __all__ = [
     "BLOB_FOLDER",
@@ -36,39 +36,7 @@ CASE_ID = re.compile(r"^[0-9a-f]{16,64}$")
 CHECKS_FOLDER = "__checks__"
 
 
-class _Frozen:
-    """A value object of named fields: read-only, equal and ordered by its fields.
-
-    What ``@dataclass(frozen=True, order=True)`` would give, written out: these names
-    load with every command line and the pytest plugin, and importing dataclasses
-    (with inspect) costs a fifth of an interpreter's start-up.
-    """
-
-    FIELDS: tuple[str, ...] = ()
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is read-only: cannot set {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is read-only: cannot delete {name!r}")
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(self.__dict__[name] for name in self.FIELDS)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash(self._values())
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={self.__dict__[name]!r}" for name in self.FIELDS)
-        return f"{type(self).__name__}({shown})"
-
-
-class TargetSpec(_Frozen):
+class TargetSpec(Frozen):
     FIELDS = ("module", "qualname")
 
     module: str
@@ -126,7 +94,7 @@ _GLOB_CHARS = frozenset("*?[")
 WALK = "**"
 
 
-class TargetPattern(_Frozen):
+class TargetPattern(Frozen):
     """What a user names to record or select: a module, a class, one function, or globs.
 
     ``billing`` (every function and method defined in the module), ``shop:Cart`` (every

@@ -74,6 +74,14 @@ def extract(tree: Tree, *, share_from: int | None = None) -> tuple[Tree, dict[st
         share_from = SHARE_FROM
 
     def visit(node: Any, depth: int) -> tuple[Any, str]:
+        if depth <= _SECTIONS_DEPTH:
+            # never shared themselves, so their text is never needed: only what they
+            # hold is looked at (encoding the whole case and each section is saved)
+            if isinstance(node, dict):
+                return {key: visit(node[key], depth + 1)[0] for key in sorted(node)}, ""
+            if isinstance(node, list):
+                return [visit(item, depth + 1)[0] for item in node], ""
+            return node, ""
         if isinstance(node, (dict, list)):
             # a sub-value's text is part of its container's: below share_from nothing
             # inside can be shared, so one C-encoded pass replaces the walk

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -195,6 +196,7 @@ def test_mode_all_counts_only_its_own_cases(
     project = _project(tmp_path)
     monkeypatch.chdir(project)
     monkeypatch.syspath_prepend(str(project))
+    monkeypatch.delitem(sys.modules, "calc", raising=False)  # another test's calc
     import calc  # type: ignore[import-not-found]
 
     store = GoldenStore(project / "golden")

@@ -28,12 +28,11 @@ from legacy_harness.record.boundaries import (
     tape_to_tree,
 )
 from legacy_harness.record.observe import (
+    RngWatch,
     Signature,
     encode_inputs,
     live_inputs,
-    rng_state,
     rng_tree,
-    rng_used,
 )
 from legacy_harness.record.recorder import environment
 from legacy_harness.record.targets import KIND_CLASSMETHOD, KIND_METHOD, source_hash
@@ -142,7 +141,8 @@ class Tapes:
         draft = GoldenCase(
             subject.spec, case_id, inputs, Observation({}), None, meta, blobs, tape=self.tree
         )
-        rng_before = rng_state()
+        watch = RngWatch()  # whether the replay drew, as the recorder tells it
+        mark = watch.mark()
         with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
             replayed = replay(
                 draft,
@@ -155,7 +155,8 @@ class Tapes:
         if problem is not None:
             return None, problem
         new = {**blobs, **replayed.blobs}
-        rng = rng_tree(rng_before, new) if rng_used(rng_before, rng_state()) else None
+        drawn = watch.drawn(mark)
+        rng = rng_tree(drawn, new) if drawn is not None else None
         observation, more = session.redactor.redact_observation(replayed.observation, new)
         tape, taped = session.redactor.redact(replayed.tape_tree, "tape")
         problems += replayed.problems
